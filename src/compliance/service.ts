@@ -1,0 +1,204 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import type { ServiceContext } from "../context.js";
+import { requireActor } from "../context.js";
+import { NotFoundError, ValidationError } from "../errors.js";
+import type { Database } from "../db/index.js";
+import { digestSchema, parseInput, uuidSchema } from "../validation.js";
+import { dataAsset } from "../assets/table.js";
+import { getDataAsset } from "../assets/service.js";
+import { ownershipRight } from "../ownership/table.js";
+import { activeAt } from "../ownership/service.js";
+import { provenanceActivity } from "../provenance/table.js";
+import { organizationLicense } from "../organizations/table.js";
+import { offering, offeringAsset, tranche, trancheWhitelist } from "../offerings/table.js";
+import { investor } from "../investors/table.js";
+import {
+  ATTESTATION_STATUSES,
+  CROSS_BORDER_PATHWAYS,
+  REQUIREMENT_CODES,
+  complianceAttestation,
+  type RequirementCode,
+} from "./table.js";
+import {
+  evaluateAsset,
+  evaluateOffering,
+  investorEligible,
+  type Attestation,
+  type RequirementResult,
+} from "./requirements.js";
+
+/** Which subject each attestable requirement is about. The others derive from registry data. */
+const ATTESTABLE: Partial<Record<RequirementCode, "ASSET" | "OFFERING">> = {
+  ONSHORE_CROSS_BORDER_ASSESSED: "ASSET",
+  ONSHORE_PERSONAL_INFO_TREATED: "ASSET",
+  ONSHORE_VALUATION: "ASSET",
+  OFFSHORE_LEGAL_OPINION: "OFFERING",
+};
+
+const attestSchema = z
+  .object({
+    subjectId: uuidSchema,
+    requirementCode: z.enum(REQUIREMENT_CODES),
+    status: z.enum(ATTESTATION_STATUSES),
+    pathway: z.enum(CROSS_BORDER_PATHWAYS).nullish(),
+    evidenceDigest: digestSchema.nullish(),
+    expiresAt: z.coerce.date().nullish(),
+    note: z.string().max(2000).nullish(),
+  })
+  .superRefine((v, ctx) => {
+    if (!ATTESTABLE[v.requirementCode]) {
+      ctx.addIssue({ code: "custom", path: ["requirementCode"], message: `${v.requirementCode} is derived from registry data and cannot be attested` });
+    }
+    if (v.status === "SATISFIED" && !v.evidenceDigest) {
+      ctx.addIssue({ code: "custom", path: ["evidenceDigest"], message: "is required for a SATISFIED attestation" });
+    }
+    if (v.requirementCode === "ONSHORE_CROSS_BORDER_ASSESSED" && v.status === "SATISFIED" && !v.pathway) {
+      ctx.addIssue({ code: "custom", path: ["pathway"], message: "is required for a cross-border attestation" });
+    }
+    if (v.pathway && v.requirementCode !== "ONSHORE_CROSS_BORDER_ASSESSED") {
+      ctx.addIssue({ code: "custom", path: ["pathway"], message: "applies only to ONSHORE_CROSS_BORDER_ASSESSED" });
+    }
+    if (v.pathway === "EXEMPT" && !v.note) {
+      ctx.addIssue({ code: "custom", path: ["note"], message: "an EXEMPT pathway needs the exemption reason" });
+    }
+  });
+export type AttestComplianceParams = z.input<typeof attestSchema>;
+
+/** Records a compliance officer's attestation about an asset or an offering. */
+export async function attestCompliance(ctx: ServiceContext, input: AttestComplianceParams): Promise<Attestation> {
+  const actor = requireActor(ctx);
+  const params = parseInput(attestSchema, input);
+  const subjectType = ATTESTABLE[params.requirementCode]!;
+  const table = subjectType === "ASSET" ? dataAsset : offering;
+  const [subject] = await ctx.db.select({ id: table.id }).from(table).where(eq(table.id, params.subjectId));
+  if (!subject) throw new NotFoundError(subjectType === "ASSET" ? "DataAsset" : "Offering", params.subjectId);
+  if (params.expiresAt && params.expiresAt <= ctx.now()) {
+    throw new ValidationError([{ path: "expiresAt", message: "must be in the future" }]);
+  }
+  const [row] = await ctx.db
+    .insert(complianceAttestation)
+    .values({
+      ...params,
+      subjectType,
+      attestedBy: actor.subject,
+      attestedByOrgId: actor.organizationId,
+      attestedAt: ctx.now(),
+    })
+    .returning();
+  return row!;
+}
+
+export type ComplianceReport = {
+  holds: boolean;
+  evaluatedAt: Date;
+  requirements: RequirementResult[];
+  unmet: RequirementResult[];
+};
+
+const report = (requirements: RequirementResult[], now: Date): ComplianceReport => {
+  const unmet = requirements.filter((r) => !r.holds);
+  return { holds: unmet.length === 0, evaluatedAt: now, requirements, unmet };
+};
+
+async function attestationsFor(db: Database, subjectIds: string[]): Promise<Attestation[]> {
+  if (subjectIds.length === 0) return [];
+  return db.select().from(complianceAttestation).where(inArray(complianceAttestation.subjectId, subjectIds));
+}
+
+/** Evaluates every onshore requirement of the given assets. */
+export async function evaluateAssets(db: Database, assetIds: string[], now: Date): Promise<RequirementResult[]> {
+  if (assetIds.length === 0) return [];
+  const [assets, rights, activities, attestations] = await Promise.all([
+    db.select().from(dataAsset).where(inArray(dataAsset.id, assetIds)),
+    db.select().from(ownershipRight).where(and(inArray(ownershipRight.assetId, assetIds), activeAt(now))),
+    db.select().from(provenanceActivity).where(inArray(provenanceActivity.assetId, assetIds)),
+    attestationsFor(db, assetIds),
+  ]);
+  return assets.flatMap((asset) =>
+    evaluateAsset(
+      {
+        asset,
+        activeRights: rights.filter((r) => r.assetId === asset.id),
+        activities: activities.filter((a) => a.assetId === asset.id),
+        attestations: attestations.filter((a) => a.subjectId === asset.id),
+      },
+      now,
+    ),
+  );
+}
+
+/**
+ * Everything a mint of `trancheId` to `investorId` needs: the packaged assets' onshore
+ * requirements, the offering's offshore ones and the recipient's eligibility.
+ */
+export async function evaluateForMint(
+  db: Database,
+  params: { trancheId: string; investorId?: string | null },
+  now: Date,
+): Promise<ComplianceReport> {
+  const [row] = await db
+    .select({ tranche, offering })
+    .from(tranche)
+    .innerJoin(offering, eq(offering.id, tranche.offeringId))
+    .where(eq(tranche.id, params.trancheId));
+  if (!row) throw new NotFoundError("Tranche", params.trancheId);
+  const assetIds = (
+    await db.select({ assetId: offeringAsset.assetId }).from(offeringAsset).where(eq(offeringAsset.offeringId, row.offering.id))
+  ).map((r) => r.assetId);
+  const [assetResults, licenses, offeringAttestations] = await Promise.all([
+    evaluateAssets(db, assetIds, now),
+    db.select().from(organizationLicense).where(eq(organizationLicense.organizationId, row.offering.issuerOrgId)),
+    attestationsFor(db, [row.offering.id]),
+  ]);
+  const results = [
+    ...assetResults,
+    ...evaluateOffering({ offeringId: row.offering.id, issuerLicenses: licenses, attestations: offeringAttestations }, now),
+  ];
+  if (params.investorId) {
+    const [inv] = await db.select().from(investor).where(eq(investor.id, params.investorId));
+    if (!inv) throw new NotFoundError("Investor", params.investorId);
+    const [listed] = await db
+      .select({ wallet: trancheWhitelist.walletAddress })
+      .from(trancheWhitelist)
+      .where(and(eq(trancheWhitelist.trancheId, params.trancheId), eq(trancheWhitelist.walletAddress, inv.walletAddress)));
+    results.push(
+      investorEligible(
+        {
+          investorId: inv.id,
+          kycStatus: inv.kycStatus,
+          kycExpiresAt: inv.kycExpiresAt,
+          investorClass: inv.investorClass,
+          jurisdiction: inv.jurisdiction,
+          allowedInvestorClasses: row.offering.allowedInvestorClasses,
+          blockedJurisdictions: row.offering.blockedJurisdictions,
+          whitelistedOnToken: Boolean(listed) && Boolean(row.tranche.tokenAddress),
+        },
+        now,
+      ),
+    );
+  }
+  return report(results, now);
+}
+
+const reportSchema = z
+  .object({ assetId: uuidSchema.nullish(), trancheId: uuidSchema.nullish(), investorId: uuidSchema.nullish() })
+  .refine((v) => Boolean(v.assetId) !== Boolean(v.trancheId), { message: "give exactly one of assetId or trancheId" })
+  .refine((v) => !v.investorId || v.trancheId, { path: ["investorId"], message: "needs a trancheId" });
+
+/**
+ * The compliance report for an asset (onshore requirements), or for a tranche and optionally
+ * a recipient investor (everything a mint needs).
+ */
+export async function complianceReport(
+  ctx: ServiceContext,
+  input: { assetId?: string | null; trancheId?: string | null; investorId?: string | null },
+): Promise<ComplianceReport> {
+  const params = parseInput(reportSchema, input);
+  const now = ctx.now();
+  if (params.assetId) {
+    await getDataAsset(ctx, params.assetId); // visibility: an unseen draft is not found
+    return report(await evaluateAssets(ctx.db, [params.assetId], now), now);
+  }
+  return evaluateForMint(ctx.db, { trancheId: params.trancheId!, investorId: params.investorId }, now);
+}

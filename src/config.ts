@@ -1,0 +1,94 @@
+/**
+ * The one place that reads the environment. Everything else receives a typed `Config`.
+ * A bad variable stops the process at start with a message that names it.
+ */
+import { z } from "zod";
+
+const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
+const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production";
+
+const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().default("127.0.0.1"),
+    DATABASE_URL: z.string().url().optional(),
+    DATA_DIR: z.string().min(1).default(".data"),
+    CHAIN_RPC_URL: z.string().url().optional(),
+    SIGNER_PRIVATE_KEY: hexKey.optional(),
+    DEV_CHAIN_PORT: z.coerce.number().int().min(0).max(65535).default(8545),
+    JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+    MINT_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
+    WORKER_ENABLED: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.CHAIN_RPC_URL && !env.SIGNER_PRIVATE_KEY) {
+      ctx.addIssue({ code: "custom", path: ["SIGNER_PRIVATE_KEY"], message: "is required when CHAIN_RPC_URL is set" });
+    }
+    if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required when NODE_ENV=production" });
+    }
+    if (env.NODE_ENV === "production" && !env.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when NODE_ENV=production" });
+    }
+  });
+
+export type Config = {
+  env: "development" | "test" | "production";
+  port: number;
+  host: string;
+  /** PostgreSQL URL, or undefined for embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory; `memory://` keeps it in memory (tests). */
+  dataDir: string;
+  /** External chain, or undefined to start the embedded dev chain. */
+  chain: { kind: "external"; rpcUrl: string; signerPrivateKey: `0x${string}` } | { kind: "embedded"; port: number };
+  jwtSecret: string;
+  webhookSecret: string;
+  usingDevSecrets: boolean;
+  mintConfirmations: number;
+  workerEnabled: boolean;
+  logLevel: string;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Parses and validates the environment.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, so `FOO= npm start` behaves like no FOO.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    chain: e.CHAIN_RPC_URL
+      ? { kind: "external", rpcUrl: e.CHAIN_RPC_URL, signerPrivateKey: e.SIGNER_PRIVATE_KEY as `0x${string}` }
+      : { kind: "embedded", port: e.DEV_CHAIN_PORT },
+    jwtSecret: e.JWT_SECRET ?? DEV_JWT_SECRET,
+    webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
+    usingDevSecrets: !e.JWT_SECRET,
+    mintConfirmations: e.MINT_CONFIRMATIONS,
+    workerEnabled: e.WORKER_ENABLED,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Opens the database: embedded PGlite by default, PostgreSQL (postgres.js) when a URL
+ * is given. Everything above this module sees one type, `Database`, and runs the same code.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import type { PgAsyncDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+/** The shared database type for both drivers (a union of driver types breaks typing). */
+export type Database = PgAsyncDatabase<PgQueryResultHKT>;
+/** A transaction handle: the same query API as `Database`. */
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export { schema };
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
+
+export type DatabaseHandle = {
+  db: Database;
+  driver: "pglite" | "postgres";
+  close(): Promise<void>;
+};
+
+export type OpenDatabaseOptions = {
+  /** PostgreSQL URL; when absent, PGlite is used. */
+  url?: string;
+  /** PGlite data directory, or "memory://" for an in-memory database. */
+  dataDir?: string;
+  /** Statement logger, for tests that count SQL. */
+  onQuery?: (query: string) => void;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+};
+
+/**
+ * Opens the database and applies every pending migration from `migrations/`.
+ * @example const { db, close } = await openDatabase({ dataDir: "memory://" });
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const logger = options.onQuery ? { logQuery: (query: string) => options.onQuery!(query) } : undefined;
+  if (options.url) {
+    const client = postgres(options.url, { max: options.maxConnections ?? 10, onnotice: () => {} });
+    const db = drizzlePostgres({ client, logger });
+    await migratePostgres(db, { migrationsFolder: MIGRATIONS_DIR });
+    return { db: db as unknown as Database, driver: "postgres", close: () => client.end({ timeout: 5 }) };
+  }
+  const dataDir = options.dataDir ?? "memory://";
+  if (!dataDir.startsWith("memory://")) mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
+  const client = await PGlite.create(dataDir.startsWith("memory://") ? undefined : dataDir);
+  const db = drizzlePglite({ client, logger });
+  await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
+  return { db: db as unknown as Database, driver: "pglite", close: () => client.close() };
+}
+
+/** Cheap liveness probe for /readyz. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.execute(sql`select 1`);
+}

@@ -1,0 +1,10 @@
+// Every table, gathered for drizzle-kit and the query builder. Each lives beside its domain.
+export * from "../organizations/table.js";
+export * from "../assets/table.js";
+export * from "../ownership/table.js";
+export * from "../provenance/table.js";
+export * from "../compliance/table.js";
+export * from "../offerings/table.js";
+export * from "../investors/table.js";
+export * from "../minting/table.js";
+export * from "../queue/table.js";

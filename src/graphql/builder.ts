@@ -1,0 +1,49 @@
+/**
+ * The one Pothos builder. Plugins: errors (domain errors become typed union members a
+ * client branches on), scope-auth (who may call what is declared on each field), relay
+ * (connections). Each domain folder adds its own types to this builder in its graphql.ts.
+ */
+import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import RelayPlugin from "@pothos/plugin-relay";
+import type { ServiceContext } from "../context.js";
+import type { Role } from "../auth/roles.js";
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "../errors.js";
+
+export type GraphQLContext = ServiceContext & { requestId: string };
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  AuthScopes: { authenticated: boolean; anyRole: Role[] };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  DefaultFieldNullability: false;
+}>({
+  // errors must wrap scope-auth, so an authorization failure becomes a typed Forbidden/Unauthenticated result.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      authenticated: ctx.auth.kind === "actor",
+      anyRole: (roles: Role[]) => ctx.auth.kind === "actor" && roles.some((r) => (ctx.auth as any).actor.roles.includes(r)),
+    }),
+    unauthorizedError: (_parent, ctx) => {
+      if (ctx.auth.kind === "actor") return new ForbiddenError("your roles do not allow this operation");
+      return new UnauthenticatedError(ctx.auth.kind === "invalid" ? ctx.auth.reason : "authentication required");
+    },
+  },
+  errors: {
+    defaultTypes: [ValidationError, NotFoundError, UnauthenticatedError, ForbiddenError, ConflictError],
+    directResult: true,
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});

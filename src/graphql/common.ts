@@ -1,0 +1,75 @@
+/**
+ * GraphQL types shared by every domain: scalars and the error types.
+ * Every error implements the `Error` interface (code, message, retryable).
+ */
+import { GraphQLError, Kind } from "graphql";
+import { builder } from "./builder.js";
+import {
+  BaseError,
+  ChainUnavailableError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+  type FieldIssue,
+} from "../errors.js";
+
+builder.scalarType("DateTime", {
+  description: "An ISO-8601 date-time string, e.g. 2026-11-27T12:00:00Z",
+  serialize: (value) => (value as Date).toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === "string" ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    return date;
+  },
+  parseLiteral: (ast) => {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : undefined;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
+    return date;
+  },
+});
+
+builder.scalarType("JSON", {
+  description: "Arbitrary JSON",
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});
+
+export const ErrorInterface = builder.interfaceRef<BaseError>("Error").implement({
+  description: "Every domain error: branch on `code` (stable) or on the concrete type.",
+  fields: (t) => ({
+    code: t.exposeString("code"),
+    message: t.exposeString("message"),
+    retryable: t.exposeBoolean("retryable", { description: "Whether sending the same request later may succeed." }),
+  }),
+});
+
+const FieldIssueRef = builder.objectRef<FieldIssue>("FieldIssue").implement({
+  fields: (t) => ({
+    path: t.exposeString("path", { description: "Dotted path of the input field at fault" }),
+    message: t.exposeString("message"),
+  }),
+});
+
+const errorFields = { interfaces: [ErrorInterface] };
+
+builder.objectType(ValidationError, {
+  ...errorFields,
+  name: "ValidationError",
+  fields: (t) => ({ issues: t.field({ type: [FieldIssueRef], resolve: (e) => e.issues }) }),
+});
+builder.objectType(NotFoundError, {
+  ...errorFields,
+  name: "NotFoundError",
+  fields: (t) => ({ entity: t.exposeString("entity"), id: t.exposeString("id") }),
+});
+builder.objectType(UnauthenticatedError, { ...errorFields, name: "UnauthenticatedError" });
+builder.objectType(ForbiddenError, { ...errorFields, name: "ForbiddenError" });
+builder.objectType(ConflictError, { ...errorFields, name: "ConflictError" });
+builder.objectType(ChainUnavailableError, { ...errorFields, name: "ChainUnavailableError" });
+
+/** GraphQL gives absent optional fields as null; services read null and undefined alike. */
+export const defined = <T extends Record<string, unknown>>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]: Exclude<T[K], null> };
+

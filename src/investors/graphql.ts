@@ -1,0 +1,97 @@
+import { builder } from "../graphql/builder.js";
+import { ErrorInterface } from "../graphql/common.js";
+import { ChainUnavailableError } from "../errors.js";
+import { INVESTOR_CLASSES, KYC_STATUSES } from "./table.js";
+import {
+  KycNotVerifiedError,
+  getInvestor,
+  registerInvestor,
+  verifyInvestorKyc,
+  whitelistInvestor,
+  type Investor,
+} from "./service.js";
+
+export const InvestorClass = builder.enumType("InvestorClass", { values: INVESTOR_CLASSES });
+const KycStatus = builder.enumType("KycStatus", { values: KYC_STATUSES });
+
+builder.objectType(KycNotVerifiedError, { name: "KycNotVerifiedError", interfaces: [ErrorInterface] });
+
+export const InvestorRef = builder.objectRef<Investor>("Investor").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    did: t.exposeString("did"),
+    investorClass: t.expose("investorClass", { type: InvestorClass }),
+    jurisdiction: t.exposeString("jurisdiction"),
+    kycStatus: t.expose("kycStatus", { type: KycStatus }),
+    kycExpiresAt: t.expose("kycExpiresAt", { type: "DateTime", nullable: true }),
+    walletAddress: t.exposeString("walletAddress", { description: "EIP-55 checksummed" }),
+  }),
+});
+
+const WhitelistEntryRef = builder
+  .objectRef<{ trancheId: string; investor: Investor; walletAddress: string; txHash: string }>("WhitelistEntry")
+  .implement({
+    fields: (t) => ({
+      trancheId: t.exposeID("trancheId"),
+      investor: t.field({ type: InvestorRef, resolve: (w) => w.investor }),
+      walletAddress: t.exposeString("walletAddress"),
+      txHash: t.exposeString("txHash", { description: "The on-chain whitelist transaction" }),
+    }),
+  });
+
+const RegisterInvestorInput = builder.inputType("RegisterInvestorInput", {
+  fields: (t) => ({
+    did: t.string({ required: true, description: "W3C DID, e.g. did:pkh:eip155:1:0x…" }),
+    investorClass: t.field({ type: InvestorClass, required: true }),
+    jurisdiction: t.string({ required: true }),
+    walletAddress: t.string({ required: true }),
+  }),
+});
+
+builder.mutationField("registerInvestor", (t) =>
+  t.field({
+    type: InvestorRef,
+    description: "Registers an investor identity; KYC starts PENDING. ISSUER or COMPLIANCE_OFFICER.",
+    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER"] },
+    errors: {},
+    args: { input: t.arg({ type: RegisterInvestorInput, required: true }) },
+    resolve: (_root, { input }, ctx) => registerInvestor(ctx, input),
+  }),
+);
+
+builder.mutationField("verifyInvestorKyc", (t) =>
+  t.field({
+    type: InvestorRef,
+    description: "Records a KYC decision; VERIFIED needs a future expiry. COMPLIANCE_OFFICER.",
+    authScopes: { anyRole: ["COMPLIANCE_OFFICER"] },
+    errors: {},
+    args: {
+      investorId: t.arg.id({ required: true }),
+      status: t.arg({ type: KycStatus, required: true }),
+      expiresAt: t.arg({ type: "DateTime" }),
+    },
+    resolve: (_root, args, ctx) => verifyInvestorKyc(ctx, { ...args, investorId: String(args.investorId) }),
+  }),
+);
+
+builder.mutationField("whitelistInvestor", (t) =>
+  t.field({
+    type: WhitelistEntryRef,
+    description: "Admits a KYC-verified investor's wallet on a tranche token (on-chain transaction). ISSUER of the offering or COMPLIANCE_OFFICER.",
+    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER"] },
+    errors: { types: [KycNotVerifiedError, ChainUnavailableError] },
+    args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      whitelistInvestor(ctx, { trancheId: String(args.trancheId), investorId: String(args.investorId) }),
+  }),
+);
+
+builder.queryField("investor", (t) =>
+  t.field({
+    type: InvestorRef,
+    authScopes: { authenticated: true },
+    errors: {},
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => getInvestor(ctx, String(id)),
+  }),
+);

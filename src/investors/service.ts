@@ -1,0 +1,111 @@
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Address } from "viem";
+import type { ServiceContext } from "../context.js";
+import { hasRole, requireActor, requireSameOrganization } from "../context.js";
+import { BaseError, ConflictError, NotFoundError } from "../errors.js";
+import type { Database } from "../db/index.js";
+import { addressSchema, didSchema, jurisdictionSchema, parseInput, uuidSchema } from "../validation.js";
+import { getTranche } from "../offerings/service.js";
+import { trancheWhitelist } from "../offerings/table.js";
+import { setWhitelisted } from "../chain/token.js";
+import { INVESTOR_CLASSES, KYC_STATUSES, investor } from "./table.js";
+
+export type Investor = typeof investor.$inferSelect;
+
+export class KycNotVerifiedError extends BaseError {
+  readonly code = "KYC_NOT_VERIFIED";
+  override name = "KycNotVerifiedError";
+}
+
+const registerSchema = z.object({
+  did: didSchema,
+  investorClass: z.enum(INVESTOR_CLASSES),
+  jurisdiction: jurisdictionSchema,
+  walletAddress: addressSchema,
+});
+export type RegisterInvestorParams = z.input<typeof registerSchema>;
+
+/** Registers an investor identity (KYC starts PENDING). A DID is registered once. */
+export async function registerInvestor(ctx: ServiceContext, input: RegisterInvestorParams): Promise<Investor> {
+  const actor = requireActor(ctx);
+  const params = parseInput(registerSchema, input);
+  const [row] = await ctx.db
+    .insert(investor)
+    .values({ ...params, registeredByOrgId: actor.organizationId })
+    .onConflictDoNothing({ target: investor.did })
+    .returning();
+  if (!row) throw new ConflictError(`an investor with DID ${params.did} is already registered`);
+  return row;
+}
+
+const verifyKycSchema = z.object({
+  investorId: uuidSchema,
+  status: z.enum(KYC_STATUSES),
+  expiresAt: z.coerce.date().nullish(),
+});
+
+/** A compliance officer's KYC decision. VERIFIED needs a future expiry. */
+export async function verifyInvestorKyc(
+  ctx: ServiceContext,
+  input: z.input<typeof verifyKycSchema>,
+): Promise<Investor> {
+  requireActor(ctx);
+  const params = parseInput(verifyKycSchema, input);
+  if (params.status === "VERIFIED" && (!params.expiresAt || params.expiresAt <= ctx.now())) {
+    return parseInput(z.never({ message: "expiresAt must be in the future for VERIFIED" }), undefined);
+  }
+  const [row] = await ctx.db
+    .update(investor)
+    .set({ kycStatus: params.status, kycExpiresAt: params.expiresAt ?? null })
+    .where(eq(investor.id, params.investorId))
+    .returning();
+  if (!row) throw new NotFoundError("Investor", params.investorId);
+  return row;
+}
+
+export async function getInvestor(ctx: ServiceContext, id: string): Promise<Investor> {
+  const investorId = parseInput(uuidSchema, id);
+  const [row] = await ctx.db.select().from(investor).where(eq(investor.id, investorId));
+  if (!row) throw new NotFoundError("Investor", id);
+  return row;
+}
+
+/**
+ * Admits an investor's wallet on a tranche's token: sends the on-chain whitelist
+ * transaction, then records it. Needs a verified, unexpired KYC. Idempotent.
+ */
+export async function whitelistInvestor(
+  ctx: ServiceContext,
+  input: { trancheId: string; investorId: string },
+): Promise<{ trancheId: string; investor: Investor; walletAddress: string; txHash: string }> {
+  const actor = requireActor(ctx);
+  const params = parseInput(z.object({ trancheId: uuidSchema, investorId: uuidSchema }), input);
+  const { tranche, offering } = await getTranche(ctx.db, params.trancheId);
+  if (!hasRole(ctx, "COMPLIANCE_OFFICER")) requireSameOrganization(actor, offering.issuerOrgId, "offering");
+  const inv = await getInvestor(ctx, params.investorId);
+  if (!tranche.tokenAddress) throw new ConflictError(`tranche ${tranche.id} has no deployed token yet`);
+  if (inv.kycStatus !== "VERIFIED" || (inv.kycExpiresAt && inv.kycExpiresAt <= ctx.now())) {
+    throw new KycNotVerifiedError(`investor ${inv.id} KYC is ${inv.kycStatus}${inv.kycStatus === "VERIFIED" ? " but expired" : ""}`);
+  }
+  const existing = await findWhitelistEntry(ctx.db, tranche.id, inv.walletAddress);
+  if (existing) return { trancheId: tranche.id, investor: inv, walletAddress: inv.walletAddress, txHash: existing.txHash };
+  const { txHash } = await setWhitelisted(ctx.chain, {
+    token: tranche.tokenAddress as Address,
+    account: inv.walletAddress as Address,
+    whitelisted: true,
+  });
+  await ctx.db
+    .insert(trancheWhitelist)
+    .values({ trancheId: tranche.id, walletAddress: inv.walletAddress, investorId: inv.id, txHash })
+    .onConflictDoNothing();
+  return { trancheId: tranche.id, investor: inv, walletAddress: inv.walletAddress, txHash };
+}
+
+async function findWhitelistEntry(db: Database, trancheId: string, walletAddress: string) {
+  const [row] = await db
+    .select()
+    .from(trancheWhitelist)
+    .where(and(eq(trancheWhitelist.trancheId, trancheId), eq(trancheWhitelist.walletAddress, walletAddress)));
+  return row;
+}

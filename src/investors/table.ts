@@ -1,0 +1,23 @@
+import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id } from "../db/columns.js";
+import { organization } from "../organizations/table.js";
+
+export const INVESTOR_CLASSES = ["PROFESSIONAL", "INSTITUTIONAL", "RETAIL"] as const;
+export const KYC_STATUSES = ["PENDING", "VERIFIED", "REJECTED", "REVOKED"] as const;
+
+export const investor = pgTable("investor", {
+  id: id(),
+  /** W3C DID, e.g. did:pkh:eip155:1:0xabc… */
+  did: text("did").notNull().unique(),
+  investorClass: text("investor_class", { enum: INVESTOR_CLASSES }).notNull(),
+  jurisdiction: text("jurisdiction").notNull(),
+  kycStatus: text("kyc_status", { enum: KYC_STATUSES }).notNull().default("PENDING"),
+  kycExpiresAt: timestamp("kyc_expires_at", { withTimezone: true }),
+  /** EIP-55 checksummed. */
+  walletAddress: text("wallet_address").notNull(),
+  registeredByOrgId: uuid("registered_by_org_id")
+    .notNull()
+    .references(() => organization.id),
+  createdAt: createdAt(),
+});
+

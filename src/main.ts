@@ -1,0 +1,86 @@
+/**
+ * `npm start`: the whole gateway in one process. On embedded defaults it opens PGlite in
+ * DATA_DIR, starts the dev chain on loopback, seeds demo organizations and prints a token
+ * per role. With DATABASE_URL / CHAIN_RPC_URL it uses those instead.
+ */
+import pino from "pino";
+import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase } from "./db/index.js";
+import { devChainSignerKey, startDevChain, type DevChain } from "./chain/dev-chain.js";
+import { connectChain } from "./chain/client.js";
+import { startGateway } from "./gateway.js";
+import { seedDemo } from "./demo.js";
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel });
+  if (config.usingDevSecrets) logger.warn("JWT_SECRET is not set: using the built-in development secret");
+
+  let devChain: DevChain | undefined;
+  let rpcUrl: string;
+  let signerKey: `0x${string}`;
+  if (config.chain.kind === "embedded") {
+    devChain = await startDevChain({ port: config.chain.port });
+    rpcUrl = devChain.rpcUrl;
+    signerKey = devChainSignerKey(0);
+    logger.info({ rpcUrl }, "embedded dev chain (Hardhat EDR) started; JSON-RPC served on loopback");
+  } else {
+    rpcUrl = config.chain.rpcUrl;
+    signerKey = config.chain.signerPrivateKey;
+  }
+  const chain = await connectChain({ rpcUrl, signerPrivateKey: signerKey });
+
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  logger.info({ driver: database.driver, dataDir: config.databaseUrl ? undefined : config.dataDir }, "database ready");
+
+  const gateway = await startGateway({
+    db: database.db,
+    chain,
+    jwtSecret: config.jwtSecret,
+    port: config.port,
+    host: config.host,
+    production: config.env === "production",
+    mintConfirmations: config.mintConfirmations,
+    workerEnabled: config.workerEnabled,
+    logger,
+  });
+  logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");
+
+  if (!config.databaseUrl && config.env !== "production") {
+    const identities = await seedDemo(database.db, config.jwtSecret);
+    const lines = identities.map((i) => `  ${i.role.padEnd(19)} ${i.organizationName} (${i.organizationId})\n    Bearer ${i.token}`);
+    console.log(`\nDemo tokens (valid 7 days). Send as the Authorization header:\n${lines.join("\n")}\n`);
+  }
+  if (devChain) {
+    console.log(
+      "Note: the embedded chain keeps its state in memory. Tokens deployed in an earlier run are gone after a restart; deploy again.\n",
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    await gateway.close();
+    await database.close();
+    await devChain?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

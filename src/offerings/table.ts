@@ -1,0 +1,78 @@
+import { integer, pgTable, primaryKey, text, uuid, unique } from "drizzle-orm/pg-core";
+import { baseUnits, createdAt, id } from "../db/columns.js";
+import { dataAsset } from "../assets/table.js";
+import { organization } from "../organizations/table.js";
+import { INVESTOR_CLASSES, investor } from "../investors/table.js";
+
+export const PRODUCT_TYPES = ["FUND", "DEBT", "REVENUE_RIGHTS"] as const;
+export const OFFERING_STATUSES = ["DRAFT", "OPEN", "CLOSED"] as const;
+export const SENIORITIES = ["SENIOR", "MEZZANINE", "JUNIOR"] as const;
+
+export const offering = pgTable("offering", {
+  id: id(),
+  issuerOrgId: uuid("issuer_org_id")
+    .notNull()
+    .references(() => organization.id),
+  name: text("name").notNull(),
+  productType: text("product_type", { enum: PRODUCT_TYPES }).notNull(),
+  /** Investor classes that may hold this product: a product rule, not a blanket one. */
+  allowedInvestorClasses: text("allowed_investor_classes", { enum: INVESTOR_CLASSES }).array().notNull(),
+  blockedJurisdictions: text("blocked_jurisdictions").array().notNull().default([]),
+  currency: text("currency").notNull(),
+  /** sha256 of the offering terms document, anchored in every tranche token. */
+  termsDigest: text("terms_digest").notNull(),
+  status: text("status", { enum: OFFERING_STATUSES }).notNull().default("DRAFT"),
+  createdAt: createdAt(),
+});
+
+/** The data assets an offering packages. */
+export const offeringAsset = pgTable(
+  "offering_asset",
+  {
+    offeringId: uuid("offering_id")
+      .notNull()
+      .references(() => offering.id),
+    assetId: uuid("asset_id")
+      .notNull()
+      .references(() => dataAsset.id),
+  },
+  (t) => [primaryKey({ columns: [t.offeringId, t.assetId] })],
+);
+
+export const tranche = pgTable(
+  "tranche",
+  {
+    id: id(),
+    offeringId: uuid("offering_id")
+      .notNull()
+      .references(() => offering.id),
+    name: text("name").notNull(),
+    seniority: text("seniority", { enum: SENIORITIES }).notNull(),
+    couponBps: integer("coupon_bps").notNull().default(0),
+    supplyCap: baseUnits("supply_cap").notNull(),
+    tokenName: text("token_name").notNull(),
+    tokenSymbol: text("token_symbol").notNull(),
+    tokenAddress: text("token_address"),
+    chainId: integer("chain_id"),
+    deployTxHash: text("deploy_tx_hash"),
+    createdAt: createdAt(),
+  },
+  (t) => [unique().on(t.chainId, t.tokenAddress)],
+);
+
+/** A wallet admitted on one tranche's token; written after the on-chain whitelist tx is mined. */
+export const trancheWhitelist = pgTable(
+  "tranche_whitelist",
+  {
+    trancheId: uuid("tranche_id")
+      .notNull()
+      .references(() => tranche.id),
+    walletAddress: text("wallet_address").notNull(),
+    investorId: uuid("investor_id")
+      .notNull()
+      .references(() => investor.id),
+    txHash: text("tx_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.trancheId, t.walletAddress] })],
+);

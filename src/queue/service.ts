@@ -1,0 +1,53 @@
+/**
+ * A Postgres-backed job queue: `enqueue` inside the caller's transaction (outbox),
+ * `claimJob` with FOR UPDATE SKIP LOCKED so any number of workers on any number of
+ * machines share one table safely. A claim is a lease: if its worker dies, the job
+ * becomes claimable again when the lease runs out.
+ */
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { Database, Transaction } from "../db/index.js";
+import { job } from "./table.js";
+
+export type Job = typeof job.$inferSelect;
+
+export async function enqueue(tx: Database | Transaction, queue: string, payload: Record<string, unknown>): Promise<void> {
+  await tx.insert(job).values({ queue, payload });
+}
+
+/** Claims the oldest ready job of `queue` for `leaseSeconds`, or returns undefined. */
+export async function claimJob(db: Database, queue: string, workerId: string, leaseSeconds: number): Promise<Job | undefined> {
+  const ready = db
+    .select({ id: job.id })
+    .from(job)
+    .where(and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`))))
+    .orderBy(job.id)
+    .limit(1)
+    .for("update", { skipLocked: true });
+  const [claimed] = await db
+    .update(job)
+    .set({
+      lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+      lockedBy: workerId,
+      attempts: sql`${job.attempts} + 1`,
+    })
+    .where(inArray(job.id, ready))
+    .returning();
+  return claimed;
+}
+
+export async function completeJob(db: Database, id: number): Promise<void> {
+  await db.delete(job).where(eq(job.id, id));
+}
+
+/** Releases the job to run again after `delayMs`, keeping the error for operators. */
+export async function retryJob(db: Database, id: number, error: string, delayMs: number): Promise<void> {
+  await db
+    .update(job)
+    .set({
+      lockedUntil: null,
+      lockedBy: null,
+      lastError: error.slice(0, 2000),
+      runAt: sql`now() + make_interval(secs => ${delayMs / 1000})`,
+    })
+    .where(eq(job.id, id));
+}

@@ -1,0 +1,59 @@
+/**
+ * Shared input rules (zod) and `parseInput`, which turns zod failures into a
+ * `ValidationError` naming each field. Services validate their own params, so GraphQL,
+ * the CLI and the worker get the same rules.
+ */
+import { z } from "zod";
+import { getAddress, isAddress } from "viem";
+import { ValidationError } from "./errors.js";
+
+const MAX_UINT256 = 2n ** 256n - 1n;
+
+export const uuidSchema = z.string().uuid("must be a UUID");
+
+/** A sha256 digest as 0x-prefixed lowercase-or-uppercase hex. */
+export const digestSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed sha256 digest (64 hex digits)")
+  .transform((v) => v.toLowerCase() as `0x${string}`);
+
+/** An EVM address, returned EIP-55 checksummed. */
+export const addressSchema = z
+  .string()
+  .refine((v) => isAddress(v, { strict: false }), "must be a 20-byte hex address")
+  .transform((v) => getAddress(v));
+
+/** A token amount in base units: a decimal string of a positive integer that fits uint256. Never a float. */
+export const baseUnitAmountSchema = z
+  .string()
+  .regex(/^[0-9]+$/, "must be a whole number of base units written as a decimal string (no sign, point or exponent)")
+  .refine((v) => BigInt(v) > 0n, "must be greater than zero")
+  .refine((v) => BigInt(v) <= MAX_UINT256, "must fit in uint256")
+  .transform((v) => BigInt(v).toString());
+
+/** A non-negative whole number given as a decimal string (or bigint), read as bigint. */
+export const wholeNumberSchema = z
+  .union([z.string().regex(/^[0-9]+$/, "must be a whole number written as a decimal string"), z.bigint().nonnegative()])
+  .transform((v) => BigInt(v));
+
+export const jurisdictionSchema = z
+  .string()
+  .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, "must be an ISO 3166 code such as HK or CN-SH");
+
+export const didSchema = z
+  .string()
+  .regex(/^did:[a-z0-9]+:[A-Za-z0-9._%:-]+$/, "must be a W3C DID such as did:pkh:eip155:1:0xabc…");
+
+export const nonEmpty = (max = 500) => z.string().trim().min(1, "must not be empty").max(max);
+
+/**
+ * Validates `input` against `schema`, throwing a `ValidationError` that lists every issue.
+ * @example const params = parseInput(registerSchema, input);
+ */
+export function parseInput<S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ValidationError(result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+  }
+  return result.data;
+}
