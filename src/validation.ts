@@ -24,12 +24,23 @@ export const addressSchema = z
   .transform((v) => getAddress(v));
 
 /** A token amount in base units: a decimal string of a positive integer that fits uint256. Never a float. */
-export const baseUnitAmountSchema = z
-  .string()
-  .regex(/^[0-9]+$/, "must be a whole number of base units written as a decimal string (no sign, point or exponent)")
-  .refine((v) => BigInt(v) > 0n, "must be greater than zero")
-  .refine((v) => BigInt(v) <= MAX_UINT256, "must fit in uint256")
-  .transform((v) => BigInt(v).toString());
+export const baseUnitAmountSchema = z.string().transform((value, ctx) => {
+  // One transform, checked in order: later checks must not run on a value that failed earlier ones.
+  if (!/^[0-9]+$/.test(value)) {
+    ctx.addIssue({ code: "custom", message: "must be a whole number of base units written as a decimal string (no sign, point or exponent)" });
+    return z.NEVER;
+  }
+  const amount = BigInt(value);
+  if (amount === 0n) {
+    ctx.addIssue({ code: "custom", message: "must be greater than zero" });
+    return z.NEVER;
+  }
+  if (amount > MAX_UINT256) {
+    ctx.addIssue({ code: "custom", message: "must fit in uint256" });
+    return z.NEVER;
+  }
+  return amount.toString();
+});
 
 /** A non-negative whole number given as a decimal string (or bigint), read as bigint. */
 export const wholeNumberSchema = z
