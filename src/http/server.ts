@@ -7,6 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
 import type { Logger } from "pino";
 import { schema } from "../graphql/schema.js";
 import type { GraphQLContext } from "../graphql/builder.js";
@@ -41,6 +43,13 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** A browser navigating to /graphql (not a GraphQL GET request) gets the playground. */
+function wantsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? "";
+  const search = new URL(req.url ?? "/", "http://localhost").searchParams;
+  return accept.includes("text/html") && !search.has("query");
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
@@ -50,6 +59,8 @@ function createApollo(options: HttpServerOptions) {
   return new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
+    // Apollo's own landing page loads from a CDN; we serve GraphiQL ourselves (./playground.ts).
+    plugins: [ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       // Domain errors that escape a result union still carry their stable code.
@@ -152,7 +163,12 @@ export async function startHttpServer(
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) ?? randomUUID();
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
+      if (path === "/graphql" && req.method === "GET" && wantsHtml(req)) {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        return res.end(playgroundHtml());
+      }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
+      if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
       if (path === "/") {
