@@ -5,9 +5,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { ApolloServer, HeaderMap } from "@apollo/server";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
 import type { Logger } from "pino";
 import { schema } from "../graphql/schema.js";
@@ -55,12 +56,40 @@ function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
+/**
+ * Limits on what one operation may ask for, checked before execution. Depth 20 leaves room
+ * for GraphiQL's introspection query (about 14 deep); page sizes are capped by each list field.
+ */
+export const QUERY_LIMITS = {
+  maxDepth: 20,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 50,
+  maxCost: 20_000,
+} as const;
+
 function createApollo(options: HttpServerOptions) {
+  const armor = new ApolloArmor({
+    // Introspection and __typename count too: a 50-deep `ofType` chain or 1,000 aliased
+    // __typename fields are as costly as any other.
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: false },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, allowList: [] },
+    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
+    // Field suggestions help developers but map the schema for attackers: off in production.
+    blockFieldSuggestion: { enabled: options.production },
+  });
+  const protection = armor.protect();
   return new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
+    validationRules: protection.validationRules,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: !options.production,
     // Apollo's own landing page loads from a CDN; we serve GraphiQL ourselves (./playground.ts).
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // graphql-armor types its plugins against Apollo's CJS declarations; the runtime objects are the same.
+    plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginLandingPageDisabled()],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       // Domain errors that escape a result union still carry their stable code.
@@ -96,6 +125,8 @@ export async function startHttpServer(
         raw = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
+          // The rest of the body is never read: close the connection so it is not reused mid-body.
+          res.setHeader("connection", "close");
           return sendJson(res, 413, { errors: [{ message: `request body exceeds ${maxBodyBytes} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
         }
         throw error;
