@@ -10,6 +10,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
+import { createMetrics, type GatewayMetrics } from "./metrics.js";
 import type { Logger } from "pino";
 import { schema } from "../graphql/schema.js";
 import type { GraphQLContext } from "../graphql/builder.js";
@@ -44,6 +45,28 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** One JSON log line per GraphQL operation, carrying the request id the client also sees. */
+function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse(ctx) {
+          logger.info(
+            {
+              requestId: contextValue.requestId,
+              operation: ctx.operationName ?? "anonymous",
+              errors: ctx.errors?.map((e) => e.extensions?.code ?? e.message),
+              ms: Math.round(performance.now() - started),
+            },
+            "graphql request",
+          );
+        },
+      };
+    },
+  };
+}
+
 /** A browser navigating to /graphql (not a GraphQL GET request) gets the playground. */
 function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? "";
@@ -68,7 +91,7 @@ export const QUERY_LIMITS = {
   maxCost: 20_000,
 } as const;
 
-function createApollo(options: HttpServerOptions) {
+function createApollo(options: HttpServerOptions, metrics: GatewayMetrics) {
   const armor = new ApolloArmor({
     // Introspection and __typename count too: a 50-deep `ofType` chain or 1,000 aliased
     // __typename fields are as costly as any other.
@@ -89,7 +112,12 @@ function createApollo(options: HttpServerOptions) {
     includeStacktraceInErrorResponses: !options.production,
     // Apollo's own landing page loads from a CDN; we serve GraphiQL ourselves (./playground.ts).
     // graphql-armor types its plugins against Apollo's CJS declarations; the runtime objects are the same.
-    plugins: [...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
+      ApolloServerPluginLandingPageDisabled(),
+      metrics.apolloPlugin,
+      requestLogPlugin(options.logger),
+    ],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       // Domain errors that escape a result union still carry their stable code.
@@ -113,7 +141,8 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
-  const apollo = createApollo(options);
+  const metrics = createMetrics(options.db);
+  const apollo = createApollo(options, metrics);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
 
@@ -202,6 +231,11 @@ export async function startHttpServer(
       if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
+      if (path === "/metrics") {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { "content-type": metrics.registry.contentType });
+        return res.end(body);
+      }
       if (path === "/") {
         res.writeHead(302, { location: "/graphql" });
         return res.end();
