@@ -55,6 +55,9 @@ async function main() {
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");
 
+  // Plain line for people and scripts, whatever the log level.
+  console.log(`Data Asset Gateway listening on ${gateway.url} — playground: ${gateway.url}/graphql`);
+
   if (!config.databaseUrl && config.env !== "production") {
     const identities = await seedDemo(database.db, config.jwtSecret);
     const lines = identities.map((i) => `  ${i.role.padEnd(19)} ${i.organizationName} (${i.organizationId})\n    Bearer ${i.token}`);

@@ -30,7 +30,7 @@ export type HttpServerOptions = {
   maxBodyBytes?: number;
 };
 
-export type HttpServer = { server: Server; url: string; close(): Promise<void> };
+export type HttpServer = { server: Server; url: string; close(options?: { quietMs?: number; maxWaitMs?: number }): Promise<void> };
 
 class BodyTooLargeError extends Error {}
 
@@ -215,11 +215,21 @@ export async function startHttpServer(
       check(() => pingDatabase(options.db)),
       check(() => options.chain.publicClient.getBlockNumber({ cacheTime: 0 })),
     ]);
-    const ready = database === "ok" && chain === "ok";
-    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", database, chain });
+    const ready = database === "ok" && chain === "ok" && !draining;
+    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : draining ? "draining" : "not ready", database, chain });
   }
 
+  // Draining: on close, readiness fails (a load balancer stops sending), responses ask
+  // clients to reconnect elsewhere, and the server stops only once nothing is in flight.
+  let draining = false;
+  let inFlight = 0;
+  let lastRequestAt = Date.now();
+
   const server = createServer((req, res) => {
+    inFlight++;
+    lastRequestAt = Date.now();
+    res.on("close", () => inFlight--);
+    if (draining) res.setHeader("connection", "close");
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) ?? randomUUID();
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
@@ -255,10 +265,24 @@ export async function startHttpServer(
   return {
     server,
     url: `http://${host}:${address.port}`,
-    async close() {
+    /**
+     * Drains, then stops: waits until no request is in flight and none has arrived for
+     * `quietMs` (requests already sent by clients keep arriving for a moment), at most `maxWaitMs`.
+     */
+    async close({ quietMs = 500, maxWaitMs = 15_000 }: { quietMs?: number; maxWaitMs?: number } = {}) {
+      draining = true;
+      const giveUpAt = Date.now() + maxWaitMs;
+      // Several quiet checks in a row, each after an I/O phase: after a stalled event loop the
+      // timer fires before pending connections are read, so one quiet observation is not enough.
+      let quietChecks = 0;
+      while (Date.now() < giveUpAt && quietChecks < 4) {
+        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setImmediate(r));
+        quietChecks = inFlight === 0 && Date.now() - lastRequestAt >= quietMs ? quietChecks + 1 : 0;
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       });
       await apollo.stop();
     },
