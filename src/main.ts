@@ -44,6 +44,7 @@ async function main() {
 
   const gateway = await startGateway({
     db: database.db,
+    listen: database.listen,
     chain,
     jwtSecret: config.jwtSecret,
     port: config.port,

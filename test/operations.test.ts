@@ -42,6 +42,7 @@ describe("health and readiness", () => {
     const chain = await connectChain({ rpcUrl: chainNode.rpcUrl, signerPrivateKey: devChainSignerKey(0) });
     const gateway = await startGateway({
       db: database.db,
+      listen: database.listen,
       chain,
       jwtSecret: TEST_JWT_SECRET,
       port: 0,

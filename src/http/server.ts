@@ -11,6 +11,9 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
 import { createMetrics, type GatewayMetrics } from "./metrics.js";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Logger } from "pino";
 import { schema } from "../graphql/schema.js";
 import type { GraphQLContext } from "../graphql/builder.js";
@@ -26,6 +29,8 @@ export type HttpServerOptions = {
   logger: Logger;
   production: boolean;
   wakeWorker(): void;
+  /** Status changes from Postgres LISTEN, for subscriptions. */
+  changes: ChangeFeed;
   now?: () => Date;
   maxBodyBytes?: number;
 };
@@ -189,6 +194,7 @@ export async function startHttpServer(
         now: options.now ?? (() => new Date()),
         wakeWorker: options.wakeWorker,
         requestId,
+        changes: options.changes,
       }),
     });
     res.statusCode = result.status ?? 200;
@@ -259,6 +265,24 @@ export async function startHttpServer(
     });
   });
 
+  // Subscriptions: graphql-ws on the same port and path. The token comes in connectionParams.
+  const wss = new WebSocketServer({ server, path: "/graphql" });
+  const ws = useServer<{ authorization?: string }>(
+    {
+      schema,
+      context: async (ctx) => ({
+        db: options.db,
+        chain: options.chain,
+        auth: await authenticate(options.jwtSecret, ctx.connectionParams?.authorization),
+        now: options.now ?? (() => new Date()),
+        wakeWorker: options.wakeWorker,
+        requestId: randomUUID(),
+        changes: options.changes,
+      }),
+    },
+    wss,
+  );
+
   await new Promise<void>((resolve) => server.listen(listen.port, listen.host ?? "127.0.0.1", resolve));
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -280,6 +304,8 @@ export async function startHttpServer(
         await new Promise((r) => setImmediate(r));
         quietChecks = inFlight === 0 && Date.now() - lastRequestAt >= quietMs ? quietChecks + 1 : 0;
       }
+      await ws.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
