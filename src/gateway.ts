@@ -7,6 +7,7 @@ import type { Database } from "./db/index.js";
 import type { ChainClients } from "./chain/client.js";
 import { startMintWorker, type MintWorker } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
+import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -19,6 +20,10 @@ export type GatewayOptions = {
   workerEnabled?: boolean;
   logger?: Logger;
   now?: () => Date;
+  /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
+  siweDomain?: string;
+  /** How often expired KYC is swept off token whitelists (default 60 s). */
+  kycSweepIntervalMs?: number;
 };
 
 export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; close(): Promise<void> };
@@ -35,6 +40,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
         });
+  // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).
+  const sweeper = startWhitelistSweeper({
+    db: options.db,
+    chain: options.chain,
+    now: options.now,
+    intervalMs: options.kycSweepIntervalMs ?? 60_000,
+    onError: (err) => logger.error({ err }, "whitelist sweep failed; retrying on the next tick"),
+  });
   const http = await startHttpServer(
     {
       db: options.db,
@@ -44,6 +57,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       production: options.production ?? false,
       wakeWorker: () => worker?.wake(),
       now: options.now,
+      siweDomain: options.siweDomain,
     },
     { port: options.port, host: options.host },
   );
@@ -53,6 +67,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     worker,
     async close() {
       await http.close();
+      await sweeper.stop();
       await worker?.stop();
     },
   };

@@ -23,6 +23,7 @@ export type HttpServerOptions = {
   production: boolean;
   wakeWorker(): void;
   now?: () => Date;
+  siweDomain?: string;
   maxBodyBytes?: number;
 };
 
@@ -117,6 +118,7 @@ export async function startHttpServer(
         auth: await authenticate(options.jwtSecret, req.headers.authorization),
         now: options.now ?? (() => new Date()),
         wakeWorker: options.wakeWorker,
+        siweDomain: options.siweDomain,
         requestId,
       }),
     });
