@@ -140,7 +140,7 @@ builder.queryField("dryRunMint", (t) =>
     type: MintDryRunRef,
     description:
       "The compliance report, the calldata and a gas estimate for a mint, without sending anything. ISSUER of the offering or COMPLIANCE_OFFICER.",
-    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER"] },
+    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
     errors: { types: [ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }), amount: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) =>

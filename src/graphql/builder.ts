@@ -9,13 +9,15 @@ import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { ServiceContext } from "../context.js";
 import type { Role } from "../auth/roles.js";
+import { isIssuerOfTranche } from "../auth/scopes.js";
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "../errors.js";
 
 export type GraphQLContext = ServiceContext & { requestId: string };
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  AuthScopes: { authenticated: boolean; anyRole: Role[] };
+  /** issuerOfTranche: the caller is an ISSUER of the organization issuing that tranche's offering. */
+  AuthScopes: { authenticated: boolean; anyRole: Role[]; issuerOfTranche: string };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -29,6 +31,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       authenticated: ctx.auth.kind === "actor",
       anyRole: (roles: Role[]) => ctx.auth.kind === "actor" && roles.some((r) => (ctx.auth as any).actor.roles.includes(r)),
+      issuerOfTranche: (trancheId: string) => isIssuerOfTranche(ctx, trancheId),
     }),
     unauthorizedError: (_parent, ctx) => {
       if (ctx.auth.kind === "actor") return new ForbiddenError("your roles do not allow this operation");

@@ -88,7 +88,8 @@ builder.mutationField("whitelistInvestor", (t) =>
   t.field({
     type: WhitelistEntryRef,
     description: "Admits a KYC-verified investor's wallet on a tranche token (on-chain transaction). ISSUER of the offering or COMPLIANCE_OFFICER.",
-    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER"] },
+    // Compliance acts across organizations; an issuer only on its own offerings' tranches.
+    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
     errors: { types: [KycNotVerifiedError, WalletNotProvenError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
