@@ -328,3 +328,22 @@ describe("organization scoping of reads", () => {
     expect(await seen(published, "otherOwner")).toBe("DataAsset");
   });
 });
+
+describe("investor identities", () => {
+  it("are read only by issuers, compliance officers and operators", async () => {
+    const id = await pendingInvestor();
+    const READ = `query($id: ID!) { investor(id: $id) { __typename ${ERROR_FIELDS} } }`;
+    const answers = {} as Record<Caller, string>;
+    for (const caller of CALLERS) answers[caller] = (await t.gql(READ, { id }, tokens[caller])).data.investor.__typename;
+    expect(answers).toEqual({
+      anonymous: "UnauthenticatedError",
+      owner: "ForbiddenError",
+      officer: "Investor",
+      issuer: "Investor",
+      indexer: "ForbiddenError",
+      admin: "Investor",
+      otherOwner: "ForbiddenError",
+      otherIssuer: "Investor",
+    });
+  });
+});

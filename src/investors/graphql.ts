@@ -100,7 +100,8 @@ builder.mutationField("whitelistInvestor", (t) =>
 builder.queryField("investor", (t) =>
   t.field({
     type: InvestorRef,
-    authScopes: { authenticated: true },
+    description: "An investor identity and its KYC state: personal data, so only for those who onboard, verify or operate.",
+    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER", "ADMIN"] },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getInvestor(ctx, String(id)),

@@ -11,6 +11,7 @@ import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
 import { DataAssetTokenAbi, setWhitelisted } from "../chain/token.js";
 import { tranche, trancheWhitelist } from "../offerings/table.js";
+import { BaseError, ChainUnavailableError } from "../errors.js";
 import { investor } from "./table.js";
 
 /** Reads the token's whitelist flag for an address. */
@@ -31,9 +32,16 @@ export async function unlistInvestor(deps: WhitelistSyncDeps, investorId: string
   const done: Unlisted[] = [];
   for (const row of rows) {
     let txHash: string | null = null;
-    // Skip the transaction when the chain already agrees (e.g. a previous sweep crashed after sending).
-    if (row.token && (await isWhitelistedOnChain(deps.chain, row.token as Address, row.walletAddress as Address))) {
-      txHash = (await setWhitelisted(deps.chain, { token: row.token as Address, account: row.walletAddress as Address, whitelisted: false })).txHash;
+    try {
+      // Skip the transaction when the chain already agrees (e.g. a previous sweep crashed after sending).
+      if (row.token && (await isWhitelistedOnChain(deps.chain, row.token as Address, row.walletAddress as Address))) {
+        txHash = (await setWhitelisted(deps.chain, { token: row.token as Address, account: row.walletAddress as Address, whitelisted: false }))
+          .txHash;
+      }
+    } catch (error) {
+      // The row stays: the next sweep retries, and the registry never lists less than the chain.
+      if (error instanceof BaseError) throw error;
+      throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`);
     }
     await deps.db
       .delete(trancheWhitelist)
