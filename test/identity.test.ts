@@ -124,6 +124,9 @@ describe("KYC verifiable credentials", () => {
     expect(again.data.registerTrustedIssuer.code).toBe("CONFLICT");
     const byIssuer = await t.gql(REGISTER_ISSUER, { did: newIssuer().did, name: "self-trust" }, a.issuerToken);
     expect(byIssuer.data.registerTrustedIssuer.code).toBe("FORBIDDEN");
+    // A DID the gateway cannot resolve offline would verify nothing: refused up front.
+    const web = await t.gql(REGISTER_ISSUER, { did: "did:web:kyc.example.com", name: "web" }, a.officerToken);
+    expect(web.data.registerTrustedIssuer.code).toBe("VALIDATION_FAILED");
   });
 
   const refusals: [string, string, (inv: { did: string }) => Promise<string>][] = [

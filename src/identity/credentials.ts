@@ -30,7 +30,14 @@ export type TrustedIssuer = typeof trustedIssuer.$inferSelect;
 /** The VC type a KYC credential must carry. */
 export const KYC_CREDENTIAL_TYPE = "KycCredential";
 
-const registerIssuerSchema = z.object({ did: identityDidSchema, name: nonEmpty(200) });
+const registerIssuerSchema = z.object({
+  // Trusting a DID the gateway cannot resolve offline would accept no credential at all: refuse it up front.
+  did: identityDidSchema.refine(
+    (did) => /^did:pkh:eip155:[0-9]{1,32}:0x[0-9a-fA-F]{40}$/.test(did),
+    "only did:pkh:eip155 issuers are supported (resolved offline, credentials signed ES256K-R)",
+  ),
+  name: nonEmpty(200),
+});
 
 /**
  * Registers an issuer DID whose KYC credentials are accepted (COMPLIANCE_OFFICER).
