@@ -4,8 +4,8 @@
  */
 import pino, { type Logger } from "pino";
 import type { Database } from "./db/index.js";
-import type { ChainClients } from "./chain/client.js";
-import { startMintWorker, type MintWorker } from "./minting/worker.js";
+import { attachNonceStore, type ChainClients } from "./chain/client.js";
+import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
 
 export type GatewayOptions = {
@@ -17,6 +17,7 @@ export type GatewayOptions = {
   production?: boolean;
   mintConfirmations?: number;
   workerEnabled?: boolean;
+  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds">;
   logger?: Logger;
   now?: () => Date;
 };
@@ -25,6 +26,8 @@ export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; clos
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: "info" });
+  // Every signer transaction of this process takes its nonce under the database lock.
+  attachNonceStore(options.chain, options.db);
   const worker =
     options.workerEnabled === false
       ? undefined
@@ -34,6 +37,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           logger,
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
+          ...options.mintWorker,
         });
   const http = await startHttpServer(
     {

@@ -50,6 +50,7 @@ async function main() {
     host: config.host,
     production: config.env === "production",
     mintConfirmations: config.mintConfirmations,
+    mintWorker: config.mintWorker,
     workerEnabled: config.workerEnabled,
     logger,
   });

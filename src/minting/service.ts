@@ -83,7 +83,8 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
       })
       .onConflictDoNothing({ target: [mintRequest.requestedByOrgId, mintRequest.idempotencyKey] })
       .returning();
-    if (row) await enqueue(tx, MINT_QUEUE, { mintRequestId: row.id });
+    // The tranche in the payload lets a worker claim the waiting jobs of one tranche together (one mintBatch).
+    if (row) await enqueue(tx, MINT_QUEUE, { mintRequestId: row.id, trancheId: t.id });
     return row;
   });
   if (!created) {
