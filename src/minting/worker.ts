@@ -324,11 +324,12 @@ export async function submitBatch(opts: MintWorkerOptions, requests: MintRequest
         .returning({ id: mintRequest.id });
       // Another worker got to one of them first: roll back, so neither nonce nor request is used twice.
       if (moved.length !== ids.length) throw new RequestTakenError(`a request of batch was submitted by another worker`);
-      return { batchId: batch!.id, signed };
+      return { batchId: batch!.id, signed, nonce };
     }),
   );
   // Broadcast after the commit: a crash right here leaves a recorded, unsent transaction that a resume re-sends.
   await chain.publicClient.sendRawTransaction({ serializedTransaction: submitted.signed }).catch(() => {});
+  opts.logger.info({ batchId: submitted.batchId, nonce: submitted.nonce, requests: ids.length }, "mint transaction broadcast");
   return submitted.batchId;
 }
 
