@@ -17,7 +17,7 @@
  *   REQUESTED and are sent again with a new nonce.
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from "drizzle-orm";
 import {
   encodeFunctionData,
   keccak256,
@@ -190,6 +190,27 @@ async function replaceTransaction(opts: MintWorkerOptions, batch: Batch, latest:
   await chain.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => {});
 }
 
+/** The latest signed bytes of the signer's SUBMITTED batches with nonces in [minedCount, batch.nonce). */
+async function unminedBefore(db: Database, batch: Batch, minedCount: number): Promise<Hex[]> {
+  const rows = await db
+    .select({ signedTx: mintTx.signedTx, nonce: mintBatch.nonce })
+    .from(mintBatch)
+    .innerJoin(mintTx, eq(mintTx.batchId, mintBatch.id))
+    .where(
+      and(
+        eq(mintBatch.chainId, batch.chainId),
+        eq(mintBatch.signer, batch.signer),
+        eq(mintBatch.status, "SUBMITTED"),
+        gte(mintBatch.nonce, minedCount),
+        lt(mintBatch.nonce, batch.nonce),
+      ),
+    )
+    .orderBy(asc(mintBatch.nonce), desc(mintTx.createdAt));
+  const latestPerNonce = new Map<number, Hex>();
+  for (const r of rows) if (!latestPerNonce.has(r.nonce)) latestPerNonce.set(r.nonce, r.signedTx as Hex);
+  return [...latestPerNonce.values()];
+}
+
 /**
  * Drives a SUBMITTED batch to an outcome: CONFIRMED / REVERTED (settled), or DROPPED (its
  * requests re-queued). Never signs a transaction with a new nonce for it.
@@ -219,6 +240,11 @@ export async function resumeBatch(opts: MintWorkerOptions, batchId: string): Pro
       } else if (!resent) {
         // The bytes may never have left (a crash between recording and broadcast) or the node forgot them.
         // "already known" / "nonce too low" errors mean the chain has or had it: the receipt decides.
+        // Lower nonces still unmined (another worker crashed before broadcasting them) would hold this
+        // one back: re-send their recorded bytes too. Re-sending recorded bytes never mints twice.
+        for (const signed of await unminedBefore(db, batch, minedCount)) {
+          await chain.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => {});
+        }
         await chain.publicClient.sendRawTransaction({ serializedTransaction: latest.signedTx as Hex }).catch(() => {});
         resent = true;
       }
