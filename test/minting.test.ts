@@ -3,6 +3,8 @@
  * mints settling one by one, a revert decoded by name, the mintRequests list, and the
  * AGENT's token controls read back from the tranche.
  */
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, inArray, sql } from "drizzle-orm";
 import pino from "pino";
@@ -292,5 +294,20 @@ describe("token controls", () => {
     const investorRole = await t.tokenFor(["COMPLIANCE_OFFICER"], a.issuerOrgId, "officer2");
     const wrongRole = await t.gql(pause, { t: trancheId }, investorRole);
     expect(wrongRole.data.pauseToken.__typename).toBe("ForbiddenError");
+  });
+});
+
+describe("npm run worker", () => {
+  it("refuses to start without a shared database, naming the variable", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
+      cwd: path.resolve(import.meta.dirname, ".."),
+      env: { ...process.env, DATABASE_URL: "", CHAIN_RPC_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr.on("data", (c) => (output += c));
+    const code = await new Promise((resolve) => child.on("exit", resolve));
+    expect(code).toBe(2);
+    expect(output).toMatch(/DATABASE_URL: is required for a separate worker process/);
   });
 });
