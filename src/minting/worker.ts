@@ -21,6 +21,7 @@ import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from "drizzle-orm";
 import {
   encodeFunctionData,
   keccak256,
+  parseTransaction,
   TransactionReceiptNotFoundError,
   type Address,
   type Hex,
@@ -175,10 +176,14 @@ async function replaceTransaction(opts: MintWorkerOptions, batch: Batch, latest:
   const fees = await chain.publicClient.estimateFeesPerGas();
   const bumped = (BigInt(latest.maxFeePerGas) * 125n) / 100n + 1n;
   const maxFeePerGas = fees.maxFeePerGas > bumped ? fees.maxFeePerGas : bumped;
+  // Keep the original gas limit: an estimate now would run against the pending state, where the
+  // stuck version has already minted, and could come out too low for the real state.
+  const original = parseTransaction(latest.signedTx as Hex);
   const prepared = await chain.walletClient.prepareTransactionRequest({
     to: batch.tokenAddress as Address,
     data: mintBatchData(requests),
     nonce: batch.nonce,
+    gas: original.gas,
     maxFeePerGas,
     maxPriorityFeePerGas: maxFeePerGas,
   });
