@@ -67,10 +67,9 @@ export const mintRequest = pgTable(
     recipient: text("recipient").notNull(),
     amount: baseUnits("amount").notNull(),
     status: text("status", { enum: MINT_STATUSES }).notNull().default("REQUESTED"),
+    /** The batch's latest signed version while SUBMITTED; the mined one once settled. Signed bytes live in mint_tx. */
     txHash: text("tx_hash"),
     nonce: integer("nonce"),
-    /** The signed transaction, recorded before broadcast: a retry re-sends these exact bytes (same hash), never a new mint. */
-    signedTx: text("signed_tx"),
     blockNumber: bigint("block_number", { mode: "bigint" }),
     /** The batch transaction carrying this request, while SUBMITTED and after. */
     batchId: uuid("batch_id").references(() => mintBatch.id),

@@ -59,6 +59,7 @@ CREATE TABLE "signer_nonce" (
 --> statement-breakpoint
 ALTER TABLE "mint_request" ADD COLUMN "batch_id" uuid;--> statement-breakpoint
 ALTER TABLE "mint_request" ADD COLUMN "revert_reason" text;--> statement-breakpoint
+ALTER TABLE "mint_request" DROP COLUMN "signed_tx";--> statement-breakpoint
 CREATE INDEX "mint_batch_status_idx" ON "mint_batch" ("status");--> statement-breakpoint
 CREATE INDEX "mint_request_tranche_idx" ON "mint_request" ("tranche_id","created_at");--> statement-breakpoint
 CREATE INDEX "mint_request_batch_idx" ON "mint_request" ("batch_id");--> statement-breakpoint
