@@ -250,7 +250,8 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
   it("mints 60 requests exactly once while the worker process is SIGKILLed at random points and restarted", async () => {
     const { trancheId, token, investors, fromBlock } = await readyTranche(5);
     const ids = await requestMints(trancheId, investors, 60, "crash");
-    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl };
+    // One worker at a time here, so a short lease only shortens the wait after each kill.
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, WORKER_LEASE_SECONDS: "1" };
     let kills = 0;
     let broadcastKills = 0;
     const deadline = Date.now() + 150_000;
