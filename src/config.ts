@@ -22,6 +22,9 @@ const envSchema = z
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     MINT_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
+    MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(200).default(50),
+    MINT_STUCK_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+    WORKER_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
     WORKER_ENABLED: z
       .enum(["true", "false"])
       .default("true")
@@ -56,6 +59,8 @@ export type Config = {
   webhookSecret: string;
   usingDevSecrets: boolean;
   mintConfirmations: number;
+  /** Mint worker tuning: requests per mintBatch, when a sent tx counts as stuck, job lease. */
+  mintWorker: { batchSize: number; stuckAfterMs: number; leaseSeconds: number };
   workerEnabled: boolean;
   logLevel: string;
   /** The RFC 3986 authority wallets sign Sign-In with Ethereum messages for. */
@@ -94,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     usingDevSecrets: !e.JWT_SECRET,
     mintConfirmations: e.MINT_CONFIRMATIONS,
+    mintWorker: { batchSize: e.MINT_BATCH_SIZE, stuckAfterMs: e.MINT_STUCK_AFTER_SECONDS * 1000, leaseSeconds: e.WORKER_LEASE_SECONDS },
     workerEnabled: e.WORKER_ENABLED,
     logLevel: e.LOG_LEVEL,
     siweDomain: e.SIWE_DOMAIN,

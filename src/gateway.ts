@@ -5,8 +5,8 @@
 import pino, { type Logger } from "pino";
 import type { Database, Listen } from "./db/index.js";
 import { createChangeFeed } from "./notifications/change-feed.js";
-import type { ChainClients } from "./chain/client.js";
-import { startMintWorker, type MintWorker } from "./minting/worker.js";
+import { attachNonceStore, type ChainClients } from "./chain/client.js";
+import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 
@@ -21,6 +21,7 @@ export type GatewayOptions = {
   production?: boolean;
   mintConfirmations?: number;
   workerEnabled?: boolean;
+  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds">;
   logger?: Logger;
   now?: () => Date;
   /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
@@ -33,6 +34,8 @@ export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; clos
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: "info" });
+  // Every signer transaction of this process takes its nonce under the database lock.
+  attachNonceStore(options.chain, options.db);
   const worker =
     options.workerEnabled === false
       ? undefined
@@ -42,6 +45,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           logger,
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
+          ...options.mintWorker,
         });
   const changes = createChangeFeed(options.listen);
   // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).

@@ -51,6 +51,7 @@ async function main() {
     host: config.host,
     production: config.env === "production",
     mintConfirmations: config.mintConfirmations,
+    mintWorker: config.mintWorker,
     workerEnabled: config.workerEnabled,
     siweDomain: config.siweDomain,
     kycSweepIntervalMs: config.kycSweepIntervalMs,

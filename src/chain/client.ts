@@ -1,7 +1,8 @@
 /**
  * viem clients for one chain and one signer. Every transaction the gateway signs goes
- * through `send`, which serializes the signer's transactions inside this process so two
- * callers never race for one nonce.
+ * through `withSignerLock` (one at a time inside this process) and, once a database is
+ * attached with `attachNonceStore`, takes its nonce from the `signer_nonce` row lock, so
+ * processes sharing the database never reuse a nonce either.
  */
 import {
   createPublicClient,
@@ -15,6 +16,7 @@ import {
   type Transport,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import type { Database } from "../db/index.js";
 
 export type ChainClients = {
   chain: Chain;
@@ -24,7 +26,17 @@ export type ChainClients = {
   account: Account;
   /** Runs `fn` alone among this process's signer transactions. */
   withSignerLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** The database holding the signer's nonce row, once attached (see `attachNonceStore`). */
+  nonceStore?: Database;
 };
+
+/**
+ * Makes every later signer transaction of `chain` take its nonce under the database's
+ * `signer_nonce` row lock (cross-process), instead of trusting the node's pending count alone.
+ */
+export function attachNonceStore(chain: ChainClients, db: Database): void {
+  chain.nonceStore = db;
+}
 
 /**
  * Connects to a JSON-RPC endpoint and reads its chain id.

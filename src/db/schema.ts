@@ -9,3 +9,4 @@ export * from "../investors/table.js";
 export * from "../identity/table.js";
 export * from "../minting/table.js";
 export * from "../queue/table.js";
+export * from "../chain/table.js";
