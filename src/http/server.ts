@@ -147,7 +147,7 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
-  const metrics = createMetrics(options.db);
+  const metrics = createMetrics(options.db, options.chain);
   const apollo = createApollo(options, metrics);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
@@ -306,6 +306,7 @@ export async function startHttpServer(
         await new Promise((r) => setImmediate(r));
         quietChecks = inFlight === 0 && Date.now() - lastRequestAt >= quietMs ? quietChecks + 1 : 0;
       }
+      metrics.dispose();
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
