@@ -26,6 +26,14 @@ const envSchema = z
       .enum(["true", "false"])
       .default("true")
       .transform((v) => v === "true"),
+    FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(2),
+    INDEXER_POLLER_ENABLED: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
+    INDEXER_BLOCK_RANGE: z.coerce.number().int().min(1).max(100_000).default(1000),
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(300),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -55,6 +63,12 @@ export type Config = {
   usingDevSecrets: boolean;
   mintConfirmations: number;
   workerEnabled: boolean;
+  /** Blocks on top of an event's block before it counts as final (holdings pending until then). */
+  finalityDepth: number;
+  /** The built-in chain poller (getLogs from a checkpoint); off when an external indexer sends webhooks. */
+  indexer: { pollerEnabled: boolean; pollIntervalMs: number; blockRange: number };
+  /** Seconds between periodic reconciliations against balanceOf; 0 turns the job off. */
+  reconcileIntervalSeconds: number;
   logLevel: string;
 };
 
@@ -89,6 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     usingDevSecrets: !e.JWT_SECRET,
     mintConfirmations: e.MINT_CONFIRMATIONS,
     workerEnabled: e.WORKER_ENABLED,
+    finalityDepth: e.FINALITY_DEPTH,
+    indexer: { pollerEnabled: e.INDEXER_POLLER_ENABLED, pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS, blockRange: e.INDEXER_BLOCK_RANGE },
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

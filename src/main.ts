@@ -51,6 +51,9 @@ async function main() {
     production: config.env === "production",
     mintConfirmations: config.mintConfirmations,
     workerEnabled: config.workerEnabled,
+    webhookSecret: config.webhookSecret,
+    finalityDepth: config.finalityDepth,
+    indexer: { ...config.indexer, reconcileIntervalSeconds: config.reconcileIntervalSeconds },
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");

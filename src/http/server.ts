@@ -14,6 +14,7 @@ import { BaseError } from "../errors.js";
 import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
+import { handleChainWebhook } from "../indexer/webhooks.js";
 
 export type HttpServerOptions = {
   db: Database;
@@ -24,6 +25,8 @@ export type HttpServerOptions = {
   wakeWorker(): void;
   now?: () => Date;
   maxBodyBytes?: number;
+  /** POST /webhooks/chain: the HMAC secret, and what to nudge once a delivery is stored. */
+  webhook?: { secret: string; onStored?: () => void };
 };
 
 export type HttpServer = { server: Server; url: string; close(): Promise<void> };
@@ -153,6 +156,10 @@ export async function startHttpServer(
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
+      if (path === "/webhooks/chain" && options.webhook) {
+        // Reads the raw bytes itself: the signature covers them, not a re-serialized JSON.
+        return handleChainWebhook(req, res, { db: options.db, secret: options.webhook.secret, now: options.now, onStored: options.webhook.onStored });
+      }
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
       if (path === "/") {
