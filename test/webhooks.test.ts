@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { keccak256, numberToHex, pad, toBytes, zeroAddress, type Address, type Log } from "viem";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { deployToken, setWhitelisted } from "../src/chain/token.js";
 import { signAlchemyDelivery, signGatewayDelivery } from "../src/indexer/webhooks.js";
 import { eventCount, pendingDeliveryCount } from "../src/indexer/service.js";
@@ -218,6 +218,30 @@ describe("the cap table from deliveries", () => {
     await drained(b);
     expect(await eventCount(b.database.db)).toBe(logs.length);
     expect(BigInt((await capTable(b)).find((h) => h.holder === y)!.balance)).toBe(yBefore + 50n);
+  });
+
+  it("keeps a delivery that fails to apply in the inbox, with its error, without holding up the others", async () => {
+    // A stored delivery that cannot be applied (as if written by an older, laxer version).
+    const [broken] = await a.database.db
+      .insert(webhookDelivery)
+      .values({ format: "GATEWAY", deliveryKey: "gateway:broken", payload: { chainId: a.chain.chainId, logs: "not a list" } })
+      .returning();
+    const mint = logs.find((l) => l.topics.length === 3)!;
+    const body = gatewayBody(a, [rpcLog(mint)]);
+    expect((await post(a, body, signGatewayDelivery(TEST_WEBHOOK_SECRET, body, now()))).status).toBe(202);
+    await waitFor("the good delivery applied", async () => (await pendingDeliveryCount(a.database.db)) === 1);
+    await a.gateway.indexer.runOnce();
+    const [kept] = await a.database.db.select().from(webhookDelivery).where(eq(webhookDelivery.id, broken!.id));
+    expect(kept).toMatchObject({ appliedAt: null, lastError: expect.any(String) });
+    expect(kept!.attempts).toBeGreaterThanOrEqual(1);
+
+    // Once repaired it is applied on a later round: nothing was lost.
+    await a.database.db
+      .update(webhookDelivery)
+      .set({ payload: { chainId: a.chain.chainId, logs: [] } })
+      .where(eq(webhookDelivery.id, broken!.id));
+    await a.gateway.indexer.runOnce();
+    expect(await pendingDeliveryCount(a.database.db)).toBe(0);
   });
 
   it("answers 400 to a signed body that is not a known payload, and stores nothing", async () => {

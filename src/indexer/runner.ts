@@ -6,9 +6,12 @@
 import type { Logger } from "pino";
 import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
-import { announceIndexer, applyPendingDeliveries, type IndexerDeps } from "./service.js";
+import { announceIndexer, applyPendingDeliveries, pruneDeliveries, type IndexerDeps } from "./service.js";
 import { pollOnce } from "./poller.js";
 import { reconcile } from "./reconcile.js";
+
+/** Applied webhook deliveries (and so their replay keys) are kept a day. */
+const DELIVERY_RETENTION_SECONDS = 24 * 3600;
 
 export type IndexerOptions = {
   db: Database;
@@ -43,9 +46,14 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
   let stopped = false;
   let running: Promise<void> | undefined;
   let again = false;
+  let lastPrune = 0;
 
   async function round() {
     while ((await applyPendingDeliveries(deps)) > 0 && !stopped);
+    if (Date.now() - lastPrune > 60_000) {
+      lastPrune = Date.now();
+      await pruneDeliveries(options.db, DELIVERY_RETENTION_SECONDS);
+    }
     if (pollerEnabled && !stopped) {
       // Catch up in bounded ranges until the head is reached.
       for (let i = 0; i < 100 && !stopped; i++) {

@@ -178,6 +178,23 @@ export async function applyPendingDeliveries(deps: IndexerDeps, limit = 100): Pr
   return applied;
 }
 
+/**
+ * Deletes applied deliveries received more than `retentionSeconds` ago. Their keys guard
+ * against replays, so the retention must stay well above the 5-minute signature window.
+ */
+export async function pruneDeliveries(db: Database, retentionSeconds: number): Promise<number> {
+  const deleted = await db
+    .delete(webhookDelivery)
+    .where(
+      and(
+        sql`${webhookDelivery.appliedAt} is not null`,
+        sql`${webhookDelivery.receivedAt} < now() - make_interval(secs => ${Math.max(retentionSeconds, 600)})`,
+      ),
+    )
+    .returning({ id: webhookDelivery.id });
+  return deleted.length;
+}
+
 /** How many deliveries wait in the inbox (for readiness checks and tests). */
 export async function pendingDeliveryCount(db: Database): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(webhookDelivery).where(isNull(webhookDelivery.appliedAt));
