@@ -55,6 +55,9 @@ async function main() {
     workerEnabled: config.workerEnabled,
     siweDomain: config.siweDomain,
     kycSweepIntervalMs: config.kycSweepIntervalMs,
+    webhookSecret: config.webhookSecret,
+    finalityDepth: config.finalityDepth,
+    indexer: { ...config.indexer, reconcileIntervalSeconds: config.reconcileIntervalSeconds },
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");
