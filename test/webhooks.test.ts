@@ -37,6 +37,14 @@ const rpcLog = (l: Log, removed = false) => ({
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** webhook_deliveries_total by outcome, read from /metrics. */
+async function webhookMetrics(t: TestGateway): Promise<Record<string, number>> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const m of text.matchAll(/^webhook_deliveries_total\{outcome="([a-z_0-9]+)"\} (\d+)$/gm)) counts[m[1]!] = Number(m[2]);
+  return counts;
+}
+
 async function post(t: TestGateway, body: string | Buffer, headers: Record<string, string>) {
   const res = await fetch(`${t.url}/webhooks/chain`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : new Uint8Array(body) });
   return { status: res.status, body: (await res.json()) as any };
@@ -93,6 +101,7 @@ describe("refused deliveries", () => {
     const body = gatewayBody(a, logs.map((l) => rpcLog(l)));
     const events = await eventCount(a.database.db);
     const deliveries = await deliveryCount(a);
+    const metricsBefore = await webhookMetrics(a);
 
     const forged = await post(a, body, signGatewayDelivery("not-the-secret-0123456789", body, now()));
     expect(forged).toMatchObject({ status: 401, body: { error: { code: "WEBHOOK_SIGNATURE_INVALID" } } });
@@ -122,6 +131,11 @@ describe("refused deliveries", () => {
     expect(replay).toMatchObject({ status: 401, body: { error: { code: "WEBHOOK_REPLAYED" } } });
     expect(await deliveryCount(a)).toBe(deliveries + 1);
     expect(await eventCount(a.database.db)).toBe(applied);
+
+    // /metrics counts deliveries by outcome: 7 refused signatures (replay included), 1 accepted.
+    const metricsAfter = await webhookMetrics(a);
+    expect((metricsAfter.rejected_signature ?? 0) - (metricsBefore.rejected_signature ?? 0)).toBe(7);
+    expect((metricsAfter.accepted ?? 0) - (metricsBefore.accepted ?? 0)).toBe(1);
   });
 });
 

@@ -251,6 +251,7 @@ export async function startHttpServer(
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
       if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/webhooks/chain" && options.webhook) {
+        res.once("finish", () => metrics.webhookAnswered(res.statusCode));
         // Reads the raw bytes itself: the signature covers them, not a re-serialized JSON.
         return handleChainWebhook(req, res, { db: options.db, secret: options.webhook.secret, now: options.now, onStored: options.webhook.onStored });
       }
