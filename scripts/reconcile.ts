@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfigOrExit } from "../src/config.js";
 import { openDatabase } from "../src/db/index.js";
 import { connectChain } from "../src/chain/client.js";
 import { devChainSignerKey } from "../src/chain/dev-chain.js";
@@ -20,26 +20,17 @@ import { reconcile } from "../src/indexer/reconcile.js";
 
 const { values } = parseArgs({ options: { gateway: { type: "string" } } });
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 type Report = { id: string; ok?: boolean; error: string | null; tokensChecked: number; holdingsChecked: number; drift: unknown[] };
 
 async function direct(): Promise<Report> {
-  const rpcUrl = config!.chain.kind === "external" ? config!.chain.rpcUrl : `http://127.0.0.1:${config!.chain.port}`;
-  const signerPrivateKey = config!.chain.kind === "external" ? config!.chain.signerPrivateKey : devChainSignerKey(0);
+  const rpcUrl = config.chain.kind === "external" ? config.chain.rpcUrl : `http://127.0.0.1:${config.chain.port}`;
+  const signerPrivateKey = config.chain.kind === "external" ? config.chain.signerPrivateKey : devChainSignerKey(0);
   const chain = await connectChain({ rpcUrl, signerPrivateKey });
-  const database = await openDatabase({ url: config!.databaseUrl });
+  const database = await openDatabase({ url: config.databaseUrl });
   try {
-    const run = await reconcile({ db: database.db, chain, finalityDepth: config!.finalityDepth }, "CLI");
+    const run = await reconcile({ db: database.db, chain, finalityDepth: config.finalityDepth }, "CLI");
     const drift = run.drift.map((d) => ({ ...d, difference: (BigInt(d.registryBalance) - BigInt(d.chainBalance)).toString() }));
     return { ...run, drift, ok: run.drift.length === 0 && !run.error };
   } finally {
@@ -48,7 +39,7 @@ async function direct(): Promise<Report> {
 }
 
 async function viaGateway(url: string): Promise<Report> {
-  const token = await issueToken(config!.jwtSecret, { subject: "npm-run-reconcile", organizationId: randomUUID(), roles: ["ADMIN"] }, "5m");
+  const token = await issueToken(config.jwtSecret, { subject: "npm-run-reconcile", organizationId: randomUUID(), roles: ["ADMIN"] }, "5m");
   const res = await fetch(`${url.replace(/\/$/, "")}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },

@@ -123,3 +123,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kycSweepIntervalMs: e.KYC_SWEEP_INTERVAL_MS,
   };
 }
+
+/**
+ * For entry points (npm start, the worker, CLIs): the configuration, or the bad variables
+ * printed and exit code 2.
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
