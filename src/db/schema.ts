@@ -8,3 +8,4 @@ export * from "../offerings/table.js";
 export * from "../investors/table.js";
 export * from "../minting/table.js";
 export * from "../queue/table.js";
+export * from "../audit/table.js";

@@ -10,6 +10,7 @@ import "../compliance/graphql.js";
 import "../investors/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
+import "../audit/graphql.js";
 
 export const schema = builder.toSchema();
 

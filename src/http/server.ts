@@ -14,6 +14,7 @@ import { BaseError } from "../errors.js";
 import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
+import { handleOpenLineageRequest } from "../provenance/openlineage.js";
 
 export type HttpServerOptions = {
   db: Database;
@@ -153,6 +154,7 @@ export async function startHttpServer(
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
+      if (path === "/lineage/openlineage") return handleOpenLineageRequest(req, res, { ...options, maxBodyBytes });
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
       if (path === "/") {

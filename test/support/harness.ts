@@ -49,8 +49,10 @@ export type TestGateway = {
   close(): Promise<void>;
 };
 
-export async function startTestGateway(options: { now?: () => Date } = {}): Promise<TestGateway> {
-  const database = await openTestDatabase();
+export async function startTestGateway(
+  options: { now?: () => Date; onQuery?: (q: string) => void; workerEnabled?: boolean } = {},
+): Promise<TestGateway> {
+  const database = await openTestDatabase(options.onQuery);
   // Accounts 1–19: one per vitest worker (account 0 is npm start's).
   const poolId = Number(process.env.VITEST_POOL_ID ?? "1");
   const chain = await connectChain({ rpcUrl: inject("rpcUrl"), signerPrivateKey: devChainSignerKey(1 + ((poolId - 1) % 19)) });
@@ -61,6 +63,7 @@ export async function startTestGateway(options: { now?: () => Date } = {}): Prom
     port: 0,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     now: options.now,
+    workerEnabled: options.workerEnabled,
   });
   const operator = await insertOrganization(database.db, { name: "Operator", kind: "VENUE", jurisdiction: "HK", licenses: [] });
   const tokenFor = (roles: string[], organizationId: string, subject = "tester") =>
