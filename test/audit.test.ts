@@ -103,7 +103,7 @@ describe("audit trail", () => {
     expect(v).toMatchObject({ ok: false, brokenAtSequence: "3", checked: 2, reason: "hash does not match the event's content" });
 
     // Putting the payload back restores the chain: the hash covers content, not storage.
-    await t.database.db.execute(sql`update audit_event set payload = ${JSON.stringify(original!.payload)}::jsonb where seq = 3`);
+    await t.database.db.execute(sql`update audit_event set payload = ${JSON.stringify(original!.payload)}::text::jsonb where seq = 3`);
     expect((await t.gql(VERIFY, {}, a.officerToken)).data.verifyAuditChain.ok).toBe(true);
 
     // Recomputing the altered row's hash does not help: the next row still points at the old one.
