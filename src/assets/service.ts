@@ -307,10 +307,6 @@ export async function searchDataAssets(
   };
 }
 
-/** The former list API: newest first, forward pagination. */
-export const listDataAssets = (ctx: ServiceContext, input: { first?: number | null; after?: string | null }) =>
-  searchDataAssets(ctx, { first: input.first ?? undefined, after: input.after });
-
 const transitionSchema = z.object({ assetId: uuidSchema, to: z.enum(ASSET_STATUSES) });
 
 /**
