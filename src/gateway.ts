@@ -3,13 +3,16 @@
  * `main.ts` (npm start) and the tests both use it, so tests exercise what runs in production.
  */
 import pino, { type Logger } from "pino";
-import type { Database } from "./db/index.js";
+import type { Database, Listen } from "./db/index.js";
+import { createChangeFeed } from "./notifications/change-feed.js";
 import type { ChainClients } from "./chain/client.js";
 import { startMintWorker, type MintWorker } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
 
 export type GatewayOptions = {
   db: Database;
+  /** LISTEN on the same database (DatabaseHandle.listen), for subscriptions. */
+  listen: Listen;
   chain: ChainClients;
   jwtSecret: string;
   port: number;
@@ -35,6 +38,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
         });
+  const changes = createChangeFeed(options.listen);
   const http = await startHttpServer(
     {
       db: options.db,
@@ -43,6 +47,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger,
       production: options.production ?? false,
       wakeWorker: () => worker?.wake(),
+      changes,
       now: options.now,
     },
     { port: options.port, host: options.host },
@@ -54,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       await http.close();
       await worker?.stop();
+      await changes.close();
     },
   };
 }

@@ -44,6 +44,7 @@ async function main() {
 
   const gateway = await startGateway({
     db: database.db,
+    listen: database.listen,
     chain,
     jwtSecret: config.jwtSecret,
     port: config.port,
@@ -54,6 +55,9 @@ async function main() {
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");
+
+  // Plain line for people and scripts, whatever the log level.
+  console.log(`Data Asset Gateway listening on ${gateway.url} — playground: ${gateway.url}/graphql`);
 
   if (!config.databaseUrl && config.env !== "production") {
     const identities = await seedDemo(database.db, config.jwtSecret);

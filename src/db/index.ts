@@ -23,9 +23,14 @@ export { schema };
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
+/** Subscribes to a Postgres NOTIFY channel; resolves to an unsubscribe function. */
+export type Listen = (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
+
 export type DatabaseHandle = {
   db: Database;
   driver: "pglite" | "postgres";
+  /** LISTEN on a channel: with PostgreSQL, notifications from every process arrive here. */
+  listen: Listen;
   close(): Promise<void>;
 };
 
@@ -50,14 +55,30 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const client = postgres(options.url, { max: options.maxConnections ?? 10, onnotice: () => {} });
     const db = drizzlePostgres({ client, logger });
     await migratePostgres(db, { migrationsFolder: MIGRATIONS_DIR });
-    return { db: db as unknown as Database, driver: "postgres", close: () => client.end({ timeout: 5 }) };
+    return {
+      db: db as unknown as Database,
+      driver: "postgres",
+      async listen(channel, onPayload) {
+        const { unlisten } = await client.listen(channel, onPayload);
+        return unlisten;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const dataDir = options.dataDir ?? "memory://";
   if (!dataDir.startsWith("memory://")) mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
   const client = await PGlite.create(dataDir.startsWith("memory://") ? undefined : dataDir);
   const db = drizzlePglite({ client, logger });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
-  return { db: db as unknown as Database, driver: "pglite", close: () => client.close() };
+  return {
+    db: db as unknown as Database,
+    driver: "pglite",
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return () => unlisten();
+    },
+    close: () => client.close(),
+  };
 }
 
 /** Cheap liveness probe for /readyz. */

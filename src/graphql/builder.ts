@@ -8,10 +8,11 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { ServiceContext } from "../context.js";
+import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Role } from "../auth/roles.js";
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "../errors.js";
 
-export type GraphQLContext = ServiceContext & { requestId: string };
+export type GraphQLContext = ServiceContext & { requestId: string; changes: ChangeFeed };
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -47,3 +48,4 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

@@ -11,6 +11,7 @@ import "../investors/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../audit/graphql.js";
+import "../notifications/graphql.js";
 
 export const schema = builder.toSchema();
 

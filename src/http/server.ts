@@ -5,8 +5,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { ApolloServer, HeaderMap } from "@apollo/server";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
+import { createMetrics, type GatewayMetrics } from "./metrics.js";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Logger } from "pino";
 import { schema } from "../graphql/schema.js";
 import type { GraphQLContext } from "../graphql/builder.js";
@@ -23,11 +30,13 @@ export type HttpServerOptions = {
   logger: Logger;
   production: boolean;
   wakeWorker(): void;
+  /** Status changes from Postgres LISTEN, for subscriptions. */
+  changes: ChangeFeed;
   now?: () => Date;
   maxBodyBytes?: number;
 };
 
-export type HttpServer = { server: Server; url: string; close(): Promise<void> };
+export type HttpServer = { server: Server; url: string; close(options?: { quietMs?: number; maxWaitMs?: number }): Promise<void> };
 
 class BodyTooLargeError extends Error {}
 
@@ -42,15 +51,79 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** One JSON log line per GraphQL operation, carrying the request id the client also sees. */
+function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse(ctx) {
+          logger.info(
+            {
+              requestId: contextValue.requestId,
+              operation: ctx.operationName ?? "anonymous",
+              errors: ctx.errors?.map((e) => e.extensions?.code ?? e.message),
+              ms: Math.round(performance.now() - started),
+            },
+            "graphql request",
+          );
+        },
+      };
+    },
+  };
+}
+
+/** A browser navigating to /graphql (not a GraphQL GET request) gets the playground. */
+function wantsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? "";
+  const search = new URL(req.url ?? "/", "http://localhost").searchParams;
+  return accept.includes("text/html") && !search.has("query");
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
 }
 
-function createApollo(options: HttpServerOptions) {
+/**
+ * Limits on what one operation may ask for, checked before execution. Depth 20 leaves room
+ * for GraphiQL's introspection query (about 14 deep); page sizes are capped by each list field.
+ */
+export const QUERY_LIMITS = {
+  maxDepth: 20,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 50,
+  maxCost: 20_000,
+} as const;
+
+function createApollo(options: HttpServerOptions, metrics: GatewayMetrics) {
+  const armor = new ApolloArmor({
+    // Introspection and __typename count too: a 50-deep `ofType` chain or 1,000 aliased
+    // __typename fields are as costly as any other.
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: false },
+    maxAliases: { n: QUERY_LIMITS.maxAliases, allowList: [] },
+    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
+    // Field suggestions help developers but map the schema for attackers: off in production.
+    blockFieldSuggestion: { enabled: options.production },
+  });
+  const protection = armor.protect();
   return new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
+    validationRules: protection.validationRules,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: !options.production,
+    // Apollo's own landing page loads from a CDN; we serve GraphiQL ourselves (./playground.ts).
+    // graphql-armor types its plugins against Apollo's CJS declarations; the runtime objects are the same.
+    plugins: [
+      ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
+      ApolloServerPluginLandingPageDisabled(),
+      metrics.apolloPlugin,
+      requestLogPlugin(options.logger),
+    ],
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       // Domain errors that escape a result union still carry their stable code.
@@ -74,7 +147,8 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
-  const apollo = createApollo(options);
+  const metrics = createMetrics(options.db);
+  const apollo = createApollo(options, metrics);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
 
@@ -86,6 +160,8 @@ export async function startHttpServer(
         raw = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
+          // The rest of the body is never read: close the connection so it is not reused mid-body.
+          res.setHeader("connection", "close");
           return sendJson(res, 413, { errors: [{ message: `request body exceeds ${maxBodyBytes} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
         }
         throw error;
@@ -119,6 +195,7 @@ export async function startHttpServer(
         now: options.now ?? (() => new Date()),
         wakeWorker: options.wakeWorker,
         requestId,
+        changes: options.changes,
       }),
     });
     res.statusCode = result.status ?? 200;
@@ -145,18 +222,38 @@ export async function startHttpServer(
       check(() => pingDatabase(options.db)),
       check(() => options.chain.publicClient.getBlockNumber({ cacheTime: 0 })),
     ]);
-    const ready = database === "ok" && chain === "ok";
-    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", database, chain });
+    const ready = database === "ok" && chain === "ok" && !draining;
+    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : draining ? "draining" : "not ready", database, chain });
   }
 
+  // Draining: on close, readiness fails (a load balancer stops sending), responses ask
+  // clients to reconnect elsewhere, and the server stops only once nothing is in flight.
+  let draining = false;
+  let inFlight = 0;
+  let lastRequestAt = Date.now();
+
   const server = createServer((req, res) => {
+    inFlight++;
+    lastRequestAt = Date.now();
+    res.on("close", () => inFlight--);
+    if (draining) res.setHeader("connection", "close");
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) ?? randomUUID();
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
+      if (path === "/graphql" && req.method === "GET" && wantsHtml(req)) {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        return res.end(playgroundHtml());
+      }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
       if (path === "/lineage/openlineage") return handleOpenLineageRequest(req, res, { ...options, maxBodyBytes });
+      if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
+      if (path === "/metrics") {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { "content-type": metrics.registry.contentType });
+        return res.end(body);
+      }
       if (path === "/") {
         res.writeHead(302, { location: "/graphql" });
         return res.end();
@@ -170,16 +267,50 @@ export async function startHttpServer(
     });
   });
 
+  // Subscriptions: graphql-ws on the same port and path. The token comes in connectionParams.
+  const wss = new WebSocketServer({ server, path: "/graphql" });
+  const ws = useServer<{ authorization?: string }>(
+    {
+      schema,
+      context: async (ctx) => ({
+        db: options.db,
+        chain: options.chain,
+        auth: await authenticate(options.jwtSecret, ctx.connectionParams?.authorization),
+        now: options.now ?? (() => new Date()),
+        wakeWorker: options.wakeWorker,
+        requestId: randomUUID(),
+        changes: options.changes,
+      }),
+    },
+    wss,
+  );
+
   await new Promise<void>((resolve) => server.listen(listen.port, listen.host ?? "127.0.0.1", resolve));
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     server,
     url: `http://${host}:${address.port}`,
-    async close() {
+    /**
+     * Drains, then stops: waits until no request is in flight and none has arrived for
+     * `quietMs` (requests already sent by clients keep arriving for a moment), at most `maxWaitMs`.
+     */
+    async close({ quietMs = 500, maxWaitMs = 15_000 }: { quietMs?: number; maxWaitMs?: number } = {}) {
+      draining = true;
+      const giveUpAt = Date.now() + maxWaitMs;
+      // Several quiet checks in a row, each after an I/O phase: after a stalled event loop the
+      // timer fires before pending connections are read, so one quiet observation is not enough.
+      let quietChecks = 0;
+      while (Date.now() < giveUpAt && quietChecks < 4) {
+        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setImmediate(r));
+        quietChecks = inFlight === 0 && Date.now() - lastRequestAt >= quietMs ? quietChecks + 1 : 0;
+      }
+      await ws.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       });
       await apollo.stop();
     },

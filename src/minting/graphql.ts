@@ -26,7 +26,7 @@ builder.objectType(SupplyCapExceededError, {
   }),
 });
 
-const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").implement({
+export const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     idempotencyKey: t.exposeString("idempotencyKey"),

@@ -58,6 +58,7 @@ export async function startTestGateway(
   const chain = await connectChain({ rpcUrl: inject("rpcUrl"), signerPrivateKey: devChainSignerKey(1 + ((poolId - 1) % 19)) });
   const gateway = await startGateway({
     db: database.db,
+    listen: database.listen,
     chain,
     jwtSecret: TEST_JWT_SECRET,
     port: 0,

@@ -1,0 +1,67 @@
+/**
+ * Prometheus metrics (prom-client), one registry per gateway: GraphQL request durations per
+ * operation, the mint queue's depth and oldest job age (read from Postgres at scrape time,
+ * so every process reports the shared queue), and Node's default process metrics.
+ */
+import { Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { and, count, eq, min } from "drizzle-orm";
+import type { Database } from "../db/index.js";
+import { job } from "../queue/table.js";
+
+export type GatewayMetrics = {
+  registry: Registry;
+  /** Apollo plugin recording each operation's duration and outcome. */
+  apolloPlugin: ApolloServerPlugin<any>;
+};
+
+export function createMetrics(db: Database): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const duration = new Histogram({
+    name: "graphql_request_duration_seconds",
+    help: "GraphQL request duration, by operation name and outcome",
+    labelNames: ["operation", "outcome"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  const queueState = async (queue: string) => {
+    const [row] = await db
+      .select({ depth: count(), oldest: min(job.createdAt) })
+      .from(job)
+      .where(and(eq(job.queue, queue)));
+    return { depth: Number(row?.depth ?? 0), oldest: row?.oldest ? new Date(row.oldest as unknown as string) : undefined };
+  };
+  new Gauge({
+    name: "mint_queue_depth",
+    help: "Mint jobs waiting or in progress (shared across all processes)",
+    registers: [registry],
+    async collect() {
+      this.set((await queueState("mint")).depth);
+    },
+  });
+  new Gauge({
+    name: "mint_queue_oldest_age_seconds",
+    help: "Age of the oldest mint job, 0 when the queue is empty",
+    registers: [registry],
+    async collect() {
+      const { oldest } = await queueState("mint");
+      this.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
+    },
+  });
+
+  const apolloPlugin: ApolloServerPlugin<any> = {
+    async requestDidStart() {
+      const stop = duration.startTimer();
+      return {
+        async willSendResponse(ctx) {
+          const operation = ctx.operationName ?? ctx.operation?.name?.value ?? "anonymous";
+          stop({ operation, outcome: ctx.errors?.length ? "error" : "ok" });
+        },
+      };
+    },
+  };
+  return { registry, apolloPlugin };
+}

@@ -1,0 +1,84 @@
+/**
+ * Fans Postgres notifications out to GraphQL subscriptions. Each process LISTENs once per
+ * channel (the triggers in migrations/*_status_notifications announce every status change,
+ * whichever process made it) and hands each event to the subscribers waiting for that id.
+ */
+import type { Listen } from "../db/index.js";
+
+export type StatusChange = { id: string; status: string };
+export const CHANNELS = { mintStatus: "mint_status_changed", assetStatus: "asset_status_changed" } as const;
+
+type Subscriber = (change: StatusChange) => void;
+
+export type ChangeFeed = {
+  /** Events for one entity id on one channel, as an async iterator a subscription can return. */
+  subscribe(channel: string, id: string): AsyncIterableIterator<StatusChange> & { ready: Promise<unknown> };
+  close(): Promise<void>;
+};
+
+export function createChangeFeed(listen: Listen): ChangeFeed {
+  const subscribers = new Map<string, Set<Subscriber>>(); // key: channel + id
+  const listening = new Map<string, Promise<() => Promise<void>>>();
+
+  const ensureListening = (channel: string) => {
+    if (!listening.has(channel)) {
+      listening.set(
+        channel,
+        listen(channel, (payload) => {
+          let change: StatusChange;
+          try {
+            change = JSON.parse(payload);
+          } catch {
+            return;
+          }
+          for (const deliver of subscribers.get(`${channel}:${change.id}`) ?? []) deliver(change);
+        }),
+      );
+    }
+    return listening.get(channel)!;
+  };
+
+  return {
+    subscribe(channel, id) {
+      const key = `${channel}:${id}`;
+      const queue: StatusChange[] = [];
+      let wake: (() => void) | undefined;
+      let done = false;
+      const deliver: Subscriber = (change) => {
+        queue.push(change);
+        wake?.();
+      };
+      const set = subscribers.get(key) ?? new Set();
+      set.add(deliver);
+      subscribers.set(key, set);
+      const ready = ensureListening(channel);
+      const finish = () => {
+        done = true;
+        set.delete(deliver);
+        if (set.size === 0) subscribers.delete(key);
+        wake?.();
+      };
+      const iterator: AsyncIterableIterator<StatusChange> & { ready: Promise<unknown> } = {
+        ready,
+        [Symbol.asyncIterator]() {
+          return iterator;
+        },
+        async next() {
+          await ready;
+          while (queue.length === 0 && !done) await new Promise<void>((resolve) => (wake = resolve));
+          if (queue.length > 0) return { value: queue.shift()!, done: false };
+          return { value: undefined, done: true };
+        },
+        async return() {
+          finish();
+          return { value: undefined, done: true };
+        },
+      };
+      return iterator;
+    },
+    async close() {
+      for (const unlisten of listening.values()) await (await unlisten)();
+      listening.clear();
+    },
+  };
+}
