@@ -51,12 +51,17 @@ describe("versions", () => {
     // An edit that changes nothing writes no version.
     const same = ok<any>(await t.gql(UPDATE, { input: { assetId: id, title: "Port logistics 2025 (revised)" } }, a.ownerToken), "updateDataAsset", "DataAsset");
     expect(same.version).toBe(2);
+    // Every kind of field counts as a change, lists and numbers included.
+    const tagged = ok<any>(await t.gql(UPDATE, { input: { assetId: id, tags: ["a,b"] } }, a.ownerToken), "updateDataAsset", "DataAsset");
+    expect(tagged.version).toBe(3);
+    const split = ok<any>(await t.gql(UPDATE, { input: { assetId: id, tags: ["a", "b"], recordCount: "42" } }, a.ownerToken), "updateDataAsset", "DataAsset");
+    expect(split.version).toBe(4);
     // Another organization cannot edit it.
     const other = await t.tokenFor(["ASSET_OWNER"], a.exchangeOrgId, "intruder");
     const refused = await t.gql(UPDATE, { input: { assetId: id, title: "hijacked" } }, other);
     expect(["ForbiddenError", "NotFoundError"]).toContain(refused.data.updateDataAsset.__typename);
     const rows = await t.database.db.select().from(schema.dataAssetVersion).where(eq(schema.dataAssetVersion.assetId, id));
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(4);
   });
 
   it("versions are never updated or deleted in place: the database refuses", async () => {

@@ -123,7 +123,8 @@ export async function updateDataAsset(ctx: ServiceContext, input: UpdateDataAsse
     const current = await lockOwnedAsset(ctx, tx, assetId);
     const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     const merged = parseInput(registerDataAssetSchema, { ...pickMetadata(current), ...given });
-    const changed = Object.keys(given).filter((k) => String((current as any)[k]) !== String((merged as any)[k]));
+    const same = (x: unknown, y: unknown) => JSON.stringify(x ?? null, bigintText) === JSON.stringify(y ?? null, bigintText);
+    const changed = Object.keys(given).filter((k) => !same((current as any)[k], (merged as any)[k]));
     if (changed.length === 0) return current;
     if (changed.includes("contentDigest") && DIGEST_FROZEN.includes(current.status)) {
       throw new ConflictError(`the content digest of a ${current.status} asset is anchored on chain and cannot change`);
@@ -143,6 +144,8 @@ export async function updateDataAsset(ctx: ServiceContext, input: UpdateDataAsse
     return row!;
   });
 }
+
+const bigintText = (_key: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
 function pickMetadata(a: DataAsset): RegisterDataAssetParams {
   return {
@@ -189,10 +192,7 @@ export async function getDataAsset(ctx: ServiceContext, id: string, asOf?: Date 
   return { ...row, ...metadata, updatedAt: versionAt };
 }
 
-/** Every version of an asset, oldest first. */
-export async function listDataAssetVersions(db: Database, assetId: string): Promise<DataAssetVersion[]> {
-  return db.select().from(dataAssetVersion).where(eq(dataAssetVersion.assetId, assetId)).orderBy(asc(dataAssetVersion.version));
-}
+
 
 /** Loads an asset for a write by its owner organization, locking the row for the transaction. */
 export async function lockOwnedAsset(ctx: ServiceContext, tx: Transaction, id: string): Promise<DataAsset> {

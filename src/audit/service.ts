@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { asc, desc, eq, gt, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor } from "../context.js";
 import type { Database, Transaction } from "../db/index.js";
@@ -151,13 +151,4 @@ export async function verifyAuditChain(db: Database): Promise<AuditChainVerifica
       checked += 1;
     }
   }
-}
-
-/** Used by tests and tools: the events of one entity with a given action. */
-export async function auditEventsFor(db: Database, entityId: string, action?: string): Promise<AuditEvent[]> {
-  return db
-    .select()
-    .from(auditEvent)
-    .where(and(eq(auditEvent.entityId, entityId), action ? eq(auditEvent.action, action) : undefined))
-    .orderBy(asc(auditEvent.seq));
 }
