@@ -26,6 +26,8 @@ const envSchema = z
       .enum(["true", "false"])
       .default("true")
       .transform((v) => v === "true"),
+    SIWE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port").default("localhost"),
+    KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -56,6 +58,10 @@ export type Config = {
   mintConfirmations: number;
   workerEnabled: boolean;
   logLevel: string;
+  /** The RFC 3986 authority wallets sign Sign-In with Ethereum messages for. */
+  siweDomain: string;
+  /** How often expired KYC is swept off the token whitelists. */
+  kycSweepIntervalMs: number;
 };
 
 export class ConfigError extends Error {
@@ -90,5 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mintConfirmations: e.MINT_CONFIRMATIONS,
     workerEnabled: e.WORKER_ENABLED,
     logLevel: e.LOG_LEVEL,
+    siweDomain: e.SIWE_DOMAIN,
+    kycSweepIntervalMs: e.KYC_SWEEP_INTERVAL_MS,
   };
 }

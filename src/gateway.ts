@@ -8,6 +8,7 @@ import { createChangeFeed } from "./notifications/change-feed.js";
 import type { ChainClients } from "./chain/client.js";
 import { startMintWorker, type MintWorker } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
+import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -22,6 +23,10 @@ export type GatewayOptions = {
   workerEnabled?: boolean;
   logger?: Logger;
   now?: () => Date;
+  /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
+  siweDomain?: string;
+  /** How often expired KYC is swept off token whitelists (default 60 s). */
+  kycSweepIntervalMs?: number;
 };
 
 export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; close(): Promise<void> };
@@ -39,6 +44,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           now: options.now,
         });
   const changes = createChangeFeed(options.listen);
+  // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).
+  const sweeper = startWhitelistSweeper({
+    db: options.db,
+    chain: options.chain,
+    now: options.now,
+    intervalMs: options.kycSweepIntervalMs ?? 60_000,
+    onError: (err) => logger.error({ err }, "whitelist sweep failed; retrying on the next tick"),
+  });
   const http = await startHttpServer(
     {
       db: options.db,
@@ -49,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       wakeWorker: () => worker?.wake(),
       changes,
       now: options.now,
+      siweDomain: options.siweDomain,
     },
     { port: options.port, host: options.host },
   );
@@ -58,6 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     worker,
     async close() {
       await http.close();
+      await sweeper.stop();
       await worker?.stop();
       await changes.close();
     },

@@ -52,6 +52,8 @@ async function main() {
     production: config.env === "production",
     mintConfirmations: config.mintConfirmations,
     workerEnabled: config.workerEnabled,
+    siweDomain: config.siweDomain,
+    kycSweepIntervalMs: config.kycSweepIntervalMs,
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");

@@ -33,6 +33,7 @@ export type HttpServerOptions = {
   /** Status changes from Postgres LISTEN, for subscriptions. */
   changes: ChangeFeed;
   now?: () => Date;
+  siweDomain?: string;
   maxBodyBytes?: number;
 };
 
@@ -194,6 +195,7 @@ export async function startHttpServer(
         auth: await authenticate(options.jwtSecret, req.headers.authorization),
         now: options.now ?? (() => new Date()),
         wakeWorker: options.wakeWorker,
+        siweDomain: options.siweDomain,
         requestId,
         changes: options.changes,
       }),
