@@ -5,10 +5,11 @@
 import pino, { type Logger } from "pino";
 import type { Database, Listen } from "./db/index.js";
 import { createChangeFeed } from "./notifications/change-feed.js";
-import type { ChainClients } from "./chain/client.js";
-import { startMintWorker, type MintWorker } from "./minting/worker.js";
+import { attachNonceStore, type ChainClients } from "./chain/client.js";
+import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
+import { startIndexer, type Indexer } from "./indexer/runner.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -21,6 +22,13 @@ export type GatewayOptions = {
   production?: boolean;
   mintConfirmations?: number;
   workerEnabled?: boolean;
+  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds">;
+  /** HMAC secret of POST /webhooks/chain (config `WEBHOOK_SECRET`); without it the route answers 404. */
+  webhookSecret?: string;
+  /** Blocks before an event is final (config `FINALITY_DEPTH`, default 2). */
+  finalityDepth?: number;
+  /** The built-in poller and the periodic reconciliation (config `INDEXER_*`, `RECONCILE_INTERVAL_SECONDS`). */
+  indexer?: { pollerEnabled?: boolean; pollIntervalMs?: number; blockRange?: number; reconcileIntervalSeconds?: number };
   logger?: Logger;
   now?: () => Date;
   /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
@@ -29,10 +37,12 @@ export type GatewayOptions = {
   kycSweepIntervalMs?: number;
 };
 
-export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; close(): Promise<void> };
+export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; indexer: Indexer; close(): Promise<void> };
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: "info" });
+  // Every signer transaction of this process takes its nonce under the database lock.
+  attachNonceStore(options.chain, options.db);
   const worker =
     options.workerEnabled === false
       ? undefined
@@ -42,6 +52,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           logger,
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
+          ...options.mintWorker,
         });
   const changes = createChangeFeed(options.listen);
   // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).
@@ -51,6 +62,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     now: options.now,
     intervalMs: options.kycSweepIntervalMs ?? 60_000,
     onError: (err) => logger.error({ err }, "whitelist sweep failed; retrying on the next tick"),
+  });
+  const indexer = await startIndexer({
+    db: options.db,
+    chain: options.chain,
+    logger,
+    finalityDepth: options.finalityDepth ?? 2,
+    ...options.indexer,
   });
   const http = await startHttpServer(
     {
@@ -63,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       changes,
       now: options.now,
       siweDomain: options.siweDomain,
+      webhook: options.webhookSecret ? { secret: options.webhookSecret, onStored: () => indexer.wake() } : undefined,
     },
     { port: options.port, host: options.host },
   );
@@ -70,9 +89,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: http.url,
     http,
     worker,
+    indexer,
     async close() {
       await http.close();
       await sweeper.stop();
+      await indexer.stop();
       await worker?.stop();
       await changes.close();
     },

@@ -51,9 +51,13 @@ async function main() {
     host: config.host,
     production: config.env === "production",
     mintConfirmations: config.mintConfirmations,
+    mintWorker: config.mintWorker,
     workerEnabled: config.workerEnabled,
     siweDomain: config.siweDomain,
     kycSweepIntervalMs: config.kycSweepIntervalMs,
+    webhookSecret: config.webhookSecret,
+    finalityDepth: config.finalityDepth,
+    indexer: { ...config.indexer, reconcileIntervalSeconds: config.reconcileIntervalSeconds },
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");

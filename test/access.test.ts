@@ -313,6 +313,58 @@ const MATRIX: Row[] = [
     },
     expected: row(U, F, F, A, F, F, F, F),
   },
+  // Token controls: the AGENT is the ISSUER of the offering's organization (issue 5).
+  {
+    mutation: "pauseToken",
+    scenario: "the offering's issuer pauses its tranche token",
+    operation: `mutation($t: ID!) { pauseToken(trancheId: $t, reason: "maintenance") ${SELECTION} }`,
+    setup: async () => ({ t: (await buildScenario(t, a)).trancheId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "unpauseToken",
+    scenario: "the offering's issuer unpauses its tranche token",
+    operation: `mutation($t: ID!) { unpauseToken(trancheId: $t, reason: "done") ${SELECTION} }`,
+    setup: async () => ({ t: (await buildScenario(t, a)).trancheId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "freezeAddress",
+    scenario: "the offering's issuer freezes a holder's address",
+    operation: `mutation($t: ID!, $addr: String!) { freezeAddress(trancheId: $t, address: $addr, reason: "court order") ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { t: s.trancheId, addr: s.wallet };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "unfreezeAddress",
+    scenario: "the offering's issuer unfreezes a holder's address",
+    operation: `mutation($t: ID!, $addr: String!) { unfreezeAddress(trancheId: $t, address: $addr, reason: "lifted") ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { t: s.trancheId, addr: s.wallet };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "forcedTransfer",
+    scenario: "the offering's issuer recovers tokens to an eligible investor",
+    operation: `mutation($input: ForcedTransferInput!) { forcedTransfer(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { trancheId: s.trancheId, from: s.wallet, toInvestorId: s.investorId, amount: "1", reason: "lost key" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "runReconciliation",
+    scenario: "an operator reconciles the cap table with the chain (issue 6)",
+    operation: `mutation { runReconciliation ${SELECTION} }`,
+    setup: async () => ({}),
+    expected: row(U, F, F, F, F, A, F, F),
+  },
 ];
 
 function outcomeOf(result: { data?: any; errors?: unknown }, field: string): Outcome | string {

@@ -14,7 +14,7 @@ import { TRANSITION, UPDATE, approve, dbError, registerAsset } from "./support/c
 let t: TestGateway;
 let a: Actors;
 beforeAll(async () => {
-  t = await startTestGateway({ workerEnabled: false });
+  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false } } });
   a = await createActors(t);
 });
 afterAll(async () => t?.close());

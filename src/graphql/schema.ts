@@ -13,6 +13,7 @@ import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../audit/graphql.js";
 import "../notifications/graphql.js";
+import "../indexer/graphql.js";
 
 export const schema = builder.toSchema();
 

@@ -22,6 +22,7 @@ import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
 import { handleOpenLineageRequest } from "../provenance/openlineage.js";
+import { handleChainWebhook } from "../indexer/webhooks.js";
 
 export type HttpServerOptions = {
   db: Database;
@@ -35,6 +36,8 @@ export type HttpServerOptions = {
   now?: () => Date;
   siweDomain?: string;
   maxBodyBytes?: number;
+  /** POST /webhooks/chain: the HMAC secret, and what to nudge once a delivery is stored. */
+  webhook?: { secret: string; onStored?: () => void };
 };
 
 export type HttpServer = { server: Server; url: string; close(options?: { quietMs?: number; maxWaitMs?: number }): Promise<void> };
@@ -148,7 +151,7 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
-  const metrics = createMetrics(options.db);
+  const metrics = createMetrics(options.db, options.chain);
   const apollo = createApollo(options, metrics);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
@@ -249,6 +252,10 @@ export async function startHttpServer(
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
       if (path === "/lineage/openlineage") return handleOpenLineageRequest(req, res, { ...options, maxBodyBytes });
       if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
+      if (path === "/webhooks/chain" && options.webhook) {
+        // Reads the raw bytes itself: the signature covers them, not a re-serialized JSON.
+        return handleChainWebhook(req, res, { db: options.db, secret: options.webhook.secret, now: options.now, onStored: options.webhook.onStored });
+      }
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
       if (path === "/metrics") {
@@ -308,6 +315,7 @@ export async function startHttpServer(
         await new Promise((r) => setImmediate(r));
         quietChecks = inFlight === 0 && Date.now() - lastRequestAt >= quietMs ? quietChecks + 1 : 0;
       }
+      metrics.dispose();
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {

@@ -10,14 +10,14 @@ import postgres from "postgres";
 import { openDatabase, type DatabaseHandle } from "../../src/db/index.js";
 import { connectChain, type ChainClients } from "../../src/chain/client.js";
 import { devChainSignerKey } from "../../src/chain/dev-chain.js";
-import { startGateway, type Gateway } from "../../src/gateway.js";
+import { startGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
 import { insertOrganization } from "../../src/organizations/service.js";
 import { issueToken } from "../../src/auth/jwt.js";
 
 export const TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789";
 
 /** A database for one test file: PGlite in memory, or a fresh PostgreSQL database dropped afterwards. */
-export async function openTestDatabase(onQuery?: (q: string) => void): Promise<DatabaseHandle> {
+export async function openTestDatabase(onQuery?: (q: string) => void): Promise<DatabaseHandle & { url?: string }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) return openDatabase({ dataDir: "memory://", onQuery });
   const name = `dag_test_${randomBytes(6).toString("hex")}`;
@@ -28,6 +28,7 @@ export async function openTestDatabase(onQuery?: (q: string) => void): Promise<D
   const handle = await openDatabase({ url: url.toString(), onQuery, maxConnections: 5 });
   return {
     ...handle,
+    url: url.toString(),
     async close() {
       await handle.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
@@ -40,7 +41,9 @@ export type GraphQLResponse<T = any> = { status: number; data?: T; errors?: { me
 
 export type TestGateway = {
   url: string;
-  database: DatabaseHandle;
+  /** The signer this gateway deploys and mints with (another process acting for it needs the same key). */
+  signerKey: `0x${string}`;
+  database: DatabaseHandle & { url?: string };
   chain: ChainClients;
   gateway: Gateway;
   adminToken: string;
@@ -49,13 +52,27 @@ export type TestGateway = {
   close(): Promise<void>;
 };
 
-export async function startTestGateway(
-  options: { now?: () => Date; onQuery?: (q: string) => void; workerEnabled?: boolean } = {},
-): Promise<TestGateway> {
-  const database = await openTestDatabase(options.onQuery);
-  // Accounts 1–19: one per vitest worker (account 0 is npm start's).
+/** The pool's signer on the shared chain: accounts 1–19, one per vitest worker (account 0 is npm start's). */
+export function poolSignerKey(): `0x${string}` {
   const poolId = Number(process.env.VITEST_POOL_ID ?? "1");
-  const chain = await connectChain({ rpcUrl: inject("rpcUrl"), signerPrivateKey: devChainSignerKey(1 + ((poolId - 1) % 19)) });
+  return devChainSignerKey(1 + ((poolId - 1) % 19));
+}
+
+export type TestGatewayOptions = {
+  now?: () => Date;
+  /** Another chain (e.g. a private dev chain for reorgs); default the shared test chain. */
+  rpcUrl?: string;
+  signerKey?: `0x${string}`;
+  /** Further gateway settings (webhooks, indexer, worker). */
+  gateway?: Partial<Pick<GatewayOptions, "webhookSecret" | "finalityDepth" | "indexer" | "mintConfirmations" | "workerEnabled">>;
+  /** Statement logger (drizzle), for tests that count SQL statements. */
+  onQuery?: (q: string) => void;
+};
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const database = await openTestDatabase(options.onQuery);
+  const signerKey = options.signerKey ?? poolSignerKey();
+  const chain = await connectChain({ rpcUrl: options.rpcUrl ?? inject("rpcUrl"), signerPrivateKey: signerKey });
   const gateway = await startGateway({
     db: database.db,
     listen: database.listen,
@@ -64,7 +81,7 @@ export async function startTestGateway(
     port: 0,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     now: options.now,
-    workerEnabled: options.workerEnabled,
+    ...options.gateway,
   });
   const operator = await insertOrganization(database.db, { name: "Operator", kind: "VENUE", jurisdiction: "HK", licenses: [] });
   const tokenFor = (roles: string[], organizationId: string, subject = "tester") =>
@@ -72,6 +89,7 @@ export async function startTestGateway(
   const adminToken = await tokenFor(["ADMIN"], operator.id, "admin");
   return {
     url: gateway.url,
+    signerKey,
     database,
     chain,
     gateway,
