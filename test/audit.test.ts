@@ -14,7 +14,7 @@ import { TRANSITION, UPDATE, approve, dbError, registerAsset } from "./support/c
 let t: TestGateway;
 let a: Actors;
 beforeAll(async () => {
-  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false } } });
+  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } } });
   a = await createActors(t);
 });
 afterAll(async () => t?.close());

@@ -18,7 +18,7 @@ const tick = (ms = 1000) => (clockMs += ms);
 let statements: string[] | undefined;
 
 beforeAll(async () => {
-  t = await startTestGateway({ now: () => new Date(clockMs), gateway: { workerEnabled: false, indexer: { pollerEnabled: false } }, onQuery: (q) => statements?.push(q) });
+  t = await startTestGateway({ now: () => new Date(clockMs), gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } }, onQuery: (q) => statements?.push(q) });
   a = await createActors(t);
 });
 afterAll(async () => t?.close());

@@ -21,7 +21,7 @@ let t: TestGateway;
 let a: Actors;
 let statements: string[] | undefined;
 beforeAll(async () => {
-  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false } }, onQuery: (q) => statements?.push(q) });
+  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } }, onQuery: (q) => statements?.push(q) });
   a = await createActors(t);
 });
 afterAll(async () => t?.close());

@@ -44,7 +44,7 @@ async function seedGraph(ownerOrgId: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false } }, onQuery: (q) => statements?.push(q) });
+  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } }, onQuery: (q) => statements?.push(q) });
   // The bulk seeding runs in this process before any HTTP traffic, so no keep-alive socket idles through it.
   const graphOwner = await insertOrganization(t.database.db, { name: "Graph Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] });
   await seedGraph(graphOwner.id);

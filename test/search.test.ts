@@ -18,7 +18,7 @@ let searchOrg: string;
 let token: string;
 
 beforeAll(async () => {
-  t = await startTestGateway({ now: clock, gateway: { workerEnabled: false, indexer: { pollerEnabled: false } } });
+  t = await startTestGateway({ now: clock, gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } } });
   a = await createActors(t);
   searchOrg = a.issuerOrgId; // an organization with no other assets
   token = await t.tokenFor(["ASSET_OWNER"], searchOrg, "searcher");
