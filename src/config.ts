@@ -22,10 +22,15 @@ const envSchema = z
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     MINT_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
+    MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(200).default(50),
+    MINT_STUCK_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+    WORKER_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
     WORKER_ENABLED: z
       .enum(["true", "false"])
       .default("true")
       .transform((v) => v === "true"),
+    SIWE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port").default("localhost"),
+    KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -54,8 +59,14 @@ export type Config = {
   webhookSecret: string;
   usingDevSecrets: boolean;
   mintConfirmations: number;
+  /** Mint worker tuning: requests per mintBatch, when a sent tx counts as stuck, job lease. */
+  mintWorker: { batchSize: number; stuckAfterMs: number; leaseSeconds: number };
   workerEnabled: boolean;
   logLevel: string;
+  /** The RFC 3986 authority wallets sign Sign-In with Ethereum messages for. */
+  siweDomain: string;
+  /** How often expired KYC is swept off the token whitelists. */
+  kycSweepIntervalMs: number;
 };
 
 export class ConfigError extends Error {
@@ -88,7 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     usingDevSecrets: !e.JWT_SECRET,
     mintConfirmations: e.MINT_CONFIRMATIONS,
+    mintWorker: { batchSize: e.MINT_BATCH_SIZE, stuckAfterMs: e.MINT_STUCK_AFTER_SECONDS * 1000, leaseSeconds: e.WORKER_LEASE_SECONDS },
     workerEnabled: e.WORKER_ENABLED,
     logLevel: e.LOG_LEVEL,
+    siweDomain: e.SIWE_DOMAIN,
+    kycSweepIntervalMs: e.KYC_SWEEP_INTERVAL_MS,
   };
 }

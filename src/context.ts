@@ -10,6 +10,8 @@ export type ServiceContext = {
   auth: Auth;
   /** The clock, injectable so tests control time instead of sleeping. */
   now(): Date;
+  /** The domain wallets sign Sign-In with Ethereum messages for (SIWE_DOMAIN); "localhost" when unset. */
+  siweDomain?: string;
   /** Nudges the in-process mint worker after a job is enqueued (a no-op when none runs here). */
   wakeWorker(): void;
 };

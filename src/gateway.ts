@@ -5,9 +5,10 @@
 import pino, { type Logger } from "pino";
 import type { Database, Listen } from "./db/index.js";
 import { createChangeFeed } from "./notifications/change-feed.js";
-import type { ChainClients } from "./chain/client.js";
-import { startMintWorker, type MintWorker } from "./minting/worker.js";
+import { attachNonceStore, type ChainClients } from "./chain/client.js";
+import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
+import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -20,14 +21,21 @@ export type GatewayOptions = {
   production?: boolean;
   mintConfirmations?: number;
   workerEnabled?: boolean;
+  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds">;
   logger?: Logger;
   now?: () => Date;
+  /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
+  siweDomain?: string;
+  /** How often expired KYC is swept off token whitelists (default 60 s). */
+  kycSweepIntervalMs?: number;
 };
 
 export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; close(): Promise<void> };
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: "info" });
+  // Every signer transaction of this process takes its nonce under the database lock.
+  attachNonceStore(options.chain, options.db);
   const worker =
     options.workerEnabled === false
       ? undefined
@@ -37,8 +45,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           logger,
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
+          ...options.mintWorker,
         });
   const changes = createChangeFeed(options.listen);
+  // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).
+  const sweeper = startWhitelistSweeper({
+    db: options.db,
+    chain: options.chain,
+    now: options.now,
+    intervalMs: options.kycSweepIntervalMs ?? 60_000,
+    onError: (err) => logger.error({ err }, "whitelist sweep failed; retrying on the next tick"),
+  });
   const http = await startHttpServer(
     {
       db: options.db,
@@ -49,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       wakeWorker: () => worker?.wake(),
       changes,
       now: options.now,
+      siweDomain: options.siweDomain,
     },
     { port: options.port, host: options.host },
   );
@@ -58,6 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     worker,
     async close() {
       await http.close();
+      await sweeper.stop();
       await worker?.stop();
       await changes.close();
     },

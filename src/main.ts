@@ -51,7 +51,10 @@ async function main() {
     host: config.host,
     production: config.env === "production",
     mintConfirmations: config.mintConfirmations,
+    mintWorker: config.mintWorker,
     workerEnabled: config.workerEnabled,
+    siweDomain: config.siweDomain,
+    kycSweepIntervalMs: config.kycSweepIntervalMs,
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");

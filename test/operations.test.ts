@@ -25,6 +25,10 @@ describe("/metrics", () => {
     expect(text).toMatch(/^mint_queue_depth 0$/m);
     expect(text).toMatch(/^mint_queue_oldest_age_seconds 0$/m);
     expect(text).toMatch(/process_resident_memory_bytes/);
+    // /readyz asks the chain for its block number: its latency is recorded per method.
+    await fetch(`${t.url}/readyz`);
+    const after = await (await fetch(`${t.url}/metrics`)).text();
+    expect(after).toMatch(/chain_rpc_duration_seconds_count\{method="eth_blockNumber",outcome="ok"\} [1-9]/);
   });
 });
 

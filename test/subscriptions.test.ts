@@ -3,7 +3,9 @@
  * a client watching a mint sees it move to CONFIRMED when the worker settles it, and a
  * client watching an asset sees its lifecycle moves.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
@@ -105,6 +107,43 @@ describe("subscriptions", () => {
       expect(seen.at(-1)!.mintStatusChanged.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     } finally {
       await worker.stop();
+    }
+  });
+
+  // Another process needs a database several processes share: PostgreSQL (PGlite is in-process).
+  it.skipIf(!process.env.TEST_DATABASE_URL)("mintStatusChanged delivers CONFIRMED for a mint settled by `npm run worker` in another process", async () => {
+    const asset = await registerApprovedAsset(t, a);
+    const { offeringId, trancheId } = await createOfferingWithTranche(t, a, asset.assetId);
+    const { investorId } = await registerVerifiedInvestor(t, a);
+    await satisfyRequirements(t, a, { ...asset, offeringId });
+    await deployAndWhitelist(t, a, trancheId, investorId);
+    await t.gateway.worker!.stop();
+    const r = await t.gql(REQUEST_MINT, { input: { idempotencyKey: "sub-process", trancheId, investorId, amount: "7" } }, a.issuerToken);
+    const id = r.data.requestMint.id;
+    type Event = { mintStatusChanged: { status: string; txHash: string | null } };
+    const received: Event[] = [];
+    const events = collect<Event>(
+      wsClient(a.issuerToken),
+      `subscription($id: ID!) { mintStatusChanged(requestId: $id) { status txHash } }`,
+      { id },
+      (e) => e.mintStatusChanged.status === "CONFIRMED",
+      received,
+    );
+    await waitFor(() => received.length > 0);
+    const worker = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
+      cwd: path.resolve(import.meta.dirname, ".."),
+      env: { ...process.env, DATABASE_URL: t.database.url!, CHAIN_RPC_URL: inject("rpcUrl"), SIGNER_PRIVATE_KEY: t.signerKey, LOG_LEVEL: "warn" },
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    try {
+      const seen = await events;
+      expect(seen[0]!.mintStatusChanged.status).toBe("REQUESTED");
+      expect(seen.at(-1)!.mintStatusChanged).toMatchObject({ status: "CONFIRMED" });
+      expect(seen.at(-1)!.mintStatusChanged.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    } finally {
+      worker.kill("SIGTERM");
+      await exited;
     }
   });
 

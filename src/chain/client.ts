@@ -1,7 +1,8 @@
 /**
  * viem clients for one chain and one signer. Every transaction the gateway signs goes
- * through `send`, which serializes the signer's transactions inside this process so two
- * callers never race for one nonce.
+ * through `withSignerLock` (one at a time inside this process) and, once a database is
+ * attached with `attachNonceStore`, takes its nonce from the `signer_nonce` row lock, so
+ * processes sharing the database never reuse a nonce either.
  */
 import {
   createPublicClient,
@@ -15,6 +16,10 @@ import {
   type Transport,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import type { Database } from "../db/index.js";
+
+/** Told of every JSON-RPC call: method, duration in seconds, whether it succeeded. */
+export type RpcObserver = (method: string, seconds: number, ok: boolean) => void;
 
 export type ChainClients = {
   chain: Chain;
@@ -24,14 +29,27 @@ export type ChainClients = {
   account: Account;
   /** Runs `fn` alone among this process's signer transactions. */
   withSignerLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** The database holding the signer's nonce row, once attached (see `attachNonceStore`). */
+  nonceStore?: Database;
+  /** Observers of JSON-RPC latency (metrics); add and remove freely. */
+  rpcObservers: Set<RpcObserver>;
 };
+
+/**
+ * Makes every later signer transaction of `chain` take its nonce under the database's
+ * `signer_nonce` row lock (cross-process), instead of trusting the node's pending count alone.
+ */
+export function attachNonceStore(chain: ChainClients, db: Database): void {
+  chain.nonceStore = db;
+}
 
 /**
  * Connects to a JSON-RPC endpoint and reads its chain id.
  * @example const chain = await connectChain({ rpcUrl: "http://127.0.0.1:8545", signerPrivateKey: "0x…" });
  */
 export async function connectChain(options: { rpcUrl: string; signerPrivateKey: `0x${string}` }): Promise<ChainClients> {
-  const transport = http(options.rpcUrl, { retryCount: 2, timeout: 15_000 });
+  const rpcObservers = new Set<RpcObserver>();
+  const transport = observedTransport(http(options.rpcUrl, { retryCount: 2, timeout: 15_000 }), rpcObservers);
   const probe = createPublicClient({ transport });
   const chainId = await probe.getChainId();
   const chain = defineChain({
@@ -50,10 +68,31 @@ export async function connectChain(options: { rpcUrl: string; signerPrivateKey: 
     publicClient,
     walletClient,
     account,
+    rpcObservers,
     withSignerLock<T>(fn: () => Promise<T>): Promise<T> {
       const run = tail.then(fn, fn);
       tail = run.catch(() => {});
       return run;
     },
+  };
+}
+
+/** Wraps a transport so each request (retries included) is timed and reported to `observers`. */
+function observedTransport(base: Transport, observers: Set<RpcObserver>): Transport {
+  return (params) => {
+    const inner = base(params);
+    const request = (async (args: Parameters<typeof inner.request>[0]) => {
+      const started = performance.now();
+      let ok = false;
+      try {
+        const result = await inner.request(args);
+        ok = true;
+        return result;
+      } finally {
+        const seconds = (performance.now() - started) / 1000;
+        for (const observe of observers) observe(args.method, seconds, ok);
+      }
+    }) as typeof inner.request;
+    return { ...inner, request };
   };
 }

@@ -2,8 +2,10 @@ import { builder } from "../graphql/builder.js";
 import { ErrorInterface } from "../graphql/common.js";
 import { ATTESTATION_STATUSES, CROSS_BORDER_PATHWAYS, REQUIREMENT_CODES } from "./table.js";
 import { ComplianceNotSatisfiedError } from "./errors.js";
-import type { Attestation, RequirementResult } from "./requirements.js";
+import { REQUIREMENT_CATALOGUE, type Attestation, type RequirementResult } from "./requirements.js";
 import { attestCompliance, complianceReport, type ComplianceReport } from "./service.js";
+import { dryRunMint, type MintDryRun } from "./dry-run.js";
+import { ChainUnavailableError } from "../errors.js";
 
 export const RequirementCode = builder.enumType("RequirementCode", { values: REQUIREMENT_CODES });
 const AttestationStatus = builder.enumType("AttestationStatus", { values: ATTESTATION_STATUSES });
@@ -92,5 +94,56 @@ builder.queryField("complianceReport", (t) =>
         trancheId: args.trancheId == null ? null : String(args.trancheId),
         investorId: args.investorId == null ? null : String(args.investorId),
       }),
+  }),
+);
+
+const RequirementSubject = builder.enumType("RequirementSubject", { values: ["ASSET", "OFFERING", "INVESTOR"] as const });
+
+const RequirementDefinitionRef = builder
+  .objectRef<{ code: (typeof REQUIREMENT_CODES)[number] } & (typeof REQUIREMENT_CATALOGUE)[keyof typeof REQUIREMENT_CATALOGUE]>(
+    "RequirementDefinition",
+  )
+  .implement({
+    description: "One entry of the requirement catalogue.",
+    fields: (t) => ({
+      code: t.expose("code", { type: RequirementCode }),
+      subject: t.expose("subject", { type: RequirementSubject }),
+      holdsWhen: t.exposeString("holdsWhen"),
+      attested: t.exposeBoolean("attested", { description: "Whether a compliance officer attests it (otherwise it derives from registry data)" }),
+    }),
+  });
+
+builder.queryField("complianceRequirements", (t) =>
+  t.field({
+    type: [RequirementDefinitionRef],
+    description: "The requirement catalogue: every code, its subject and when it holds.",
+    resolve: () => REQUIREMENT_CODES.map((code) => ({ code, ...REQUIREMENT_CATALOGUE[code] })),
+  }),
+);
+
+const MintDryRunRef = builder.objectRef<MintDryRun>("MintDryRun").implement({
+  description: "What a mint would do; nothing is sent.",
+  fields: (t) => ({
+    report: t.field({ type: ComplianceReportRef, resolve: (d) => d.report }),
+    to: t.exposeString("to", { nullable: true, description: "The tranche token; null while it is not deployed" }),
+    from: t.exposeString("from", { description: "The gateway signer that would send the mint" }),
+    recipient: t.exposeString("recipient"),
+    amount: t.exposeString("amount", { description: "Base units, as a decimal string" }),
+    calldata: t.exposeString("calldata", { description: "ABI-encoded mint(recipient, amount)" }),
+    gasEstimate: t.string({ nullable: true, description: "Estimated gas units, as a decimal string", resolve: (d) => d.gasEstimate?.toString() ?? null }),
+    simulationError: t.exposeString("simulationError", { nullable: true, description: "Why the chain would refuse the call (decoded revert)" }),
+  }),
+});
+
+builder.queryField("dryRunMint", (t) =>
+  t.field({
+    type: MintDryRunRef,
+    description:
+      "The compliance report, the calldata and a gas estimate for a mint, without sending anything. ISSUER of the offering or COMPLIANCE_OFFICER.",
+    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
+    errors: { types: [ChainUnavailableError] },
+    args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }), amount: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      dryRunMint(ctx, { trancheId: String(args.trancheId), investorId: String(args.investorId), amount: args.amount }),
   }),
 );

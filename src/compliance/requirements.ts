@@ -11,6 +11,39 @@ import type { OrganizationLicense } from "../organizations/service.js";
 
 export type Attestation = typeof complianceAttestation.$inferSelect;
 
+export type RequirementSubject = "ASSET" | "OFFERING" | "INVESTOR";
+
+/** The catalogue as data: what each requirement is about, when it holds, and whether an officer attests it. */
+export const REQUIREMENT_CATALOGUE: Record<RequirementCode, { subject: RequirementSubject; holdsWhen: string; attested: boolean }> = {
+  ONSHORE_OWNERSHIP_CONFIRMED: {
+    subject: "ASSET",
+    holdsWhen: "active RESOURCE_HOLDING rights sum to 10000 bps, each with a registration certificate",
+    attested: false,
+  },
+  ONSHORE_SECURITY_CLASSIFIED: { subject: "ASSET", holdsWhen: "the security level is set and is not CORE (CORE data is never tokenizable)", attested: false },
+  ONSHORE_CROSS_BORDER_ASSESSED: {
+    subject: "ASSET",
+    holdsWhen:
+      "an unexpired SATISFIED attestation with evidence names the pathway (ASSESSMENT, STANDARD_CONTRACT, CERTIFICATION, or EXEMPT with a reason); IMPORTANT data needs ASSESSMENT",
+    attested: true,
+  },
+  ONSHORE_PERSONAL_INFO_TREATED: {
+    subject: "ASSET",
+    holdsWhen: "no personal information, or it is DEIDENTIFIED / ANONYMIZED with an unexpired SATISFIED attestation with evidence",
+    attested: true,
+  },
+  ONSHORE_SANDBOX_VALIDATED: { subject: "ASSET", holdsWhen: "a SANDBOX_VALIDATION activity's output digest equals the content digest", attested: false },
+  ONSHORE_VALUATION: { subject: "ASSET", holdsWhen: "an unexpired SATISFIED valuation attestation with evidence", attested: true },
+  OFFSHORE_ISSUER_LICENSED: { subject: "OFFERING", holdsWhen: "the issuer holds an SFC Type 9 licence valid at evaluation time", attested: false },
+  OFFSHORE_LEGAL_OPINION: { subject: "OFFERING", holdsWhen: "an unexpired SATISFIED legal-opinion attestation with evidence", attested: true },
+  OFFSHORE_INVESTOR_ELIGIBLE: {
+    subject: "INVESTOR",
+    holdsWhen:
+      "KYC VERIFIED and unexpired, class among the offering's allowed classes, jurisdiction not blocked by the offering, wallet whitelisted on the tranche token",
+    attested: false,
+  },
+};
+
 export type RequirementResult = {
   code: RequirementCode;
   /** The asset, offering or investor the requirement was evaluated for. */
@@ -38,6 +71,8 @@ export type InvestorFacts = {
   investorId: string;
   kycStatus: string;
   kycExpiresAt: Date | null;
+  /** Digest of the KYC evidence (a verified credential), when KYC came from one. */
+  kycEvidence: string | null;
   investorClass: string;
   jurisdiction: string;
   allowedInvestorClasses: string[];
@@ -80,7 +115,17 @@ export function ownershipConfirmed(f: AssetFacts): RequirementResult {
   if (sum !== 10_000) return result(code, f.asset.id, false, `active RESOURCE_HOLDING shares sum to ${sum} bps, not 10000`);
   const missing = holding.filter((r) => !r.certificateNumber);
   if (missing.length > 0) return result(code, f.asset.id, false, `${missing.length} RESOURCE_HOLDING right(s) lack a registration certificate`);
-  return result(code, f.asset.id, true, "RESOURCE_HOLDING rights sum to 10000 bps, each with a certificate", holding.map((r) => r.certificateNumber).join(","));
+  // The confirmation lasts as long as the first right to lapse.
+  const ends = holding.map((r) => r.validUntil).filter((d): d is Date => d != null);
+  const expiresAt = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
+  return result(
+    code,
+    f.asset.id,
+    true,
+    "RESOURCE_HOLDING rights sum to 10000 bps, each with a certificate",
+    holding.map((r) => r.certificateNumber).join(","),
+    expiresAt,
+  );
 }
 
 export function securityClassified(f: AssetFacts): RequirementResult {
@@ -88,7 +133,7 @@ export function securityClassified(f: AssetFacts): RequirementResult {
   const level = f.asset.securityLevel;
   if (!level) return result(code, f.asset.id, false, "security level is not set");
   if (level === "CORE") return result(code, f.asset.id, false, "CORE data can never be tokenized");
-  return result(code, f.asset.id, true, `classified ${level}`);
+  return result(code, f.asset.id, true, `classified ${level}`, level);
 }
 
 export function crossBorderAssessed(f: AssetFacts, now: Date): RequirementResult {
@@ -117,7 +162,7 @@ export function personalInfoTreated(f: AssetFacts, now: Date): RequirementResult
 export function sandboxValidated(f: AssetFacts): RequirementResult {
   const code = "ONSHORE_SANDBOX_VALIDATED";
   const match = f.activities.find((a) => a.kind === "SANDBOX_VALIDATION" && a.outputDigest === f.asset.contentDigest);
-  if (match) return result(code, f.asset.id, true, "a sandbox validation produced the asset's content digest", match.id);
+  if (match) return result(code, f.asset.id, true, `sandbox validation ${match.id} produced the asset's content digest`, match.outputDigest);
   const other = f.activities.some((a) => a.kind === "SANDBOX_VALIDATION");
   return result(code, f.asset.id, false, other ? "sandbox validation output digest differs from the content digest" : "no SANDBOX_VALIDATION activity recorded");
 }
@@ -139,7 +184,7 @@ export function legalOpinion(f: OfferingFacts, now: Date): RequirementResult {
 
 export function investorEligible(f: InvestorFacts, now: Date): RequirementResult {
   const code = "OFFSHORE_INVESTOR_ELIGIBLE";
-  const no = (reason: string) => result(code, f.investorId, false, reason, null, f.kycExpiresAt);
+  const no = (reason: string) => result(code, f.investorId, false, reason, f.kycEvidence, f.kycExpiresAt);
   if (f.kycStatus !== "VERIFIED") return no(`KYC is ${f.kycStatus}`);
   if (f.kycExpiresAt && f.kycExpiresAt <= now) return no(`KYC expired at ${f.kycExpiresAt.toISOString()}`);
   if (!f.allowedInvestorClasses.includes(f.investorClass)) {
@@ -147,7 +192,7 @@ export function investorEligible(f: InvestorFacts, now: Date): RequirementResult
   }
   if (f.blockedJurisdictions.includes(f.jurisdiction)) return no(`jurisdiction ${f.jurisdiction} is blocked for this offering`);
   if (!f.whitelistedOnToken) return no("wallet is not whitelisted on the tranche token");
-  return result(code, f.investorId, true, "KYC verified, class allowed, jurisdiction open, wallet whitelisted", null, f.kycExpiresAt);
+  return result(code, f.investorId, true, "KYC verified, class allowed, jurisdiction open, wallet whitelisted", f.kycEvidence, f.kycExpiresAt);
 }
 
 /** Every onshore requirement of one asset. */

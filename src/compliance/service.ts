@@ -168,6 +168,7 @@ export async function evaluateForMint(
           investorId: inv.id,
           kycStatus: inv.kycStatus,
           kycExpiresAt: inv.kycExpiresAt,
+          kycEvidence: inv.kycEvidenceDigest,
           investorClass: inv.investorClass,
           jurisdiction: inv.jurisdiction,
           allowedInvestorClasses: row.offering.allowedInvestorClasses,

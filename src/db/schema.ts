@@ -6,5 +6,7 @@ export * from "../provenance/table.js";
 export * from "../compliance/table.js";
 export * from "../offerings/table.js";
 export * from "../investors/table.js";
+export * from "../identity/table.js";
 export * from "../minting/table.js";
 export * from "../queue/table.js";
+export * from "../chain/table.js";

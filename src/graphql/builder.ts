@@ -10,13 +10,15 @@ import RelayPlugin from "@pothos/plugin-relay";
 import type { ServiceContext } from "../context.js";
 import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Role } from "../auth/roles.js";
+import { isIssuerOfTranche } from "../auth/scopes.js";
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "../errors.js";
 
 export type GraphQLContext = ServiceContext & { requestId: string; changes: ChangeFeed };
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  AuthScopes: { authenticated: boolean; anyRole: Role[] };
+  /** issuerOfTranche: the caller is an ISSUER of the organization issuing that tranche's offering. */
+  AuthScopes: { authenticated: boolean; anyRole: Role[]; issuerOfTranche: string };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -30,6 +32,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       authenticated: ctx.auth.kind === "actor",
       anyRole: (roles: Role[]) => ctx.auth.kind === "actor" && roles.some((r) => (ctx.auth as any).actor.roles.includes(r)),
+      issuerOfTranche: (trancheId: string) => isIssuerOfTranche(ctx, trancheId),
     }),
     unauthorizedError: (_parent, ctx) => {
       if (ctx.auth.kind === "actor") return new ForbiddenError("your roles do not allow this operation");

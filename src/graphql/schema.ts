@@ -8,6 +8,7 @@ import "../ownership/graphql.js";
 import "../provenance/graphql.js";
 import "../compliance/graphql.js";
 import "../investors/graphql.js";
+import "../identity/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../notifications/graphql.js";

@@ -7,15 +7,18 @@ import { Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { and, count, eq, min } from "drizzle-orm";
 import type { Database } from "../db/index.js";
+import type { ChainClients, RpcObserver } from "../chain/client.js";
 import { job } from "../queue/table.js";
 
 export type GatewayMetrics = {
   registry: Registry;
   /** Apollo plugin recording each operation's duration and outcome. */
   apolloPlugin: ApolloServerPlugin<any>;
+  /** Stops observing the chain client. */
+  dispose(): void;
 };
 
-export function createMetrics(db: Database): GatewayMetrics {
+export function createMetrics(db: Database, chain: ChainClients): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -52,6 +55,16 @@ export function createMetrics(db: Database): GatewayMetrics {
     },
   });
 
+  const rpcDuration = new Histogram({
+    name: "chain_rpc_duration_seconds",
+    help: "JSON-RPC call duration (retries included), by method and outcome",
+    labelNames: ["method", "outcome"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 15],
+    registers: [registry],
+  });
+  const observeRpc: RpcObserver = (method, seconds, ok) => rpcDuration.observe({ method, outcome: ok ? "ok" : "error" }, seconds);
+  chain.rpcObservers.add(observeRpc);
+
   const apolloPlugin: ApolloServerPlugin<any> = {
     async requestDidStart() {
       const stop = duration.startTimer();
@@ -63,5 +76,5 @@ export function createMetrics(db: Database): GatewayMetrics {
       };
     },
   };
-  return { registry, apolloPlugin };
+  return { registry, apolloPlugin, dispose: () => chain.rpcObservers.delete(observeRpc) };
 }

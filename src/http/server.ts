@@ -32,6 +32,7 @@ export type HttpServerOptions = {
   /** Status changes from Postgres LISTEN, for subscriptions. */
   changes: ChangeFeed;
   now?: () => Date;
+  siweDomain?: string;
   maxBodyBytes?: number;
 };
 
@@ -146,7 +147,7 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
-  const metrics = createMetrics(options.db);
+  const metrics = createMetrics(options.db, options.chain);
   const apollo = createApollo(options, metrics);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
@@ -193,6 +194,7 @@ export async function startHttpServer(
         auth: await authenticate(options.jwtSecret, req.headers.authorization),
         now: options.now ?? (() => new Date()),
         wakeWorker: options.wakeWorker,
+        siweDomain: options.siweDomain,
         requestId,
         changes: options.changes,
       }),
@@ -304,6 +306,7 @@ export async function startHttpServer(
         await new Promise((r) => setImmediate(r));
         quietChecks = inFlight === 0 && Date.now() - lastRequestAt >= quietMs ? quietChecks + 1 : 0;
       }
+      metrics.dispose();
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import { ChainUnavailableError } from "../errors.js";
 import { INVESTOR_CLASSES, KYC_STATUSES } from "./table.js";
 import {
   KycNotVerifiedError,
+  WalletNotProvenError,
   getInvestor,
   registerInvestor,
   verifyInvestorKyc,
@@ -15,6 +16,7 @@ export const InvestorClass = builder.enumType("InvestorClass", { values: INVESTO
 const KycStatus = builder.enumType("KycStatus", { values: KYC_STATUSES });
 
 builder.objectType(KycNotVerifiedError, { name: "KycNotVerifiedError", interfaces: [ErrorInterface] });
+builder.objectType(WalletNotProvenError, { name: "WalletNotProvenError", interfaces: [ErrorInterface] });
 
 export const InvestorRef = builder.objectRef<Investor>("Investor").implement({
   fields: (t) => ({
@@ -25,6 +27,13 @@ export const InvestorRef = builder.objectRef<Investor>("Investor").implement({
     kycStatus: t.expose("kycStatus", { type: KycStatus }),
     kycExpiresAt: t.expose("kycExpiresAt", { type: "DateTime", nullable: true }),
     walletAddress: t.exposeString("walletAddress", { description: "EIP-55 checksummed" }),
+    walletProvenAt: t.expose("walletProvenAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When control of the wallet was last proven with Sign-In with Ethereum",
+    }),
+    kycIssuerDid: t.exposeString("kycIssuerDid", { nullable: true, description: "Trusted issuer of the KYC credential, if any" }),
+    kycEvidenceDigest: t.exposeString("kycEvidenceDigest", { nullable: true, description: "sha256 of the KYC credential JWT" }),
   }),
 });
 
@@ -62,9 +71,10 @@ builder.mutationField("registerInvestor", (t) =>
 builder.mutationField("verifyInvestorKyc", (t) =>
   t.field({
     type: InvestorRef,
-    description: "Records a KYC decision; VERIFIED needs a future expiry. COMPLIANCE_OFFICER.",
+    description:
+      "Records a KYC decision; VERIFIED needs a future expiry. Any other status removes the wallet from every token whitelist (on chain too). COMPLIANCE_OFFICER.",
     authScopes: { anyRole: ["COMPLIANCE_OFFICER"] },
-    errors: {},
+    errors: { types: [ChainUnavailableError] },
     args: {
       investorId: t.arg.id({ required: true }),
       status: t.arg({ type: KycStatus, required: true }),
@@ -78,8 +88,9 @@ builder.mutationField("whitelistInvestor", (t) =>
   t.field({
     type: WhitelistEntryRef,
     description: "Admits a KYC-verified investor's wallet on a tranche token (on-chain transaction). ISSUER of the offering or COMPLIANCE_OFFICER.",
-    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER"] },
-    errors: { types: [KycNotVerifiedError, ChainUnavailableError] },
+    // Compliance acts across organizations; an issuer only on its own offerings' tranches.
+    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
+    errors: { types: [KycNotVerifiedError, WalletNotProvenError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
       whitelistInvestor(ctx, { trancheId: String(args.trancheId), investorId: String(args.investorId) }),
@@ -89,7 +100,8 @@ builder.mutationField("whitelistInvestor", (t) =>
 builder.queryField("investor", (t) =>
   t.field({
     type: InvestorRef,
-    authScopes: { authenticated: true },
+    description: "An investor identity and its KYC state: personal data, so only for those who onboard, verify or operate.",
+    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER", "ADMIN"] },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getInvestor(ctx, String(id)),

@@ -5,11 +5,13 @@ import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { BaseError, ConflictError, NotFoundError } from "../errors.js";
 import type { Database } from "../db/index.js";
-import { addressSchema, didSchema, jurisdictionSchema, parseInput, uuidSchema } from "../validation.js";
+import { addressSchema, jurisdictionSchema, parseInput, uuidSchema } from "../validation.js";
+import { identityDidSchema } from "../identity/did.js";
 import { getTranche } from "../offerings/service.js";
 import { trancheWhitelist } from "../offerings/table.js";
 import { setWhitelisted } from "../chain/token.js";
 import { INVESTOR_CLASSES, KYC_STATUSES, investor } from "./table.js";
+import { unlistInvestor } from "./whitelist-sync.js";
 
 export type Investor = typeof investor.$inferSelect;
 
@@ -18,8 +20,14 @@ export class KycNotVerifiedError extends BaseError {
   override name = "KycNotVerifiedError";
 }
 
+/** The investor has not proven control of the wallet (Sign-In with Ethereum) to be whitelisted. */
+export class WalletNotProvenError extends BaseError {
+  readonly code = "WALLET_NOT_PROVEN";
+  override name = "WalletNotProvenError";
+}
+
 const registerSchema = z.object({
-  did: didSchema,
+  did: identityDidSchema,
   investorClass: z.enum(INVESTOR_CLASSES),
   jurisdiction: jurisdictionSchema,
   walletAddress: addressSchema,
@@ -45,7 +53,11 @@ const verifyKycSchema = z.object({
   expiresAt: z.coerce.date().nullish(),
 });
 
-/** A compliance officer's KYC decision. VERIFIED needs a future expiry. */
+/**
+ * A compliance officer's KYC decision. VERIFIED needs a future expiry. Any other status
+ * (REVOKED, REJECTED, PENDING) removes the investor's wallet from every token whitelist, on
+ * chain and in the registry, before it answers.
+ */
 export async function verifyInvestorKyc(
   ctx: ServiceContext,
   input: z.input<typeof verifyKycSchema>,
@@ -61,6 +73,7 @@ export async function verifyInvestorKyc(
     .where(eq(investor.id, params.investorId))
     .returning();
   if (!row) throw new NotFoundError("Investor", params.investorId);
+  if (row.kycStatus !== "VERIFIED") await unlistInvestor(ctx, row.id);
   return row;
 }
 
@@ -87,6 +100,9 @@ export async function whitelistInvestor(
   if (!tranche.tokenAddress) throw new ConflictError(`tranche ${tranche.id} has no deployed token yet`);
   if (inv.kycStatus !== "VERIFIED" || (inv.kycExpiresAt && inv.kycExpiresAt <= ctx.now())) {
     throw new KycNotVerifiedError(`investor ${inv.id} KYC is ${inv.kycStatus}${inv.kycStatus === "VERIFIED" ? " but expired" : ""}`);
+  }
+  if (!inv.walletProvenAt) {
+    throw new WalletNotProvenError(`investor ${inv.id} has not proven control of ${inv.walletAddress} (Sign-In with Ethereum)`);
   }
   const existing = await findWhitelistEntry(ctx.db, tranche.id, inv.walletAddress);
   if (existing) return { trancheId: tranche.id, investor: inv, walletAddress: inv.walletAddress, txHash: existing.txHash };

@@ -15,6 +15,12 @@ export const investor = pgTable("investor", {
   kycExpiresAt: timestamp("kyc_expires_at", { withTimezone: true }),
   /** EIP-55 checksummed. */
   walletAddress: text("wallet_address").notNull(),
+  /** When the investor last proved control of `walletAddress` (Sign-In with Ethereum); whitelisting needs it. */
+  walletProvenAt: timestamp("wallet_proven_at", { withTimezone: true }),
+  /** The trusted issuer DID of the KYC credential, when KYC was verified from one. */
+  kycIssuerDid: text("kyc_issuer_did"),
+  /** sha256 of the KYC evidence (the credential JWT), when there is one. */
+  kycEvidenceDigest: text("kyc_evidence_digest"),
   registeredByOrgId: uuid("registered_by_org_id")
     .notNull()
     .references(() => organization.id),

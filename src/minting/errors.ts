@@ -17,3 +17,12 @@ export class SupplyCapExceededError extends BaseError {
     super(`tranche supply cap is ${supplyCap}; ${alreadyRequested} already requested, ${requested} more would exceed it`);
   }
 }
+
+/** The account holds fewer tokens than a forced transfer would move. */
+export class InsufficientBalanceError extends BaseError {
+  readonly code = "INSUFFICIENT_BALANCE";
+  override name = "InsufficientBalanceError";
+  constructor(readonly account: string, readonly balance: string, readonly requested: string) {
+    super(`${account} holds ${balance} base units; cannot move ${requested}`);
+  }
+}

@@ -1,13 +1,23 @@
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface } from "../graphql/common.js";
+import { ChainUnavailableError } from "../errors.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { TrancheRef } from "../offerings/graphql.js";
 import { getTranche } from "../offerings/service.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { getInvestor } from "../investors/service.js";
-import { IdempotencyKeyReusedError, SupplyCapExceededError } from "./errors.js";
-import { MINT_STATUSES } from "./table.js";
-import { getMintRequest, requestMint, type MintRequest } from "./service.js";
+import { IdempotencyKeyReusedError, InsufficientBalanceError, SupplyCapExceededError } from "./errors.js";
+import { MINT_STATUSES, TOKEN_CONTROL_ACTIONS } from "./table.js";
+import { getMintRequest, listMintRequests, mintFailure, requestMint, type MintFailure, type MintRequest } from "./service.js";
+import { ContractRevertedError } from "../chain/errors.js";
+import {
+  forcedTransfer,
+  getTokenControlState,
+  listTokenControlActions,
+  setAddressFrozen,
+  setTokenPaused,
+  type TokenControlAction,
+} from "./controls.js";
 
 const MintStatus = builder.enumType("MintStatus", { values: MINT_STATUSES });
 
@@ -26,6 +36,32 @@ builder.objectType(SupplyCapExceededError, {
   }),
 });
 
+// A value of the request, not a thrown error (graphql-js would treat a returned Error as a field error).
+const MintFailedErrorRef = builder.objectRef<MintFailure>("MintFailedError").implement({
+  description: "Why a mint request ended without minting, and what to do about it. Nothing was minted for it.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    requestId: t.exposeID("requestId"),
+    status: t.expose("status", { type: MintStatus }),
+    reason: t.exposeString("reason", { description: "COMPLIANCE_NOT_SATISFIED, REVERTED or MINT_FAILED" }),
+    revertReason: t.exposeString("revertReason", { nullable: true, description: "Decoded contract error, e.g. NotWhitelisted" }),
+    action: t.exposeString("action", { description: "What the client should do next" }),
+  }),
+});
+builder.objectType(InsufficientBalanceError, {
+  name: "InsufficientBalanceError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ account: t.exposeString("account"), balance: t.exposeString("balance"), requested: t.exposeString("requested") }),
+});
+builder.objectType(ContractRevertedError, {
+  name: "ContractRevertedError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    functionName: t.exposeString("functionName"),
+    reason: t.exposeString("reason", { description: "Decoded custom error or revert reason" }),
+  }),
+});
+
 export const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -41,6 +77,13 @@ export const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").impl
     attempts: t.exposeInt("attempts"),
     errorCode: t.exposeString("errorCode", { nullable: true }),
     errorMessage: t.exposeString("errorMessage", { nullable: true }),
+    revertReason: t.exposeString("revertReason", { nullable: true, description: "Decoded contract error when REVERTED, e.g. NotWhitelisted" }),
+    error: t.field({
+      type: MintFailedErrorRef,
+      nullable: true,
+      description: "Set when the request ended FAILED or REVERTED: why, and what to do next.",
+      resolve: (m) => mintFailure(m),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
@@ -75,5 +118,146 @@ builder.queryField("mintRequest", (t) =>
     errors: {},
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getMintRequest(ctx, String(id)),
+  }),
+);
+
+const MintRequestFilter = builder.inputType("MintRequestFilter", {
+  fields: (t) => ({
+    status: t.field({ type: MintStatus }),
+    trancheId: t.id(),
+  }),
+});
+
+builder.queryField("mintRequests", (t) =>
+  t.connection({
+    type: MintRequestRef,
+    description:
+      "Mint requests of the caller's organization (all of them for compliance/admin), newest first. Forward pagination: first ≤ 100, after.",
+    authScopes: { authenticated: true },
+    args: { filter: t.arg({ type: MintRequestFilter }) },
+    resolve: async (_root, args, ctx) => {
+      const page = await listMintRequests(ctx, {
+        status: args.filter?.status,
+        trancheId: args.filter?.trancheId == null ? undefined : String(args.filter.trancheId),
+        first: args.first,
+        after: args.after,
+      });
+      return {
+        edges: page.edges,
+        pageInfo: {
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: Boolean(args.after),
+          startCursor: page.edges[0]?.cursor ?? null,
+          endCursor: page.edges.at(-1)?.cursor ?? null,
+        },
+      };
+    },
+  }),
+);
+
+const TokenControlActionKind = builder.enumType("TokenControlActionKind", { values: TOKEN_CONTROL_ACTIONS });
+
+const TokenControlActionRef = builder.objectRef<TokenControlAction>("TokenControlAction").implement({
+  description: "An audited use of the AGENT's token controls.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    trancheId: t.exposeID("trancheId"),
+    action: t.expose("action", { type: TokenControlActionKind }),
+    actorSubject: t.exposeString("actorSubject"),
+    actorOrgId: t.exposeID("actorOrgId"),
+    account: t.exposeString("account", { nullable: true }),
+    toAccount: t.exposeString("toAccount", { nullable: true }),
+    amount: t.exposeString("amount", { nullable: true, description: "Base units, as a decimal string" }),
+    reason: t.exposeString("reason", { nullable: true }),
+    txHash: t.exposeString("txHash"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+// Token state lives beside the controls that change it; the Tranche type shows it.
+builder.objectFields(TrancheRef, (t) => ({
+  paused: t.boolean({
+    description: "Whether the token is paused (as recorded from the AGENT's confirmed transactions).",
+    resolve: async (tr, _args, ctx) => (await getTokenControlState(ctx.db, tr.id)).paused,
+  }),
+  frozenAddresses: t.stringList({
+    description: "Addresses frozen on the token (lower-case).",
+    resolve: async (tr, _args, ctx) => (await getTokenControlState(ctx.db, tr.id)).frozenAddresses,
+  }),
+  controlActions: t.field({
+    type: [TokenControlActionRef],
+    description: "Audit trail of token controls, newest first.",
+    resolve: (tr, _args, ctx) => listTokenControlActions(ctx.db, tr.id),
+  }),
+}));
+
+const agentErrors = [ContractRevertedError, ChainUnavailableError];
+
+builder.mutationField("pauseToken", (t) =>
+  t.field({
+    type: TokenControlActionRef,
+    description: "Pauses every mint and transfer of the tranche's token. AGENT: ISSUER of the offering.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: agentErrors },
+    args: { trancheId: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) => setTokenPaused(ctx, { trancheId: String(args.trancheId), paused: true, reason: args.reason }),
+  }),
+);
+
+builder.mutationField("unpauseToken", (t) =>
+  t.field({
+    type: TokenControlActionRef,
+    description: "Lifts a pause of the tranche's token. AGENT: ISSUER of the offering.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: agentErrors },
+    args: { trancheId: t.arg.id({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) => setTokenPaused(ctx, { trancheId: String(args.trancheId), paused: false, reason: args.reason }),
+  }),
+);
+
+builder.mutationField("freezeAddress", (t) =>
+  t.field({
+    type: TokenControlActionRef,
+    description: "Freezes an address on the tranche's token: it can neither send nor receive. AGENT: ISSUER of the offering.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: agentErrors },
+    args: { trancheId: t.arg.id({ required: true }), address: t.arg.string({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      setAddressFrozen(ctx, { trancheId: String(args.trancheId), address: args.address, frozen: true, reason: args.reason }),
+  }),
+);
+
+builder.mutationField("unfreezeAddress", (t) =>
+  t.field({
+    type: TokenControlActionRef,
+    description: "Unfreezes an address on the tranche's token. AGENT: ISSUER of the offering.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: agentErrors },
+    args: { trancheId: t.arg.id({ required: true }), address: t.arg.string({ required: true }), reason: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      setAddressFrozen(ctx, { trancheId: String(args.trancheId), address: args.address, frozen: false, reason: args.reason }),
+  }),
+);
+
+const ForcedTransferInput = builder.inputType("ForcedTransferInput", {
+  fields: (t) => ({
+    trancheId: t.id({ required: true }),
+    from: t.string({ required: true, description: "The address tokens are taken from (e.g. a lost wallet)" }),
+    toInvestorId: t.id({ required: true, description: "An eligible, whitelisted investor who receives them" }),
+    amount: t.string({ required: true, description: "Base units, as a decimal string" }),
+    reason: t.string({ required: true, description: "Why (kept in the audit trail)" }),
+  }),
+});
+
+builder.mutationField("forcedTransfer", (t) =>
+  t.field({
+    type: TokenControlActionRef,
+    description:
+      "Recovery: moves tokens from an address to an eligible investor's wallet, frozen or not. The recipient must pass every requirement of the tranche. AGENT: ISSUER of the offering.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: [ComplianceNotSatisfiedError, InsufficientBalanceError, ...agentErrors] },
+    args: { input: t.arg({ type: ForcedTransferInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      forcedTransfer(ctx, { ...input, trancheId: String(input.trancheId), toInvestorId: String(input.toInvestorId) }),
   }),
 );

@@ -1,8 +1,8 @@
-import { and, eq, notInArray, sql } from "drizzle-orm";
+import { and, desc, eq, lt, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { requireActor, requireSameOrganization } from "../context.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { hasRole, requireActor, requireSameOrganization } from "../context.js";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, parseInput, uuidSchema } from "../validation.js";
 import { getTranche } from "../offerings/service.js";
 import { tranche } from "../offerings/table.js";
@@ -11,7 +11,7 @@ import { evaluateForMint } from "../compliance/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { enqueue } from "../queue/service.js";
 import { IdempotencyKeyReusedError, SupplyCapExceededError } from "./errors.js";
-import { mintRequest } from "./table.js";
+import { MINT_STATUSES, mintRequest } from "./table.js";
 
 export type MintRequest = typeof mintRequest.$inferSelect;
 export const MINT_QUEUE = "mint";
@@ -83,7 +83,8 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
       })
       .onConflictDoNothing({ target: [mintRequest.requestedByOrgId, mintRequest.idempotencyKey] })
       .returning();
-    if (row) await enqueue(tx, MINT_QUEUE, { mintRequestId: row.id });
+    // The tranche in the payload lets a worker claim the waiting jobs of one tranche together (one mintBatch).
+    if (row) await enqueue(tx, MINT_QUEUE, { mintRequestId: row.id, trancheId: t.id });
     return row;
   });
   if (!created) {
@@ -104,4 +105,115 @@ export async function getMintRequest(ctx: ServiceContext, id: string): Promise<M
     row && (row.requestedByOrgId === actor.organizationId || actor.roles.some((r) => r === "COMPLIANCE_OFFICER" || r === "ADMIN"));
   if (!row || !mayRead) throw new NotFoundError("MintRequest", id);
   return row;
+}
+
+const listSchema = z.object({
+  status: z.enum(MINT_STATUSES).optional(),
+  trancheId: uuidSchema.optional(),
+  first: z.number().int().min(1, "must be at least 1").max(100, "must be at most 100").default(20),
+  after: z.string().optional(),
+});
+type Cursor = { createdAt: string; id: string };
+const encodeCursor = (m: MintRequest) =>
+  Buffer.from(JSON.stringify({ createdAt: m.createdAt.toISOString(), id: m.id } satisfies Cursor)).toString("base64url");
+function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    return z.object({ createdAt: z.string().datetime(), id: z.string().uuid() }).parse(parsed);
+  } catch {
+    throw new ValidationError([{ path: "after", message: "is not a cursor from this API" }]);
+  }
+}
+
+/**
+ * Mint requests the caller may see (its organization's; all for compliance/admin), newest
+ * first, filtered by status and tranche. Forward pagination: `first` ≤ 100, `after` a cursor.
+ */
+export async function listMintRequests(
+  ctx: ServiceContext,
+  input: { status?: string | null; trancheId?: string | null; first?: number | null; after?: string | null },
+): Promise<{ edges: { node: MintRequest; cursor: string }[]; hasNextPage: boolean }> {
+  const actor = requireActor(ctx);
+  const params = parseInput(listSchema, {
+    status: input.status ?? undefined,
+    trancheId: input.trancheId ?? undefined,
+    first: input.first ?? undefined,
+    after: input.after ?? undefined,
+  });
+  const conditions: (SQL | undefined)[] = [
+    hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN") ? undefined : eq(mintRequest.requestedByOrgId, actor.organizationId),
+    params.status ? eq(mintRequest.status, params.status) : undefined,
+    params.trancheId ? eq(mintRequest.trancheId, params.trancheId) : undefined,
+  ];
+  if (params.after) {
+    const c = decodeCursor(params.after);
+    const at = new Date(c.createdAt);
+    conditions.push(or(lt(mintRequest.createdAt, at), and(eq(mintRequest.createdAt, at), lt(mintRequest.id, c.id))));
+  }
+  const rows = await ctx.db
+    .select()
+    .from(mintRequest)
+    .where(and(...conditions))
+    .orderBy(desc(mintRequest.createdAt), desc(mintRequest.id))
+    .limit(params.first + 1);
+  return {
+    edges: rows.slice(0, params.first).map((node) => ({ node, cursor: encodeCursor(node) })),
+    hasNextPage: rows.length > params.first,
+  };
+}
+
+/** What a client should do about a request that ended without minting. */
+function actionFor(errorCode: string | null, revertReason: string | null): string {
+  const again = "Nothing was minted: send requestMint again with a NEW idempotency key";
+  if (errorCode === "COMPLIANCE_NOT_SATISFIED") {
+    return `${again} once every requirement holds (query complianceReport for the tranche and investor to see what is unmet).`;
+  }
+  if (errorCode === "REVERTED") {
+    switch (revertReason?.split("(")[0]) {
+      case "NotWhitelisted":
+        return `${again} after the recipient is whitelisted on the tranche's token (whitelistInvestor).`;
+      case "AccountFrozen":
+        return `${again} after the agent unfreezes the recipient (unfreezeAddress).`;
+      case "EnforcedPause":
+        return `${again} after the agent unpauses the token (unpauseToken).`;
+      default:
+        return `${again} after fixing the cause the token gave (${revertReason ?? "unknown"}).`;
+    }
+  }
+  return `${again}; the failure was in the infrastructure (chain or database), so the same request may succeed later. If it keeps failing, contact the operator.`;
+}
+
+/**
+ * Why a mint request ended without minting, and what to do about it. A plain value (not a
+ * thrown error): it is part of the request's state. `reason` is the request's error code,
+ * `revertReason` the decoded contract error.
+ */
+export type MintFailure = {
+  name: "MintFailedError";
+  code: "MINT_FAILED";
+  message: string;
+  retryable: boolean;
+  requestId: string;
+  status: MintRequest["status"];
+  reason: string;
+  revertReason: string | null;
+  action: string;
+};
+
+/** The failure of a FAILED or REVERTED request, with what to do next; null otherwise. */
+export function mintFailure(m: MintRequest): MintFailure | null {
+  if (m.status !== "FAILED" && m.status !== "REVERTED") return null;
+  const reason = m.errorCode ?? (m.status === "REVERTED" ? "REVERTED" : "MINT_FAILED");
+  return {
+    name: "MintFailedError",
+    code: "MINT_FAILED",
+    message: m.errorMessage ?? `mint request ${m.id} ${m.status.toLowerCase()}`,
+    // Only an infrastructure failure may succeed unchanged; compliance and reverts need a fix first.
+    retryable: reason === "MINT_FAILED",
+    requestId: m.id,
+    status: m.status,
+    reason,
+    revertReason: m.revertReason,
+    action: actionFor(reason, m.revertReason),
+  };
 }

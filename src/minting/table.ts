@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, timestamp, uuid, unique } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, timestamp, uuid, unique } from "drizzle-orm/pg-core";
 import { baseUnits, createdAt, id } from "../db/columns.js";
 import { organization } from "../organizations/table.js";
 import { tranche } from "../offerings/table.js";
@@ -6,6 +6,47 @@ import { investor } from "../investors/table.js";
 
 export const MINT_STATUSES = ["REQUESTED", "SUBMITTED", "CONFIRMED", "FAILED", "REVERTED"] as const;
 export type MintStatus = (typeof MINT_STATUSES)[number];
+
+export const MINT_BATCH_STATUSES = ["SUBMITTED", "CONFIRMED", "REVERTED", "DROPPED"] as const;
+
+/**
+ * One logical mint transaction: a nonce of the signer carrying `mintBatch` for one or more
+ * requests of one tranche. Every signed version of it (the first one and fee-bumped
+ * replacements, all with the same nonce) is a `mint_tx` row, so at most one of them can
+ * ever be mined.
+ */
+export const mintBatch = pgTable(
+  "mint_batch",
+  {
+    id: id(),
+    trancheId: uuid("tranche_id")
+      .notNull()
+      .references(() => tranche.id),
+    tokenAddress: text("token_address").notNull(),
+    chainId: integer("chain_id").notNull(),
+    signer: text("signer").notNull(),
+    nonce: integer("nonce").notNull(),
+    status: text("status", { enum: MINT_BATCH_STATUSES }).notNull().default("SUBMITTED"),
+    /** The hash that was mined, once one was. */
+    minedTxHash: text("mined_tx_hash"),
+    blockNumber: bigint("block_number", { mode: "bigint" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique().on(t.chainId, t.signer, t.nonce), index("mint_batch_status_idx").on(t.status)],
+);
+
+/** A signed version of a batch's transaction, recorded before it is broadcast. */
+export const mintTx = pgTable("mint_tx", {
+  hash: text("hash").primaryKey(),
+  batchId: uuid("batch_id")
+    .notNull()
+    .references(() => mintBatch.id),
+  signedTx: text("signed_tx").notNull(),
+  /** Fee cap of this version (wei, decimal string); a replacement bumps it. */
+  maxFeePerGas: baseUnits("max_fee_per_gas").notNull(),
+  createdAt: createdAt(),
+});
 
 export const mintRequest = pgTable(
   "mint_request",
@@ -26,16 +67,71 @@ export const mintRequest = pgTable(
     recipient: text("recipient").notNull(),
     amount: baseUnits("amount").notNull(),
     status: text("status", { enum: MINT_STATUSES }).notNull().default("REQUESTED"),
+    /** The batch's latest signed version while SUBMITTED; the mined one once settled. Signed bytes live in mint_tx. */
     txHash: text("tx_hash"),
     nonce: integer("nonce"),
-    /** The signed transaction, recorded before broadcast: a retry re-sends these exact bytes (same hash), never a new mint. */
-    signedTx: text("signed_tx"),
     blockNumber: bigint("block_number", { mode: "bigint" }),
+    /** The batch transaction carrying this request, while SUBMITTED and after. */
+    batchId: uuid("batch_id").references(() => mintBatch.id),
+    /** Decoded custom error name or revert reason when REVERTED (e.g. NotWhitelisted). */
+    revertReason: text("revert_reason"),
     attempts: integer("attempts").notNull().default(0),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [unique().on(t.requestedByOrgId, t.idempotencyKey), index("mint_request_status_idx").on(t.status)],
+  (t) => [
+    unique().on(t.requestedByOrgId, t.idempotencyKey),
+    index("mint_request_status_idx").on(t.status),
+    index("mint_request_tranche_idx").on(t.trancheId, t.createdAt),
+    index("mint_request_batch_idx").on(t.batchId),
+  ],
+);
+
+/** Token state set by the AGENT's controls, as last confirmed on chain. */
+export const tokenControlState = pgTable("token_control_state", {
+  trancheId: uuid("tranche_id")
+    .primaryKey()
+    .references(() => tranche.id),
+  paused: boolean("paused").notNull().default(false),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Addresses frozen on a tranche's token (a row exists while frozen). */
+export const frozenAddress = pgTable(
+  "frozen_address",
+  {
+    trancheId: uuid("tranche_id")
+      .notNull()
+      .references(() => tranche.id),
+    address: text("address").notNull(),
+    txHash: text("tx_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.trancheId, t.address] })],
+);
+
+export const TOKEN_CONTROL_ACTIONS = ["PAUSE", "UNPAUSE", "FREEZE", "UNFREEZE", "FORCED_TRANSFER"] as const;
+export type TokenControlActionKind = (typeof TOKEN_CONTROL_ACTIONS)[number];
+
+/** Audit trail of every token control the AGENT used: who, what, and the transaction. */
+export const tokenControlAction = pgTable(
+  "token_control_action",
+  {
+    id: id(),
+    trancheId: uuid("tranche_id")
+      .notNull()
+      .references(() => tranche.id),
+    action: text("action", { enum: TOKEN_CONTROL_ACTIONS }).notNull(),
+    actorSubject: text("actor_subject").notNull(),
+    actorOrgId: uuid("actor_org_id").notNull(),
+    account: text("account"),
+    toAccount: text("to_account"),
+    amount: baseUnits("amount"),
+    reason: text("reason"),
+    txHash: text("tx_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("token_control_action_tranche_idx").on(t.trancheId, t.createdAt)],
 );

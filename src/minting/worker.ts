@@ -1,152 +1,411 @@
 /**
- * The mint worker. For each claimed job it re-checks compliance, simulates, signs, records
- * the nonce, hash and signed bytes *before* broadcasting, then waits for confirmations and
- * settles the request. A retry of a SUBMITTED request re-sends the recorded bytes (same
- * hash), so a crash anywhere never produces a second mint for one request.
+ * The mint worker. It claims mint jobs (FOR UPDATE SKIP LOCKED, with a lease it keeps
+ * alive while it works), groups the waiting requests of one tranche into one `mintBatch`
+ * transaction, and settles every request individually.
+ *
+ * Exactly once, whatever crashes:
+ * - Before anything is broadcast, the batch, its nonce and the signed bytes are committed
+ *   in the same transaction that takes the nonce under the `signer_nonce` row lock and
+ *   moves the requests REQUESTED → SUBMITTED (only if they are still REQUESTED with no
+ *   batch: two workers can never put one request into two transactions).
+ * - A SUBMITTED request is only ever resumed: its batch's recorded transactions are looked
+ *   up on chain by hash; if none is mined it re-sends the recorded bytes, and if it has
+ *   waited too long it replaces them (same nonce, higher fee; recorded before broadcast).
+ *   Since all versions share a nonce, at most one can ever be mined.
+ * - Only when the signer's mined nonce count has passed the batch's nonce and none of its
+ *   hashes has a receipt is the batch known to be dead (DROPPED); its requests go back to
+ *   REQUESTED and are sent again with a new nonce.
  */
 import { randomUUID } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
-import { encodeFunctionData, keccak256, TransactionReceiptNotFoundError, type Address, type Hex } from "viem";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from "drizzle-orm";
+import {
+  encodeFunctionData,
+  keccak256,
+  parseTransaction,
+  TransactionReceiptNotFoundError,
+  type Address,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import type { Logger } from "pino";
 import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
+import { withNextNonce } from "../chain/nonce.js";
 import { DataAssetTokenAbi, decodeRevert } from "../chain/token.js";
 import { evaluateForMint } from "../compliance/service.js";
 import { offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
-import { BaseError } from "../errors.js";
-import { claimJob, completeJob, retryJob } from "../queue/service.js";
+import { BaseError, ChainUnavailableError, ConflictError } from "../errors.js";
+import { claimJob, claimJobs, completeJob, extendLeases, retryJob, type Job } from "../queue/service.js";
 import { MINT_QUEUE } from "./service.js";
-import { mintRequest, type MintStatus } from "./table.js";
+import { mintBatch, mintRequest, mintTx, type MintStatus } from "./table.js";
 
 export type MintWorkerOptions = {
   db: Database;
   chain: ChainClients;
   logger: Logger;
+  /** Blocks a receipt must have on top of it (1 = mined) before a request is CONFIRMED. */
   confirmations: number;
   now?: () => Date;
   /** How often to look for work when not woken. */
   pollIntervalMs?: number;
+  /** How long a claim lasts without a heartbeat; a crashed worker's jobs return after this. */
+  leaseSeconds?: number;
+  /** Most requests in one mintBatch transaction. */
+  batchSize?: number;
+  /** A sent transaction not mined after this long is replaced with a higher fee. */
+  stuckAfterMs?: number;
 };
 
-export type MintWorker = { wake(): void; stop(): Promise<void> };
+export type MintWorker = { id: string; wake(): void; stop(): Promise<void> };
 
-const LEASE_SECONDS = 60;
+type Batch = typeof mintBatch.$inferSelect;
+type MintRequestRow = typeof mintRequest.$inferSelect;
+
 const MAX_ATTEMPTS = 20;
+/** A resume gives up waiting after this long and lets the job be retried (the lease stays safe). */
+const RESUME_WAIT_MS = 30_000;
+const RECEIPT_POLL_MS = 100;
 
-async function settle(db: Database, id: string, status: MintStatus, fields: Partial<typeof mintRequest.$inferInsert> = {}) {
-  await db.update(mintRequest).set({ ...fields, status, updatedAt: new Date() }).where(eq(mintRequest.id, id));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function settleRequests(db: Database, ids: string[], status: MintStatus, fields: Partial<MintRequestRow> = {}) {
+  if (ids.length === 0) return;
+  await db
+    .update(mintRequest)
+    .set({ ...fields, status, updatedAt: new Date() })
+    .where(inArray(mintRequest.id, ids));
 }
 
-async function waitAndSettle(opts: MintWorkerOptions, requestId: string, hash: Hex): Promise<void> {
-  const receipt = await opts.chain.publicClient.waitForTransactionReceipt({
-    hash,
-    confirmations: opts.confirmations,
-    timeout: 60_000,
+function mintBatchData(requests: Pick<MintRequestRow, "recipient" | "amount">[]): Hex {
+  return encodeFunctionData({
+    abi: DataAssetTokenAbi,
+    functionName: "mintBatch",
+    args: [requests.map((r) => r.recipient as Address), requests.map((r) => BigInt(r.amount))],
   });
+}
+
+/** The reason a mined transaction reverted, found by replaying its call on the block before. */
+async function revertReasonOf(chain: ChainClients, batch: Batch, requests: MintRequestRow[], block: bigint): Promise<string> {
+  try {
+    await chain.publicClient.simulateContract({
+      account: chain.account,
+      address: batch.tokenAddress as Address,
+      abi: DataAssetTokenAbi,
+      functionName: "mintBatch",
+      args: [requests.map((r) => r.recipient as Address), requests.map((r) => BigInt(r.amount))],
+      blockNumber: block > 0n ? block - 1n : block,
+    });
+  } catch (error) {
+    const reason = decodeRevert(error);
+    if (reason) return reason;
+  }
+  return "reverted";
+}
+
+async function settleMined(opts: MintWorkerOptions, batch: Batch, receipt: TransactionReceipt): Promise<void> {
+  const requests = await opts.db.select().from(mintRequest).where(eq(mintRequest.batchId, batch.id)).orderBy(asc(mintRequest.createdAt));
+  const ids = requests.map((r) => r.id);
+  const common = { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, nonce: batch.nonce };
   if (receipt.status === "success") {
     await opts.db.transaction(async (tx) => {
       await tx
+        .update(mintBatch)
+        .set({ status: "CONFIRMED", minedTxHash: receipt.transactionHash, blockNumber: receipt.blockNumber, updatedAt: new Date() })
+        .where(eq(mintBatch.id, batch.id));
+      await tx
         .update(mintRequest)
-        .set({ status: "CONFIRMED", blockNumber: receipt.blockNumber, errorCode: null, errorMessage: null, updatedAt: new Date() })
-        .where(eq(mintRequest.id, requestId));
+        .set({ ...common, status: "CONFIRMED", errorCode: null, errorMessage: null, updatedAt: new Date() })
+        .where(inArray(mintRequest.id, ids));
       // The first confirmed mint tokenizes the offering's assets.
       const assetIds = await tx
         .select({ id: offeringAsset.assetId })
-        .from(mintRequest)
-        .innerJoin(tranche, eq(tranche.id, mintRequest.trancheId))
+        .from(tranche)
         .innerJoin(offeringAsset, eq(offeringAsset.offeringId, tranche.offeringId))
-        .where(eq(mintRequest.id, requestId));
+        .where(eq(tranche.id, batch.trancheId));
       await systemTransition(tx, assetIds.map((a) => a.id), "TOKENIZED", new Date());
-    });
-  } else {
-    await settle(opts.db, requestId, "REVERTED", {
-      blockNumber: receipt.blockNumber,
-      errorCode: "REVERTED",
-      errorMessage: `transaction ${hash} reverted on chain`,
-    });
-  }
-}
-
-/** Does the work for one mint request; throws a retryable error to be tried again later. */
-export async function processMintRequest(opts: MintWorkerOptions, requestId: string): Promise<void> {
-  const { db, chain } = opts;
-  const [request] = await db.select().from(mintRequest).where(eq(mintRequest.id, requestId));
-  if (!request || ["CONFIRMED", "FAILED", "REVERTED"].includes(request.status)) return;
-
-  if (request.status === "SUBMITTED" && request.txHash && request.signedTx) {
-    // Our earlier attempt signed and recorded this transaction; find it or re-send the same bytes.
-    try {
-      await chain.publicClient.getTransactionReceipt({ hash: request.txHash as Hex });
-    } catch (error) {
-      if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
-      await chain.publicClient.sendRawTransaction({ serializedTransaction: request.signedTx as Hex }).catch(() => {
-        // "already known" / "nonce too low" mean the chain has (or had) it: the receipt wait decides.
-      });
-    }
-    return waitAndSettle(opts, request.id, request.txHash as Hex);
-  }
-
-  const report = await evaluateForMint(db, { trancheId: request.trancheId, investorId: request.investorId }, (opts.now ?? (() => new Date()))());
-  if (!report.holds) {
-    const codes = [...new Set(report.unmet.map((u) => u.code))];
-    await settle(db, request.id, "FAILED", {
-      errorCode: "COMPLIANCE_NOT_SATISFIED",
-      errorMessage: `compliance no longer holds at send time: ${codes.join(", ")}`,
     });
     return;
   }
-  const [t] = await db.select().from(tranche).where(eq(tranche.id, request.trancheId));
-  const token = t!.tokenAddress as Address;
-
-  const hash = await chain.withSignerLock(async () => {
-    try {
-      await chain.publicClient.simulateContract({
-        account: chain.account,
-        address: token,
-        abi: DataAssetTokenAbi,
-        functionName: "mint",
-        args: [request.recipient as Address, BigInt(request.amount)],
-      });
-    } catch (error) {
-      const reason = decodeRevert(error);
-      if (reason) {
-        await settle(db, request.id, "REVERTED", { errorCode: "REVERTED", errorMessage: reason });
-        return undefined;
-      }
-      throw error;
-    }
-    const prepared = await chain.walletClient.prepareTransactionRequest({
-      to: token,
-      data: encodeMint(request.recipient as Address, BigInt(request.amount)),
-    });
-    const signed = await chain.walletClient.signTransaction(prepared);
-    const txHash = keccak256(signed);
-    await db
+  const reason = await revertReasonOf(opts.chain, batch, requests, receipt.blockNumber);
+  await opts.db.transaction(async (tx) => {
+    await tx
+      .update(mintBatch)
+      .set({ status: "REVERTED", minedTxHash: receipt.transactionHash, blockNumber: receipt.blockNumber, updatedAt: new Date() })
+      .where(eq(mintBatch.id, batch.id));
+    await tx
       .update(mintRequest)
       .set({
-        status: "SUBMITTED",
-        txHash,
-        nonce: prepared.nonce,
-        signedTx: signed,
-        attempts: sql`${mintRequest.attempts} + 1`,
+        ...common,
+        status: "REVERTED",
+        revertReason: reason,
+        errorCode: "REVERTED",
+        errorMessage: `transaction ${receipt.transactionHash} reverted on chain: ${reason}`,
         updatedAt: new Date(),
       })
-      .where(eq(mintRequest.id, request.id));
-    await chain.publicClient.sendRawTransaction({ serializedTransaction: signed });
-    return txHash;
+      .where(inArray(mintRequest.id, ids));
   });
-  if (hash) await waitAndSettle(opts, request.id, hash);
 }
 
-function encodeMint(to: Address, amount: bigint): Hex {
-  return encodeFunctionData({ abi: DataAssetTokenAbi, functionName: "mint", args: [to, amount] });
+/** Puts the requests of a batch whose nonce went to another transaction back in line. */
+async function dropBatch(db: Database, batch: Batch): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(mintBatch).set({ status: "DROPPED", updatedAt: new Date() }).where(eq(mintBatch.id, batch.id));
+    await tx
+      .update(mintRequest)
+      .set({ status: "REQUESTED", batchId: null, txHash: null, nonce: null, updatedAt: new Date() })
+      .where(and(eq(mintRequest.batchId, batch.id), eq(mintRequest.status, "SUBMITTED")));
+  });
+}
+
+async function findReceipt(chain: ChainClients, hashes: Hex[]): Promise<TransactionReceipt | undefined> {
+  for (const hash of hashes) {
+    try {
+      return await chain.publicClient.getTransactionReceipt({ hash });
+    } catch (error) {
+      if (!(error instanceof TransactionReceiptNotFoundError)) throw error;
+    }
+  }
+  return undefined;
+}
+
+/** Signs the batch's call again with its nonce and a fee at least 25 % higher; recorded before broadcast. */
+async function replaceTransaction(opts: MintWorkerOptions, batch: Batch, latest: typeof mintTx.$inferSelect): Promise<void> {
+  const { chain, db } = opts;
+  const requests = await db.select().from(mintRequest).where(eq(mintRequest.batchId, batch.id)).orderBy(asc(mintRequest.createdAt));
+  const fees = await chain.publicClient.estimateFeesPerGas();
+  const bumped = (BigInt(latest.maxFeePerGas) * 125n) / 100n + 1n;
+  const maxFeePerGas = fees.maxFeePerGas > bumped ? fees.maxFeePerGas : bumped;
+  // Keep the original gas limit: an estimate now would run against the pending state, where the
+  // stuck version has already minted, and could come out too low for the real state.
+  const original = parseTransaction(latest.signedTx as Hex);
+  const prepared = await chain.walletClient.prepareTransactionRequest({
+    to: batch.tokenAddress as Address,
+    data: mintBatchData(requests),
+    nonce: batch.nonce,
+    gas: original.gas,
+    maxFeePerGas,
+    maxPriorityFeePerGas: maxFeePerGas,
+  });
+  const signed = await chain.walletClient.signTransaction(prepared);
+  const hash = keccak256(signed);
+  await db.insert(mintTx).values({ hash, batchId: batch.id, signedTx: signed, maxFeePerGas: maxFeePerGas.toString() });
+  await db.update(mintRequest).set({ txHash: hash, updatedAt: new Date() }).where(eq(mintRequest.batchId, batch.id));
+  opts.logger.warn({ batchId: batch.id, nonce: batch.nonce, hash, replaced: latest.hash }, "replaced a stuck mint transaction");
+  await chain.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => {});
+}
+
+/** The latest signed bytes of the signer's SUBMITTED batches with nonces in [minedCount, batch.nonce). */
+async function unminedBefore(db: Database, batch: Batch, minedCount: number): Promise<Hex[]> {
+  const rows = await db
+    .select({ signedTx: mintTx.signedTx, nonce: mintBatch.nonce })
+    .from(mintBatch)
+    .innerJoin(mintTx, eq(mintTx.batchId, mintBatch.id))
+    .where(
+      and(
+        eq(mintBatch.chainId, batch.chainId),
+        eq(mintBatch.signer, batch.signer),
+        eq(mintBatch.status, "SUBMITTED"),
+        gte(mintBatch.nonce, minedCount),
+        lt(mintBatch.nonce, batch.nonce),
+      ),
+    )
+    .orderBy(asc(mintBatch.nonce), desc(mintTx.createdAt));
+  const latestPerNonce = new Map<number, Hex>();
+  for (const r of rows) if (!latestPerNonce.has(r.nonce)) latestPerNonce.set(r.nonce, r.signedTx as Hex);
+  return [...latestPerNonce.values()];
+}
+
+/**
+ * Drives a SUBMITTED batch to an outcome: CONFIRMED / REVERTED (settled), or DROPPED (its
+ * requests re-queued). Never signs a transaction with a new nonce for it.
+ */
+export async function resumeBatch(opts: MintWorkerOptions, batchId: string): Promise<void> {
+  const { db, chain } = opts;
+  const started = Date.now();
+  let resent = false;
+  for (;;) {
+    const [batch] = await db.select().from(mintBatch).where(eq(mintBatch.id, batchId));
+    if (!batch || batch.status !== "SUBMITTED") return;
+    // Order matters: read the mined nonce count first, then our recorded hashes, then receipts.
+    // A hash recorded after the count was read cannot have been mined before it.
+    const minedCount = await chain.publicClient.getTransactionCount({ address: batch.signer as Address, blockTag: "latest" });
+    const txs = await db.select().from(mintTx).where(eq(mintTx.batchId, batch.id)).orderBy(asc(mintTx.createdAt));
+    const receipt = await findReceipt(chain, txs.map((t) => t.hash as Hex));
+    if (receipt) {
+      const head = await chain.publicClient.getBlockNumber();
+      if (head - receipt.blockNumber + 1n >= BigInt(opts.confirmations)) return settleMined(opts, batch, receipt);
+    } else if (minedCount > batch.nonce) {
+      opts.logger.warn({ batchId, nonce: batch.nonce }, "mint transaction dropped (nonce used by another transaction); re-queueing");
+      return dropBatch(db, batch);
+    } else {
+      const latest = txs.at(-1)!;
+      if (Date.now() - latest.createdAt.getTime() > (opts.stuckAfterMs ?? 30_000)) {
+        await replaceTransaction(opts, batch, latest);
+      } else if (!resent) {
+        // The bytes may never have left (a crash between recording and broadcast) or the node forgot them.
+        // "already known" / "nonce too low" errors mean the chain has or had it: the receipt decides.
+        // Lower nonces still unmined (another worker crashed before broadcasting them) would hold this
+        // one back: re-send their recorded bytes too. Re-sending recorded bytes never mints twice.
+        for (const signed of await unminedBefore(db, batch, minedCount)) {
+          await chain.publicClient.sendRawTransaction({ serializedTransaction: signed }).catch(() => {});
+        }
+        await chain.publicClient.sendRawTransaction({ serializedTransaction: latest.signedTx as Hex }).catch(() => {});
+        resent = true;
+      }
+    }
+    if (Date.now() - started > RESUME_WAIT_MS) {
+      throw new ChainUnavailableError(`mint batch ${batchId} (nonce ${batch.nonce}) not settled yet; will look again`);
+    }
+    await sleep(RECEIPT_POLL_MS);
+  }
+}
+
+/**
+ * Sends the given REQUESTED requests (one tranche) as one mintBatch transaction. Requests
+ * that no longer pass compliance settle FAILED; those whose mint would revert settle
+ * REVERTED with the decoded error. Returns the batch id, or undefined if nothing was left.
+ */
+export async function submitBatch(opts: MintWorkerOptions, requests: MintRequestRow[]): Promise<string | undefined> {
+  const { db, chain } = opts;
+  const now = (opts.now ?? (() => new Date()))();
+  let candidates: MintRequestRow[] = [];
+  for (const request of requests) {
+    const report = await evaluateForMint(db, { trancheId: request.trancheId, investorId: request.investorId }, now);
+    if (report.holds) {
+      candidates.push(request);
+      continue;
+    }
+    const codes = [...new Set(report.unmet.map((u) => u.code))];
+    await settleRequests(db, [request.id], "FAILED", {
+      errorCode: "COMPLIANCE_NOT_SATISFIED",
+      errorMessage: `compliance no longer holds at send time: ${codes.join(", ")}`,
+    });
+  }
+  if (candidates.length === 0) return undefined;
+  const [t] = await db.select().from(tranche).where(eq(tranche.id, candidates[0]!.trancheId));
+  const token = t!.tokenAddress as Address;
+
+  const simulate = async (batch: MintRequestRow[]) =>
+    chain.publicClient.simulateContract({
+      account: chain.account,
+      address: token,
+      abi: DataAssetTokenAbi,
+      functionName: "mintBatch",
+      args: [batch.map((r) => r.recipient as Address), batch.map((r) => BigInt(r.amount))],
+    });
+  try {
+    await simulate(candidates);
+  } catch (error) {
+    if (!decodeRevert(error)) throw error;
+    // One bad recipient reverts the whole batch: find the culprits one by one, settle them, send the rest.
+    const passing: MintRequestRow[] = [];
+    for (const request of candidates) {
+      try {
+        await simulate([request]);
+        passing.push(request);
+      } catch (single) {
+        const reason = decodeRevert(single);
+        if (!reason) throw single;
+        await settleRequests(db, [request.id], "REVERTED", {
+          revertReason: reason,
+          errorCode: "REVERTED",
+          errorMessage: `the token refused the mint: ${reason}`,
+        });
+      }
+    }
+    candidates = passing;
+    if (candidates.length === 0) return undefined;
+  }
+
+  const ids = candidates.map((r) => r.id);
+  const data = mintBatchData(candidates);
+  const submitted = await chain.withSignerLock(() =>
+    withNextNonce(db, chain, async (tx, nonce) => {
+      const prepared = await chain.walletClient.prepareTransactionRequest({ to: token, data, nonce });
+      const signed = await chain.walletClient.signTransaction(prepared);
+      const hash = keccak256(signed);
+      const [batch] = await tx
+        .insert(mintBatch)
+        .values({
+          trancheId: t!.id,
+          tokenAddress: token,
+          chainId: chain.chainId,
+          signer: chain.account.address,
+          nonce,
+        })
+        .returning();
+      await tx.insert(mintTx).values({
+        hash,
+        batchId: batch!.id,
+        signedTx: signed,
+        maxFeePerGas: String(prepared.maxFeePerGas ?? prepared.gasPrice ?? 0n),
+      });
+      const moved = await tx
+        .update(mintRequest)
+        .set({
+          status: "SUBMITTED",
+          batchId: batch!.id,
+          txHash: hash,
+          nonce,
+          attempts: sql`${mintRequest.attempts} + 1`,
+          updatedAt: new Date(),
+        })
+        .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
+        .returning({ id: mintRequest.id });
+      // Another worker got to one of them first: roll back, so neither nonce nor request is used twice.
+      if (moved.length !== ids.length) throw new RequestTakenError(`a request of batch was submitted by another worker`);
+      return { batchId: batch!.id, signed, nonce };
+    }),
+  );
+  // Broadcast after the commit: a crash right here leaves a recorded, unsent transaction that a resume re-sends.
+  await chain.publicClient.sendRawTransaction({ serializedTransaction: submitted.signed }).catch(() => {});
+  opts.logger.info({ batchId: submitted.batchId, nonce: submitted.nonce, requests: ids.length }, "mint transaction broadcast");
+  return submitted.batchId;
+}
+
+class RequestTakenError extends ConflictError {
+  override readonly retryable = true;
 }
 
 function isRetryable(error: unknown): boolean {
   if (error instanceof BaseError) return error.retryable;
   // Anything else (RPC down, timeouts, database hiccups) is worth another try.
   return true;
+}
+
+/** Handles a claimed job (and the other waiting jobs of its tranche, which it claims too). */
+async function runJob(opts: MintWorkerOptions, workerId: string, jobs: Job[]): Promise<void> {
+  const { db } = opts;
+  const first = jobs[0]!;
+  const requestId = String(first.payload.mintRequestId);
+  const [request] = await db.select().from(mintRequest).where(eq(mintRequest.id, requestId));
+  if (!request || !["REQUESTED", "SUBMITTED"].includes(request.status)) return;
+  if (request.batchId) return resumeBatch(opts, request.batchId);
+  const more = await claimJobs(db, MINT_QUEUE, workerId, opts.leaseSeconds ?? 30, {
+    limit: (opts.batchSize ?? 50) - 1,
+    payloadKey: "trancheId",
+    payloadValue: request.trancheId,
+  });
+  jobs.push(...more);
+  const others = more.map((j) => String(j.payload.mintRequestId));
+  const rows = others.length ? await db.select().from(mintRequest).where(inArray(mintRequest.id, others)) : [];
+  const waiting = [request, ...rows.filter((r) => r.status === "REQUESTED" && !r.batchId)];
+  const batchId = await submitBatch(opts, waiting);
+  if (batchId) await resumeBatch(opts, batchId);
+  // Jobs whose requests were already in another batch: resume those too.
+  for (const r of rows.filter((r) => r.status === "SUBMITTED" && r.batchId)) await resumeBatch(opts, r.batchId!);
+}
+
+/** Completes jobs whose requests are settled; the rest (e.g. re-queued after a drop) run again at once. */
+async function finishJobs(db: Database, jobs: Job[]): Promise<void> {
+  const ids = jobs.map((j) => String(j.payload.mintRequestId));
+  const rows = await db.select({ id: mintRequest.id, status: mintRequest.status }).from(mintRequest).where(inArray(mintRequest.id, ids));
+  const open = new Set(rows.filter((r) => r.status === "REQUESTED" || r.status === "SUBMITTED").map((r) => r.id));
+  for (const j of jobs) {
+    if (open.has(String(j.payload.mintRequestId))) await retryJob(db, j.id, "not settled yet", 0);
+    else await completeJob(db, j.id);
+  }
 }
 
 /**
@@ -156,30 +415,61 @@ function isRetryable(error: unknown): boolean {
 export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   const workerId = `worker-${randomUUID().slice(0, 8)}`;
   const log = opts.logger.child({ component: "mint-worker", workerId });
+  const leaseSeconds = opts.leaseSeconds ?? 30;
+  /** The jobs this worker is busy with right now. */
+  let held: Job[] = [];
   let stopped = false;
   let running: Promise<void> | undefined;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
 
+  // Heartbeat: keeps the leases of the jobs this worker is busy with, so nobody else takes them.
+  const heartbeat = setInterval(
+    () => {
+      extendLeases(opts.db, held.map((j) => j.id), workerId, leaseSeconds).catch((error) =>
+        log.warn({ err: (error as Error).message }, "lease heartbeat failed"),
+      );
+    },
+    Math.max(200, (leaseSeconds * 1000) / 3),
+  );
+  heartbeat.unref();
+
   async function drain() {
     while (!stopped) {
-      const job = await claimJob(opts.db, MINT_QUEUE, workerId, LEASE_SECONDS);
+      const job = await claimJob(opts.db, MINT_QUEUE, workerId, leaseSeconds);
       if (!job) return;
-      const requestId = String(job.payload.mintRequestId);
+      const jobs: Job[] = [job];
+      held = jobs;
       try {
-        await processMintRequest(opts, requestId);
-        await completeJob(opts.db, job.id);
+        await runJob(opts, workerId, jobs);
+        await finishJobs(opts.db, jobs);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (isRetryable(error) && job.attempts < MAX_ATTEMPTS) {
-          const delayMs = Math.min(30_000, 250 * 2 ** job.attempts);
-          log.warn({ requestId, attempts: job.attempts, delayMs, err: message }, "mint attempt failed; will retry");
-          await retryJob(opts.db, job.id, message, delayMs);
-        } else {
-          log.error({ requestId, err: message }, "mint failed");
-          await settle(opts.db, requestId, "FAILED", { errorCode: "MINT_FAILED", errorMessage: message.slice(0, 2000) });
-          await completeJob(opts.db, job.id);
+        await handleFailure(jobs, error).catch((e) => log.error({ err: (e as Error).message }, "could not record a mint failure"));
+      } finally {
+        held = [];
+      }
+    }
+  }
+
+  async function handleFailure(jobs: Job[], error: unknown) {
+    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    const ids = jobs.map((j) => String(j.payload.mintRequestId));
+    const rows = await opts.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const j of jobs) {
+      const request = byId.get(String(j.payload.mintRequestId));
+      // A request with a transaction out there is never given up on: only the chain can settle it.
+      const inFlight = request?.status === "SUBMITTED";
+      if (inFlight || (isRetryable(error) && j.attempts < MAX_ATTEMPTS)) {
+        const delayMs = Math.min(30_000, 250 * 2 ** Math.min(j.attempts, 7));
+        log.warn({ requestId: request?.id, attempts: j.attempts, delayMs, err: message }, "mint attempt failed; will retry");
+        await retryJob(opts.db, j.id, message, delayMs);
+      } else {
+        log.error({ requestId: request?.id, err: message }, "mint failed");
+        if (request?.status === "REQUESTED") {
+          await settleRequests(opts.db, [request.id], "FAILED", { errorCode: "MINT_FAILED", errorMessage: message.slice(0, 2000) });
         }
+        await completeJob(opts.db, j.id);
       }
     }
   }
@@ -212,10 +502,12 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   kick();
 
   return {
+    id: workerId,
     wake: kick,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      clearInterval(heartbeat);
       await running;
     },
   };

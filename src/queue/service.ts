@@ -16,14 +16,32 @@ export async function enqueue(tx: Database | Transaction, queue: string, payload
 
 /** Claims the oldest ready job of `queue` for `leaseSeconds`, or returns undefined. */
 export async function claimJob(db: Database, queue: string, workerId: string, leaseSeconds: number): Promise<Job | undefined> {
+  const [claimed] = await claimJobs(db, queue, workerId, leaseSeconds, { limit: 1 });
+  return claimed;
+}
+
+/**
+ * Claims up to `limit` ready jobs of `queue`, oldest first, optionally only those whose
+ * payload has `payloadKey = payloadValue` (e.g. the mint jobs of one tranche, to batch them).
+ */
+export async function claimJobs(
+  db: Database,
+  queue: string,
+  workerId: string,
+  leaseSeconds: number,
+  options: { limit: number; payloadKey?: string; payloadValue?: string },
+): Promise<Job[]> {
+  const match = options.payloadKey ? sql`${job.payload}->>${options.payloadKey} = ${options.payloadValue}` : undefined;
   const ready = db
     .select({ id: job.id })
     .from(job)
-    .where(and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`))))
+    .where(
+      and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`)), match),
+    )
     .orderBy(job.id)
-    .limit(1)
+    .limit(options.limit)
     .for("update", { skipLocked: true });
-  const [claimed] = await db
+  return db
     .update(job)
     .set({
       lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
@@ -32,7 +50,15 @@ export async function claimJob(db: Database, queue: string, workerId: string, le
     })
     .where(inArray(job.id, ready))
     .returning();
-  return claimed;
+}
+
+/** Extends the lease of jobs this worker still holds (a heartbeat while it waits on the chain). */
+export async function extendLeases(db: Database, ids: number[], workerId: string, leaseSeconds: number): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(job)
+    .set({ lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(and(inArray(job.id, ids), eq(job.lockedBy, workerId)));
 }
 
 export async function completeJob(db: Database, id: number): Promise<void> {

@@ -4,7 +4,7 @@
  * a tranche ready to mint.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
+import { privateKeyToAccount, generatePrivateKey, type PrivateKeyAccount } from "viem/accounts";
 import type { TestGateway } from "./harness.js";
 
 export const digest = (text: string) => `0x${createHash("sha256").update(text).digest("hex")}`;
@@ -116,12 +116,48 @@ export async function createOfferingWithTranche(t: TestGateway, a: Actors, asset
   return { offeringId: offering.id, trancheId: offering.tranches[0]!.id };
 }
 
-export async function registerVerifiedInvestor(t: TestGateway, a: Actors, investorClass = "PROFESSIONAL") {
-  const wallet = privateKeyToAccount(generatePrivateKey()).address;
+/** Proves control of the investor's wallet with Sign-In with Ethereum (needed before whitelisting). */
+export async function proveWallet(t: TestGateway, token: string, investorId: string, account: PrivateKeyAccount) {
+  const challenge = ok<{ __typename: string; message: string }>(
+    await t.gql(
+      `mutation($id: ID!) { requestWalletChallenge(investorId: $id) { __typename ... on WalletChallenge { nonce message } ${ERROR_FIELDS} } }`,
+      { id: investorId },
+      token,
+    ),
+    "requestWalletChallenge",
+    "WalletChallenge",
+  );
+  const signature = await account.signMessage({ message: challenge.message });
+  ok(
+    await t.gql(
+      `mutation($id: ID!, $m: String!, $s: String!) { proveWalletControl(investorId: $id, message: $m, signature: $s) { __typename ... on Investor { walletProvenAt } ${ERROR_FIELDS} } }`,
+      { id: investorId, m: challenge.message, s: signature },
+      token,
+    ),
+    "proveWalletControl",
+    "Investor",
+  );
+}
+
+export async function registerVerifiedInvestor(
+  t: TestGateway,
+  a: Actors,
+  investorClass = "PROFESSIONAL",
+  options: { jurisdiction?: string; kycExpiresAt?: Date } = {},
+) {
+  const account = privateKeyToAccount(generatePrivateKey());
+  const wallet = account.address;
   const investor = ok<{ __typename: string; id: string; walletAddress: string }>(
     await t.gql(
       `mutation($input: RegisterInvestorInput!) { registerInvestor(input: $input) { __typename ... on Investor { id walletAddress } ${ERROR_FIELDS} } }`,
-      { input: { did: `did:pkh:eip155:31337:${wallet}`, investorClass, jurisdiction: "HK", walletAddress: wallet.toLowerCase() } },
+      {
+        input: {
+          did: `did:pkh:eip155:31337:${wallet}`,
+          investorClass,
+          jurisdiction: options.jurisdiction ?? "HK",
+          walletAddress: wallet.toLowerCase(),
+        },
+      },
       a.issuerToken,
     ),
     "registerInvestor",
@@ -130,13 +166,14 @@ export async function registerVerifiedInvestor(t: TestGateway, a: Actors, invest
   ok(
     await t.gql(
       `mutation($id: ID!, $exp: DateTime) { verifyInvestorKyc(investorId: $id, status: VERIFIED, expiresAt: $exp) { __typename ... on Investor { kycStatus } ${ERROR_FIELDS} } }`,
-      { id: investor.id, exp: new Date(Date.now() + 180 * 24 * 3600 * 1000).toISOString() },
+      { id: investor.id, exp: (options.kycExpiresAt ?? new Date(Date.now() + 180 * 24 * 3600 * 1000)).toISOString() },
       a.officerToken,
     ),
     "verifyInvestorKyc",
     "Investor",
   );
-  return { investorId: investor.id, wallet: investor.walletAddress as `0x${string}` };
+  await proveWallet(t, a.issuerToken, investor.id, account);
+  return { investorId: investor.id, wallet: investor.walletAddress as `0x${string}`, account, did: `did:pkh:eip155:31337:${wallet}` };
 }
 
 /** Records everything the onshore and offshore requirements need for one asset and offering. */

@@ -17,7 +17,7 @@ import { issueToken } from "../../src/auth/jwt.js";
 export const TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789";
 
 /** A database for one test file: PGlite in memory, or a fresh PostgreSQL database dropped afterwards. */
-export async function openTestDatabase(onQuery?: (q: string) => void): Promise<DatabaseHandle> {
+export async function openTestDatabase(onQuery?: (q: string) => void): Promise<DatabaseHandle & { url?: string }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) return openDatabase({ dataDir: "memory://", onQuery });
   const name = `dag_test_${randomBytes(6).toString("hex")}`;
@@ -28,6 +28,7 @@ export async function openTestDatabase(onQuery?: (q: string) => void): Promise<D
   const handle = await openDatabase({ url: url.toString(), onQuery, maxConnections: 5 });
   return {
     ...handle,
+    url: url.toString(),
     async close() {
       await handle.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
@@ -40,7 +41,9 @@ export type GraphQLResponse<T = any> = { status: number; data?: T; errors?: { me
 
 export type TestGateway = {
   url: string;
-  database: DatabaseHandle;
+  /** The signer this gateway deploys and mints with (another process acting for it needs the same key). */
+  signerKey: `0x${string}`;
+  database: DatabaseHandle & { url?: string };
   chain: ChainClients;
   gateway: Gateway;
   adminToken: string;
@@ -53,7 +56,8 @@ export async function startTestGateway(options: { now?: () => Date } = {}): Prom
   const database = await openTestDatabase();
   // Accounts 1–19: one per vitest worker (account 0 is npm start's).
   const poolId = Number(process.env.VITEST_POOL_ID ?? "1");
-  const chain = await connectChain({ rpcUrl: inject("rpcUrl"), signerPrivateKey: devChainSignerKey(1 + ((poolId - 1) % 19)) });
+  const signerKey = devChainSignerKey(1 + ((poolId - 1) % 19));
+  const chain = await connectChain({ rpcUrl: inject("rpcUrl"), signerPrivateKey: signerKey });
   const gateway = await startGateway({
     db: database.db,
     listen: database.listen,
@@ -69,6 +73,7 @@ export async function startTestGateway(options: { now?: () => Date } = {}): Prom
   const adminToken = await tokenFor(["ADMIN"], operator.id, "admin");
   return {
     url: gateway.url,
+    signerKey,
     database,
     chain,
     gateway,

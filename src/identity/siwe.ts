@@ -1,0 +1,124 @@
+/**
+ * Wallet control proven with Sign-In with Ethereum (EIP-4361) before a wallet is whitelisted.
+ * The gateway issues a single-use nonce bound to the investor, its wallet, its domain and its
+ * chain, and returns the message to sign (viem's `createSiweMessage`). The signed message is
+ * parsed and checked with viem's SIWE utilities; each refusal has its own error code.
+ */
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { getAddress, type Address, type Hex } from "viem";
+import { createSiweMessage, generateSiweNonce, parseSiweMessage, validateSiweMessage, verifySiweMessage } from "viem/siwe";
+import type { ServiceContext } from "../context.js";
+import { requireActor } from "../context.js";
+import { parseInput, uuidSchema } from "../validation.js";
+import { investor } from "../investors/table.js";
+import { getInvestor, type Investor } from "../investors/service.js";
+import { walletChallenge } from "./table.js";
+import { SiweDomainMismatchError, SiweMessageInvalidError, SiweNonceInvalidError, SiweSignatureInvalidError } from "./errors.js";
+
+/** How long a challenge may be answered. */
+const CHALLENGE_TTL_MS = 10 * 60 * 1000;
+/** The domain used when the gateway is not configured with one (SIWE_DOMAIN). */
+export const DEFAULT_SIWE_DOMAIN = "localhost";
+
+export type WalletChallenge = { investorId: string; nonce: string; message: string; expiresAt: Date };
+
+const domainOf = (ctx: ServiceContext) => ctx.siweDomain ?? DEFAULT_SIWE_DOMAIN;
+
+/**
+ * Issues a SIWE challenge for the investor's registered wallet: the exact message the wallet
+ * must sign (personal_sign) and its nonce.
+ * @example const { message } = await requestWalletChallenge(ctx, { investorId });
+ */
+export async function requestWalletChallenge(ctx: ServiceContext, input: { investorId: string }): Promise<WalletChallenge> {
+  requireActor(ctx);
+  const investorId = parseInput(uuidSchema, input.investorId);
+  const inv = await getInvestor(ctx, investorId);
+  const domain = domainOf(ctx);
+  const issuedAt = ctx.now();
+  const expiresAt = new Date(issuedAt.getTime() + CHALLENGE_TTL_MS);
+  const nonce = generateSiweNonce();
+  const message = createSiweMessage({
+    domain,
+    address: inv.walletAddress as Address,
+    statement: "Prove control of this wallet so it can be whitelisted by the Data Asset Gateway.",
+    uri: `https://${domain}`,
+    version: "1",
+    chainId: ctx.chain.chainId,
+    nonce,
+    issuedAt,
+    expirationTime: expiresAt,
+  });
+  await ctx.db.insert(walletChallenge).values({
+    nonce,
+    investorId: inv.id,
+    walletAddress: inv.walletAddress,
+    domain,
+    chainId: ctx.chain.chainId,
+    issuedAt,
+    expiresAt,
+  });
+  return { investorId: inv.id, nonce, message, expiresAt };
+}
+
+const proveSchema = z.object({
+  investorId: uuidSchema,
+  message: z.string().min(1).max(4000),
+  signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "must be a 0x-prefixed hex signature"),
+});
+
+/**
+ * Checks a signed SIWE message against an open challenge and, when it holds, records that the
+ * investor controls the wallet. The nonce is consumed: the same message cannot be used twice.
+ */
+export async function proveWalletControl(ctx: ServiceContext, input: z.input<typeof proveSchema>): Promise<Investor> {
+  requireActor(ctx);
+  const params = parseInput(proveSchema, input);
+  const inv = await getInvestor(ctx, params.investorId);
+  const now = ctx.now();
+  const message = parseSiweMessage(params.message);
+  if (!message.nonce || !message.domain || !message.address) {
+    throw new SiweMessageInvalidError("not an EIP-4361 message: domain, address and nonce are required");
+  }
+  const [challenge] = await ctx.db
+    .select()
+    .from(walletChallenge)
+    .where(
+      and(
+        eq(walletChallenge.nonce, message.nonce),
+        eq(walletChallenge.investorId, inv.id),
+        isNull(walletChallenge.usedAt),
+        gt(walletChallenge.expiresAt, now),
+      ),
+    );
+  if (!challenge) throw new SiweNonceInvalidError("the nonce was not issued for this investor, was already used, or has expired");
+  if (message.domain !== challenge.domain) {
+    throw new SiweDomainMismatchError(`message is for domain ${message.domain}, not ${challenge.domain}`);
+  }
+  const address = getAddress(challenge.walletAddress);
+  if (message.chainId !== challenge.chainId) {
+    throw new SiweMessageInvalidError(`message is for chain ${message.chainId}, not ${challenge.chainId}`);
+  }
+  const checks = { address, domain: challenge.domain, nonce: challenge.nonce, time: now };
+  if (!validateSiweMessage({ message, ...checks })) {
+    throw new SiweMessageInvalidError("message is for another wallet, or outside its validity window");
+  }
+  const valid = await verifySiweMessage(ctx.chain.publicClient, {
+    message: params.message,
+    signature: params.signature as Hex,
+    ...checks,
+  });
+  if (!valid) throw new SiweSignatureInvalidError(`the signature does not prove control of ${address}`);
+
+  return ctx.db.transaction(async (tx) => {
+    const used = await tx
+      .update(walletChallenge)
+      .set({ usedAt: now })
+      .where(and(eq(walletChallenge.nonce, challenge.nonce), isNull(walletChallenge.usedAt)))
+      .returning({ nonce: walletChallenge.nonce });
+    // A concurrent proof with the same message consumed the nonce first.
+    if (used.length === 0) throw new SiweNonceInvalidError("the nonce was already used");
+    const [row] = await tx.update(investor).set({ walletProvenAt: now }).where(eq(investor.id, inv.id)).returning();
+    return row!;
+  });
+}

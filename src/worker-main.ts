@@ -1,0 +1,57 @@
+/**
+ * `npm run worker`: the mint worker alone, with the same configuration as `npm start`, so
+ * an operator scales API and workers separately (run the API with WORKER_ENABLED=false).
+ * Workers on any number of machines share one PostgreSQL database safely, so this needs
+ * DATABASE_URL (PGlite is one process) and CHAIN_RPC_URL + SIGNER_PRIVATE_KEY.
+ */
+import pino from "pino";
+import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase } from "./db/index.js";
+import { attachNonceStore, connectChain } from "./chain/client.js";
+import { startMintWorker } from "./minting/worker.js";
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+    if (!config.databaseUrl) throw new ConfigError("Invalid configuration:\n  DATABASE_URL: is required for a separate worker process");
+    if (config.chain.kind !== "external") {
+      throw new ConfigError("Invalid configuration:\n  CHAIN_RPC_URL: is required for a separate worker process");
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel });
+  const chain = await connectChain({ rpcUrl: config.chain.rpcUrl, signerPrivateKey: config.chain.signerPrivateKey });
+  const database = await openDatabase({ url: config.databaseUrl });
+  attachNonceStore(chain, database.db);
+  const worker = startMintWorker({
+    db: database.db,
+    chain,
+    logger,
+    confirmations: config.mintConfirmations,
+    ...config.mintWorker,
+  });
+  logger.info({ workerId: worker.id, chainId: chain.chainId, signer: chain.account.address }, "mint worker started");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "mint worker stopping");
+    await worker.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

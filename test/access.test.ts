@@ -1,0 +1,394 @@
+/**
+ * Access control, table-driven: every mutation of the schema (read by introspection, so a new
+ * mutation without a row fails here) is sent by every role, by an anonymous caller and by
+ * members of other organizations, and the answer is checked against ONE expected matrix.
+ *
+ * Outcomes: `allowed` — authorization passed (the answer is the result or a domain error
+ * such as a validation or state error); `forbidden` — ForbiddenError; `unauthenticated` —
+ * UnauthenticatedError; `hidden` — NotFoundError for another organization's draft, which is
+ * never revealed (one tenant never reads another's drafts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { startTestGateway, type TestGateway } from "./support/harness.js";
+import {
+  ERROR_FIELDS,
+  createActors,
+  createOfferingWithTranche,
+  digest,
+  ok,
+  registerApprovedAsset,
+  registerVerifiedInvestor,
+  type Actors,
+} from "./support/flow.js";
+import { buildScenario } from "./support/scenario.js";
+
+const CALLERS = ["anonymous", "owner", "officer", "issuer", "indexer", "admin", "otherOwner", "otherIssuer"] as const;
+type Caller = (typeof CALLERS)[number];
+type Outcome = "allowed" | "forbidden" | "unauthenticated" | "hidden";
+type Row = {
+  mutation: string;
+  scenario: string;
+  /** The operation; its field answers `${SELECTION}`. */
+  operation: string;
+  /** Fresh variables (and the entities they name), built before a call. */
+  setup(): Promise<Record<string, unknown>>;
+  expected: Record<Caller, Outcome>;
+};
+
+const SELECTION = `{ __typename ${ERROR_FIELDS} }`;
+const A = "allowed",
+  F = "forbidden",
+  U = "unauthenticated",
+  H = "hidden";
+/** Shorthand for a matrix row, in CALLERS order. */
+const row = (...o: Outcome[]): Record<Caller, Outcome> => Object.fromEntries(CALLERS.map((c, i) => [c, o[i]!])) as Record<Caller, Outcome>;
+
+let t: TestGateway;
+let a: Actors;
+const tokens = {} as Record<Caller, string | undefined>;
+
+async function createOrg(input: Record<string, unknown>): Promise<string> {
+  return ok<any>(
+    await t.gql(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { __typename ... on Organization { id } ${ERROR_FIELDS} } }`, { input }, t.adminToken),
+    "createOrganization",
+    "Organization",
+  ).id;
+}
+
+beforeAll(async () => {
+  t = await startTestGateway();
+  a = await createActors(t);
+  const indexerOrg = await createOrg({ name: "Indexer Co", kind: "VENUE", jurisdiction: "HK" });
+  const otherProvider = await createOrg({ name: "Other Provider", kind: "DATA_PROVIDER", jurisdiction: "CN" });
+  const otherIssuer = await createOrg({
+    name: "Other AM",
+    kind: "ISSUER",
+    jurisdiction: "HK",
+    licenses: [{ type: "SFC_TYPE_9", number: "OTH9", validUntil: new Date(Date.now() + 365 * 24 * 3600_000).toISOString() }],
+  });
+  Object.assign(tokens, {
+    anonymous: undefined,
+    owner: a.ownerToken,
+    officer: a.officerToken,
+    issuer: a.issuerToken,
+    indexer: await t.tokenFor(["INDEXER"], indexerOrg, "indexer"),
+    admin: t.adminToken,
+    otherOwner: await t.tokenFor(["ASSET_OWNER"], otherProvider, "other-owner"),
+    otherIssuer: await t.tokenFor(["ISSUER"], otherIssuer, "other-issuer"),
+  });
+});
+afterAll(async () => t?.close());
+
+// Fixtures: each builds fresh entities owned by the home organizations of `a`.
+const draftAsset = async () =>
+  ok<any>(
+    await t.gql(
+      `mutation($input: RegisterDataAssetInput!) { registerDataAsset(input: $input) { __typename ... on DataAsset { id } ${ERROR_FIELDS} } }`,
+      { input: { title: "Draft", category: "C", contentDigest: digest(randomUUID()), securityLevel: "GENERAL" } },
+      a.ownerToken,
+    ),
+    "registerDataAsset",
+    "DataAsset",
+  ).id as string;
+const submittedAsset = async () => {
+  const id = await draftAsset();
+  ok(
+    await t.gql(`mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUBMITTED) { __typename ${ERROR_FIELDS} } }`, { id }, a.ownerToken),
+    "transitionDataAsset",
+    "DataAsset",
+  );
+  return id;
+};
+const approvedAsset = async () => (await registerApprovedAsset(t, a)).assetId;
+const pendingInvestor = async () => {
+  const wallet = privateKeyToAccount(generatePrivateKey()).address;
+  return ok<any>(
+    await t.gql(
+      `mutation($input: RegisterInvestorInput!) { registerInvestor(input: $input) { __typename ... on Investor { id } ${ERROR_FIELDS} } }`,
+      { input: { did: `did:pkh:eip155:31337:${wallet}`, investorClass: "PROFESSIONAL", jurisdiction: "HK", walletAddress: wallet } },
+      a.issuerToken,
+    ),
+    "registerInvestor",
+    "Investor",
+  ).id as string;
+};
+
+const MATRIX: Row[] = [
+  {
+    mutation: "createOrganization",
+    scenario: "an operator creates an organization",
+    operation: `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) ${SELECTION} }`,
+    setup: async () => ({ input: { name: `Org ${randomUUID()}`, kind: "INVESTOR", jurisdiction: "SG" } }),
+    //            anonymous owner officer issuer indexer admin otherOwner otherIssuer
+    expected: row(U, F, F, F, F, A, F, F),
+  },
+  {
+    mutation: "registerDataAsset",
+    scenario: "a data provider registers an asset of its own",
+    operation: `mutation($input: RegisterDataAssetInput!) { registerDataAsset(input: $input) ${SELECTION} }`,
+    setup: async () => ({ input: { title: "New", category: "C", contentDigest: digest(randomUUID()) } }),
+    expected: row(U, A, F, F, F, F, A, F),
+  },
+  {
+    mutation: "transitionDataAsset",
+    scenario: "the owner submits its draft (another organization does not even see it)",
+    operation: `mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUBMITTED) ${SELECTION} }`,
+    setup: async () => ({ id: await draftAsset() }),
+    expected: row(U, A, F, F, F, F, H, F),
+  },
+  {
+    mutation: "transitionDataAsset",
+    scenario: "a compliance officer takes a submitted asset into review",
+    operation: `mutation($id: ID!) { transitionDataAsset(assetId: $id, to: IN_REVIEW) ${SELECTION} }`,
+    setup: async () => ({ id: await submittedAsset() }),
+    expected: row(U, F, A, F, F, F, H, F),
+  },
+  {
+    mutation: "transitionDataAsset",
+    scenario: "the owner withdraws its published asset; another owner sees it but may not",
+    operation: `mutation($id: ID!) { transitionDataAsset(assetId: $id, to: WITHDRAWN) ${SELECTION} }`,
+    setup: async () => ({ id: await approvedAsset() }),
+    expected: row(U, A, F, F, F, F, F, F),
+  },
+  {
+    mutation: "recordOwnershipRight",
+    scenario: "the owner records a right on its published asset",
+    operation: `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: { assetId: await approvedAsset(), holderOrgId: a.providerOrgId, rightType: "PROCESSING_USE", shareBps: 100, certificateNumber: "C-1" },
+    }),
+    expected: row(U, A, F, F, F, F, F, F),
+  },
+  {
+    mutation: "recordOwnershipRight",
+    scenario: "the owner records a right on its draft (hidden from other organizations)",
+    operation: `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: { assetId: await draftAsset(), holderOrgId: a.providerOrgId, rightType: "PROCESSING_USE", shareBps: 100, certificateNumber: "C-1" },
+    }),
+    expected: row(U, A, F, F, F, F, H, F),
+  },
+  {
+    mutation: "recordProvenanceActivity",
+    scenario: "the owner records lineage on its published asset",
+    operation: `mutation($input: RecordProvenanceActivityInput!) { recordProvenanceActivity(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: { assetId: await approvedAsset(), kind: "CLEANING", startedAt: new Date().toISOString(), outputDigest: digest("out") },
+    }),
+    expected: row(U, A, F, F, F, F, F, F),
+  },
+  {
+    mutation: "attestCompliance",
+    scenario: "a compliance officer attests a valuation",
+    operation: `mutation($input: AttestComplianceInput!) { attestCompliance(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: { subjectId: await approvedAsset(), requirementCode: "ONSHORE_VALUATION", status: "SATISFIED", evidenceDigest: digest("v") },
+    }),
+    expected: row(U, F, A, F, F, F, F, F),
+  },
+  {
+    mutation: "registerInvestor",
+    scenario: "an issuer or compliance onboards an investor identity",
+    operation: `mutation($input: RegisterInvestorInput!) { registerInvestor(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const wallet = privateKeyToAccount(generatePrivateKey()).address;
+      return { input: { did: `did:pkh:eip155:31337:${wallet}`, investorClass: "PROFESSIONAL", jurisdiction: "HK", walletAddress: wallet } };
+    },
+    expected: row(U, F, A, A, F, F, F, A),
+  },
+  {
+    mutation: "verifyInvestorKyc",
+    scenario: "a compliance officer verifies KYC",
+    operation: `mutation($id: ID!, $exp: DateTime) { verifyInvestorKyc(investorId: $id, status: VERIFIED, expiresAt: $exp) ${SELECTION} }`,
+    setup: async () => ({ id: await pendingInvestor(), exp: new Date(Date.now() + 24 * 3600_000).toISOString() }),
+    expected: row(U, F, A, F, F, F, F, F),
+  },
+  {
+    mutation: "registerTrustedIssuer",
+    scenario: "a compliance officer trusts a KYC issuer DID",
+    operation: `mutation($did: String!) { registerTrustedIssuer(did: $did, name: "KYC Co") ${SELECTION} }`,
+    setup: async () => ({ did: `did:pkh:eip155:1:${privateKeyToAccount(generatePrivateKey()).address}` }),
+    expected: row(U, F, A, F, F, F, F, F),
+  },
+  {
+    mutation: "submitKycCredential",
+    scenario: "a compliance officer submits a KYC credential",
+    operation: `mutation($id: ID!) { submitKycCredential(investorId: $id, credential: "eyJhbGciOiJFUzI1NksifQ.eyJpc3MiOiJkaWQ6a2V5OnoifQ.c2ln") ${SELECTION} }`,
+    setup: async () => ({ id: await pendingInvestor() }),
+    expected: row(U, F, A, F, F, F, F, F),
+  },
+  {
+    mutation: "requestWalletChallenge",
+    scenario: "an issuer or compliance asks for a SIWE challenge (investor identities are shared across issuers)",
+    operation: `mutation($id: ID!) { requestWalletChallenge(investorId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: await pendingInvestor() }),
+    expected: row(U, F, A, A, F, F, F, A),
+  },
+  {
+    mutation: "proveWalletControl",
+    scenario: "an issuer or compliance relays a signed SIWE message",
+    operation: `mutation($id: ID!) { proveWalletControl(investorId: $id, message: "not siwe", signature: "0x00") ${SELECTION} }`,
+    setup: async () => ({ id: await pendingInvestor() }),
+    expected: row(U, F, A, A, F, F, F, A),
+  },
+  {
+    mutation: "createOffering",
+    scenario: "an issuer packages a published asset into its own offering",
+    operation: `mutation($input: CreateOfferingInput!) { createOffering(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: {
+        name: "Note",
+        productType: "DEBT",
+        assetIds: [await approvedAsset()],
+        allowedInvestorClasses: ["PROFESSIONAL"],
+        currency: "USD",
+        termsDigest: digest("terms"),
+        tranche: { name: "Senior", seniority: "SENIOR", supplyCap: "1000", tokenName: "N", tokenSymbol: "NT" },
+      },
+    }),
+    expected: row(U, F, F, A, F, F, F, A),
+  },
+  {
+    mutation: "deployTrancheToken",
+    scenario: "the offering's issuer deploys the tranche token",
+    operation: `mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: (await createOfferingWithTranche(t, a, await approvedAsset())).trancheId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "whitelistInvestor",
+    scenario: "the offering's issuer (or compliance) whitelists a verified, proven wallet",
+    operation: `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) ${SELECTION} }`,
+    setup: async () => {
+      const { trancheId } = await createOfferingWithTranche(t, a, await approvedAsset());
+      ok(await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`, { id: trancheId }, a.issuerToken), "deployTrancheToken", "Tranche");
+      return { t: trancheId, i: (await registerVerifiedInvestor(t, a)).investorId };
+    },
+    expected: row(U, F, A, A, F, F, F, F),
+  },
+  {
+    mutation: "requestMint",
+    scenario: "the offering's issuer requests a mint",
+    operation: `mutation($input: RequestMintInput!) { requestMint(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  // Token controls: the AGENT is the ISSUER of the offering's organization (issue 5).
+  {
+    mutation: "pauseToken",
+    scenario: "the offering's issuer pauses its tranche token",
+    operation: `mutation($t: ID!) { pauseToken(trancheId: $t, reason: "maintenance") ${SELECTION} }`,
+    setup: async () => ({ t: (await buildScenario(t, a)).trancheId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "unpauseToken",
+    scenario: "the offering's issuer unpauses its tranche token",
+    operation: `mutation($t: ID!) { unpauseToken(trancheId: $t, reason: "done") ${SELECTION} }`,
+    setup: async () => ({ t: (await buildScenario(t, a)).trancheId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "freezeAddress",
+    scenario: "the offering's issuer freezes a holder's address",
+    operation: `mutation($t: ID!, $addr: String!) { freezeAddress(trancheId: $t, address: $addr, reason: "court order") ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { t: s.trancheId, addr: s.wallet };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "unfreezeAddress",
+    scenario: "the offering's issuer unfreezes a holder's address",
+    operation: `mutation($t: ID!, $addr: String!) { unfreezeAddress(trancheId: $t, address: $addr, reason: "lifted") ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { t: s.trancheId, addr: s.wallet };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "forcedTransfer",
+    scenario: "the offering's issuer recovers tokens to an eligible investor",
+    operation: `mutation($input: ForcedTransferInput!) { forcedTransfer(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { trancheId: s.trancheId, from: s.wallet, toInvestorId: s.investorId, amount: "1", reason: "lost key" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+];
+
+function outcomeOf(result: { data?: any; errors?: unknown }, field: string): Outcome | string {
+  if (result.errors) return `top-level errors: ${JSON.stringify(result.errors)}`;
+  const typename: string | undefined = result.data?.[field]?.__typename;
+  if (typename === "ForbiddenError") return F;
+  if (typename === "UnauthenticatedError") return U;
+  if (typename === "NotFoundError") return H;
+  return typename ? A : `no answer: ${JSON.stringify(result.data)}`;
+}
+
+describe("access matrix", () => {
+  it("has at least one row for every mutation of the schema, and none for mutations it does not have", async () => {
+    const r = await t.gql(`{ __schema { mutationType { fields { name } } } }`);
+    const inSchema = r.data.__schema.mutationType.fields.map((f: { name: string }) => f.name).sort();
+    expect([...new Set(MATRIX.map((m) => m.mutation))].sort()).toEqual(inSchema);
+  });
+
+  for (const entry of MATRIX) {
+    it(`${entry.mutation}: ${entry.scenario}`, async () => {
+      const actual = {} as Record<Caller, Outcome | string>;
+      let variables: Record<string, unknown> | undefined;
+      for (const caller of CALLERS) {
+        // Fresh entities after any call that passed authorization (it may have changed them).
+        variables ??= await entry.setup();
+        const outcome = outcomeOf(await t.gql(entry.operation, variables, tokens[caller]), entry.mutation);
+        actual[caller] = outcome;
+        if (outcome === A) variables = undefined;
+      }
+      expect(actual).toEqual(entry.expected);
+    });
+  }
+});
+
+describe("organization scoping of reads", () => {
+  const READ = `query($id: ID!) { dataAsset(id: $id) { __typename ... on DataAsset { id } ${ERROR_FIELDS} } }`;
+
+  it("shows a draft to its owner organization and compliance only; a published asset to anyone", async () => {
+    const draft = await draftAsset();
+    const seen = async (id: string, caller: Caller) => (await t.gql(READ, { id }, tokens[caller])).data.dataAsset.__typename;
+    expect(await seen(draft, "owner")).toBe("DataAsset");
+    expect(await seen(draft, "officer")).toBe("DataAsset");
+    expect(await seen(draft, "otherOwner")).toBe("NotFoundError");
+    expect(await seen(draft, "issuer")).toBe("NotFoundError");
+    expect(await seen(draft, "anonymous")).toBe("NotFoundError");
+    const published = await approvedAsset();
+    expect(await seen(published, "anonymous")).toBe("DataAsset");
+    expect(await seen(published, "otherOwner")).toBe("DataAsset");
+  });
+});
+
+describe("investor identities", () => {
+  it("are read only by issuers, compliance officers and operators", async () => {
+    const id = await pendingInvestor();
+    const READ = `query($id: ID!) { investor(id: $id) { __typename ${ERROR_FIELDS} } }`;
+    const answers = {} as Record<Caller, string>;
+    for (const caller of CALLERS) answers[caller] = (await t.gql(READ, { id }, tokens[caller])).data.investor.__typename;
+    expect(answers).toEqual({
+      anonymous: "UnauthenticatedError",
+      owner: "ForbiddenError",
+      officer: "Investor",
+      issuer: "Investor",
+      indexer: "ForbiddenError",
+      admin: "Investor",
+      otherOwner: "ForbiddenError",
+      otherIssuer: "Investor",
+    });
+  });
+});

@@ -1,0 +1,317 @@
+/**
+ * Exactly-once minting with real worker processes (`src/worker-main.ts`, what `npm run
+ * worker` runs): SIGKILLed at random points and restarted, cut off from the chain's RPC
+ * and reconnected, and two of them running at once on one database. Each test checks the
+ * outcome on chain by scanning the blocks for the token's transactions: every request in
+ * exactly one mined transaction, totalSupply equal to the CONFIRMED amounts, no nonce reused.
+ *
+ * PostgreSQL only: the workers are separate OS processes sharing one database, and PGlite
+ * is a single-process database. CI runs the whole suite on PostgreSQL too, so these run there.
+ * The child workers sign with dev-chain account 19, which no other test file uses (the
+ * harness gives accounts 1–18 to vitest workers on this machine's pool sizes), and all of
+ * them live in this one file so they never overlap.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { decodeFunctionData, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { startTestGateway, type TestGateway } from "./support/harness.js";
+import {
+  createActors,
+  createOfferingWithTranche,
+  deployAndWhitelist,
+  ERROR_FIELDS,
+  ok,
+  registerApprovedAsset,
+  registerVerifiedInvestor,
+  REQUEST_MINT,
+  satisfyRequirements,
+  type Actors,
+} from "./support/flow.js";
+import { devChainSignerKey } from "../src/chain/dev-chain.js";
+import { DataAssetTokenAbi, callToken } from "../src/chain/token.js";
+import { mintBatch, mintRequest } from "../src/minting/table.js";
+
+const root = path.resolve(import.meta.dirname, "..");
+const WORKER_KEY = devChainSignerKey(19);
+const WORKER_ADDRESS = privateKeyToAccount(WORKER_KEY).address;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Worker = { child: ChildProcess; output: () => string; exited: Promise<unknown>; waitFor(re: RegExp, ms: number): Promise<boolean> };
+
+function spawnWorker(env: { DATABASE_URL: string; CHAIN_RPC_URL: string } & Record<string, string>): Worker {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      SIGNER_PRIVATE_KEY: WORKER_KEY,
+      LOG_LEVEL: "info",
+      WORKER_LEASE_SECONDS: "2",
+      MINT_BATCH_SIZE: "4",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (c) => (output += c));
+  child.stderr!.on("data", (c) => (output += c));
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async waitFor(re, ms) {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline && child.exitCode === null) {
+        if (re.test(output)) return true;
+        await sleep(20);
+      }
+      return re.test(output);
+    },
+  };
+}
+
+async function kill(w: Worker, signal: NodeJS.Signals = "SIGKILL") {
+  if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill(signal);
+  await w.exited;
+}
+
+/** A TCP proxy in front of the chain's JSON-RPC port, which a test can stop and start again on the same port. */
+async function startProxy(target: URL) {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const up = () =>
+    new Promise<void>((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on("close", () => sockets.delete(s));
+          s.on("error", () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, "127.0.0.1", () => {
+        port = (server!.address() as net.AddressInfo).port;
+        resolve();
+      });
+    });
+  await up();
+  return {
+    url: () => `http://127.0.0.1:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server!.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+    start: up,
+  };
+}
+
+const PG = process.env.TEST_DATABASE_URL;
+
+describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
+  let t: TestGateway;
+  let a: Actors;
+  let databaseUrl: string;
+  let rpcUrl: string;
+
+  beforeAll(async () => {
+    t = await startTestGateway();
+    // Only the child processes mint in this file.
+    await t.gateway.worker!.stop();
+    a = await createActors(t);
+    const [{ name }] = (await t.database.db.execute(sql`select current_database() as name`)) as unknown as [{ name: string }];
+    const url = new URL(PG!);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    rpcUrl = inject("rpcUrl");
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** A tranche with a deployed token, `n` whitelisted investors, and the worker account made an AGENT of it. */
+  async function readyTranche(n: number) {
+    const asset = await registerApprovedAsset(t, a, `Processes ${Math.random()}`);
+    const offering = await createOfferingWithTranche(t, a, asset.assetId);
+    const investors = [];
+    for (let i = 0; i < n; i++) investors.push(await registerVerifiedInvestor(t, a));
+    await satisfyRequirements(t, a, { ...asset, offeringId: offering.offeringId });
+    const token = await deployAndWhitelist(t, a, offering.trancheId, investors[0]!.investorId);
+    for (const inv of investors.slice(1)) {
+      ok(
+        await t.gql(
+          `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) { __typename ... on WhitelistEntry { txHash } ${ERROR_FIELDS} } }`,
+          { t: offering.trancheId, i: inv.investorId },
+          a.issuerToken,
+        ),
+        "whitelistInvestor",
+        "WhitelistEntry",
+      );
+    }
+    const agentRole = await t.chain.publicClient.readContract({ address: token, abi: DataAssetTokenAbi, functionName: "AGENT_ROLE" });
+    await callToken(t.chain, { token, functionName: "grantRole", args: [agentRole, WORKER_ADDRESS] });
+    const fromBlock = await t.chain.publicClient.getBlockNumber();
+    return { trancheId: offering.trancheId, token, investors, fromBlock };
+  }
+
+  /** Requests `count` mints with distinct amounts, so each (recipient, amount) names one request. */
+  async function requestMints(trancheId: string, investors: { investorId: string }[], count: number, prefix: string) {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = await t.gql(
+        REQUEST_MINT,
+        { input: { idempotencyKey: `${prefix}-${i}`, trancheId, investorId: investors[i % investors.length]!.investorId, amount: String(10_000 + i) } },
+        a.issuerToken,
+      );
+      expect(r.data?.requestMint?.__typename, JSON.stringify(r)).toBe("MintRequest");
+      ids.push(r.data.requestMint.id);
+    }
+    return ids;
+  }
+
+  async function openCount(ids: string[]) {
+    const rows = await t.database.db
+      .select({ id: mintRequest.id })
+      .from(mintRequest)
+      .where(and(inArray(mintRequest.id, ids), inArray(mintRequest.status, ["REQUESTED", "SUBMITTED"])));
+    return rows.length;
+  }
+
+  async function waitSettled(ids: string[], ms: number) {
+    const deadline = Date.now() + ms;
+    while ((await openCount(ids)) > 0) {
+      if (Date.now() > deadline) return false;
+      await sleep(100);
+    }
+    return true;
+  }
+
+  /**
+   * The chain's word: scans every block since `fromBlock` for transactions to the token,
+   * decodes their mint calls, and checks each request is in exactly one mined transaction
+   * (the one the database recorded) and the supply equals the CONFIRMED amounts.
+   */
+  async function expectExactlyOnce(token: Address, ids: string[], fromBlock: bigint) {
+    const requests = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
+    expect(requests.map((r) => r.status)).toEqual(requests.map(() => "CONFIRMED"));
+
+    const latest = await t.chain.publicClient.getBlockNumber();
+    const minted = new Map<string, Hex[]>();
+    const nonces = new Set<number>();
+    for (let n = fromBlock + 1n; n <= latest; n++) {
+      const block = await t.chain.publicClient.getBlock({ blockNumber: n, includeTransactions: true });
+      for (const tx of block.transactions) {
+        if (tx.to?.toLowerCase() !== token.toLowerCase()) continue;
+        const call = decodeFunctionData({ abi: DataAssetTokenAbi, data: tx.input });
+        if (call.functionName !== "mintBatch" && call.functionName !== "mint") continue;
+        expect(tx.from.toLowerCase()).toBe(WORKER_ADDRESS.toLowerCase());
+        expect(nonces.has(tx.nonce), `nonce ${tx.nonce} used twice`).toBe(false);
+        nonces.add(tx.nonce);
+        const receipt = await t.chain.publicClient.getTransactionReceipt({ hash: tx.hash });
+        expect(receipt.status).toBe("success");
+        const [to, amounts] =
+          call.functionName === "mintBatch"
+            ? (call.args as [readonly Address[], readonly bigint[]])
+            : ([[call.args[0]], [call.args[1]]] as [Address[], bigint[]]);
+        to.forEach((recipient, i) => {
+          const key = `${recipient.toLowerCase()}:${amounts[i]}`;
+          minted.set(key, [...(minted.get(key) ?? []), tx.hash]);
+        });
+      }
+    }
+    for (const r of requests) {
+      const txs = minted.get(`${r.recipient.toLowerCase()}:${r.amount}`) ?? [];
+      expect(txs, `request ${r.id} (${r.amount})`).toEqual([r.txHash]);
+    }
+    expect([...minted.values()].flat()).toHaveLength(requests.length);
+
+    const supply = await t.chain.publicClient.readContract({ address: token, abi: DataAssetTokenAbi, functionName: "totalSupply" });
+    expect(supply).toBe(requests.reduce((sum, r) => sum + BigInt(r.amount), 0n));
+    // No batch lost its nonce to another transaction: nonces were never handed out twice.
+    const batches = await t.database.db
+      .select({ status: mintBatch.status })
+      .from(mintBatch)
+      .where(eq(mintBatch.tokenAddress, token));
+    expect(batches.filter((b) => b.status !== "CONFIRMED")).toEqual([]);
+  }
+
+  it("mints 60 requests exactly once while the worker process is SIGKILLed at random points and restarted", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(5);
+    const ids = await requestMints(trancheId, investors, 60, "crash");
+    // One worker at a time here, so a short lease only shortens the wait after each kill.
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, WORKER_LEASE_SECONDS: "1" };
+    let kills = 0;
+    let broadcastKills = 0;
+    const deadline = Date.now() + 150_000;
+    while ((await openCount(ids)) > 0 && Date.now() < deadline) {
+      const w = spawnWorker(env);
+      if (kills < 8) {
+        if (kills % 2 === 0) {
+          // Right after a broadcast: the transaction is out, its receipt not yet recorded.
+          if (await w.waitFor(/mint transaction broadcast/, 15_000)) broadcastKills++;
+        } else {
+          await sleep(300 + Math.floor(Math.random() * 2500));
+        }
+        await kill(w);
+        kills++;
+      } else {
+        await waitSettled(ids, 60_000);
+        await kill(w, "SIGTERM");
+      }
+    }
+    expect(kills).toBe(8);
+    expect(broadcastKills).toBeGreaterThan(0);
+    await expectExactlyOnce(token, ids, fromBlock);
+  }, 180_000);
+
+  it("completes every request exactly once when the chain's RPC endpoint goes away mid-run and comes back", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(3);
+    const proxy = await startProxy(new URL(rpcUrl));
+    const w = spawnWorker({ DATABASE_URL: databaseUrl, CHAIN_RPC_URL: proxy.url(), MINT_BATCH_SIZE: "3" });
+    try {
+      expect(await w.waitFor(/mint worker started/, 30_000), w.output()).toBe(true);
+      const ids = await requestMints(trancheId, investors, 24, "outage");
+      expect(await w.waitFor(/mint transaction broadcast/, 15_000)).toBe(true);
+      await proxy.stop();
+      // While the endpoint is gone, nothing can settle that was not already settled.
+      await sleep(2500);
+      const stuck = await openCount(ids);
+      expect(stuck).toBeGreaterThan(0);
+      await proxy.start();
+      expect(await waitSettled(ids, 90_000), w.output().slice(-3000)).toBe(true);
+      expect(w.output()).toMatch(/will retry/);
+      await expectExactlyOnce(token, ids, fromBlock);
+    } finally {
+      await kill(w, "SIGTERM");
+      await proxy.stop().catch(() => {});
+    }
+  }, 150_000);
+
+  it("two worker processes on one database never send one request twice nor reuse a nonce", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(4);
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, MINT_BATCH_SIZE: "3" };
+    const workers = [spawnWorker(env), spawnWorker(env)];
+    try {
+      for (const w of workers) expect(await w.waitFor(/mint worker started/, 30_000), w.output()).toBe(true);
+      const ids = await requestMints(trancheId, investors, 40, "pair");
+      expect(await waitSettled(ids, 90_000)).toBe(true);
+      // Both took part: each broadcast some of the transactions.
+      for (const w of workers) expect(w.output()).toMatch(/mint transaction broadcast/);
+      await expectExactlyOnce(token, ids, fromBlock);
+    } finally {
+      await Promise.all(workers.map((w) => kill(w, "SIGTERM")));
+    }
+  }, 150_000);
+});
