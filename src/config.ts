@@ -31,6 +31,14 @@ const envSchema = z
       .transform((v) => v === "true"),
     SIWE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port").default("localhost"),
     KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
+    FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(2),
+    INDEXER_POLLER_ENABLED: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
+    INDEXER_BLOCK_RANGE: z.coerce.number().int().min(1).max(100_000).default(1000),
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(300),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -62,6 +70,12 @@ export type Config = {
   /** Mint worker tuning: requests per mintBatch, when a sent tx counts as stuck, job lease. */
   mintWorker: { batchSize: number; stuckAfterMs: number; leaseSeconds: number };
   workerEnabled: boolean;
+  /** Blocks on top of an event's block before it counts as final (holdings pending until then). */
+  finalityDepth: number;
+  /** The built-in chain poller (getLogs from a checkpoint); off when an external indexer sends webhooks. */
+  indexer: { pollerEnabled: boolean; pollIntervalMs: number; blockRange: number };
+  /** Seconds between periodic reconciliations against balanceOf; 0 turns the job off. */
+  reconcileIntervalSeconds: number;
   logLevel: string;
   /** The RFC 3986 authority wallets sign Sign-In with Ethereum messages for. */
   siweDomain: string;
@@ -101,8 +115,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mintConfirmations: e.MINT_CONFIRMATIONS,
     mintWorker: { batchSize: e.MINT_BATCH_SIZE, stuckAfterMs: e.MINT_STUCK_AFTER_SECONDS * 1000, leaseSeconds: e.WORKER_LEASE_SECONDS },
     workerEnabled: e.WORKER_ENABLED,
+    finalityDepth: e.FINALITY_DEPTH,
+    indexer: { pollerEnabled: e.INDEXER_POLLER_ENABLED, pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS, blockRange: e.INDEXER_BLOCK_RANGE },
+    reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
     siweDomain: e.SIWE_DOMAIN,
     kycSweepIntervalMs: e.KYC_SWEEP_INTERVAL_MS,
   };
+}
+
+/**
+ * For entry points (npm start, the worker, CLIs): the configuration, or the bad variables
+ * printed and exit code 2.
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
 }

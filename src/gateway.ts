@@ -9,6 +9,7 @@ import { attachNonceStore, type ChainClients } from "./chain/client.js";
 import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./minting/worker.js";
 import { startHttpServer, type HttpServer } from "./http/server.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
+import { startIndexer, type Indexer } from "./indexer/runner.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -22,6 +23,12 @@ export type GatewayOptions = {
   mintConfirmations?: number;
   workerEnabled?: boolean;
   mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds">;
+  /** HMAC secret of POST /webhooks/chain (config `WEBHOOK_SECRET`); without it the route answers 404. */
+  webhookSecret?: string;
+  /** Blocks before an event is final (config `FINALITY_DEPTH`, default 2). */
+  finalityDepth?: number;
+  /** The built-in poller and the periodic reconciliation (config `INDEXER_*`, `RECONCILE_INTERVAL_SECONDS`). */
+  indexer?: { pollerEnabled?: boolean; pollIntervalMs?: number; blockRange?: number; reconcileIntervalSeconds?: number };
   logger?: Logger;
   now?: () => Date;
   /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
@@ -30,7 +37,7 @@ export type GatewayOptions = {
   kycSweepIntervalMs?: number;
 };
 
-export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; close(): Promise<void> };
+export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; indexer: Indexer; close(): Promise<void> };
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: "info" });
@@ -56,6 +63,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     intervalMs: options.kycSweepIntervalMs ?? 60_000,
     onError: (err) => logger.error({ err }, "whitelist sweep failed; retrying on the next tick"),
   });
+  const indexer = await startIndexer({
+    db: options.db,
+    chain: options.chain,
+    logger,
+    finalityDepth: options.finalityDepth ?? 2,
+    ...options.indexer,
+  });
   const http = await startHttpServer(
     {
       db: options.db,
@@ -67,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       changes,
       now: options.now,
       siweDomain: options.siweDomain,
+      webhook: options.webhookSecret ? { secret: options.webhookSecret, onStored: () => indexer.wake() } : undefined,
     },
     { port: options.port, host: options.host },
   );
@@ -74,9 +89,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: http.url,
     http,
     worker,
+    indexer,
     async close() {
       await http.close();
       await sweeper.stop();
+      await indexer.stop();
       await worker?.stop();
       await changes.close();
     },

@@ -4,7 +4,7 @@
  * per role. With DATABASE_URL / CHAIN_RPC_URL it uses those instead.
  */
 import pino from "pino";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { devChainSignerKey, startDevChain, type DevChain } from "./chain/dev-chain.js";
 import { connectChain } from "./chain/client.js";
@@ -12,16 +12,7 @@ import { startGateway } from "./gateway.js";
 import { seedDemo } from "./demo.js";
 
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel });
   if (config.usingDevSecrets) logger.warn("JWT_SECRET is not set: using the built-in development secret");
 
@@ -55,6 +46,9 @@ async function main() {
     workerEnabled: config.workerEnabled,
     siweDomain: config.siweDomain,
     kycSweepIntervalMs: config.kycSweepIntervalMs,
+    webhookSecret: config.webhookSecret,
+    finalityDepth: config.finalityDepth,
+    indexer: { ...config.indexer, reconcileIntervalSeconds: config.reconcileIntervalSeconds },
     logger,
   });
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");

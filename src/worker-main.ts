@@ -5,25 +5,17 @@
  * DATABASE_URL (PGlite is one process) and CHAIN_RPC_URL + SIGNER_PRIVATE_KEY.
  */
 import pino from "pino";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { attachNonceStore, connectChain } from "./chain/client.js";
 import { startMintWorker } from "./minting/worker.js";
 
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-    if (!config.databaseUrl) throw new ConfigError("Invalid configuration:\n  DATABASE_URL: is required for a separate worker process");
-    if (config.chain.kind !== "external") {
-      throw new ConfigError("Invalid configuration:\n  CHAIN_RPC_URL: is required for a separate worker process");
-    }
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
+  const config = loadConfigOrExit();
+  const missing = !config.databaseUrl ? "DATABASE_URL" : config.chain.kind !== "external" ? "CHAIN_RPC_URL" : undefined;
+  if (missing || !config.databaseUrl || config.chain.kind !== "external") {
+    console.error(`Invalid configuration:\n  ${missing}: is required for a separate worker process`);
+    process.exit(2);
   }
   const logger = pino({ level: config.logLevel });
   const chain = await connectChain({ rpcUrl: config.chain.rpcUrl, signerPrivateKey: config.chain.signerPrivateKey });

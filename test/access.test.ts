@@ -323,6 +323,13 @@ const MATRIX: Row[] = [
     },
     expected: row(U, F, F, A, F, F, F, F),
   },
+  {
+    mutation: "runReconciliation",
+    scenario: "an operator reconciles the cap table with the chain (issue 6)",
+    operation: `mutation { runReconciliation ${SELECTION} }`,
+    setup: async () => ({}),
+    expected: row(U, F, F, F, F, A, F, F),
+  },
 ];
 
 function outcomeOf(result: { data?: any; errors?: unknown }, field: string): Outcome | string {

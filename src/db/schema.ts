@@ -10,3 +10,4 @@ export * from "../identity/table.js";
 export * from "../minting/table.js";
 export * from "../queue/table.js";
 export * from "../chain/table.js";
+export * from "../indexer/table.js";

@@ -12,6 +12,7 @@ import "../identity/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../notifications/graphql.js";
+import "../indexer/graphql.js";
 
 export const schema = builder.toSchema();
 

@@ -3,7 +3,7 @@
  * operation, the mint queue's depth and oldest job age (read from Postgres at scrape time,
  * so every process reports the shared queue), and Node's default process metrics.
  */
-import { Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { and, count, eq, min } from "drizzle-orm";
 import type { Database } from "../db/index.js";
@@ -14,9 +14,13 @@ export type GatewayMetrics = {
   registry: Registry;
   /** Apollo plugin recording each operation's duration and outcome. */
   apolloPlugin: ApolloServerPlugin<any>;
+  /** Counts one chain-webhook answer by its HTTP status. */
+  webhookAnswered(status: number): void;
   /** Stops observing the chain client. */
   dispose(): void;
 };
+
+const WEBHOOK_OUTCOMES: Record<number, string> = { 202: "accepted", 200: "duplicate", 401: "rejected_signature", 400: "rejected_payload", 413: "rejected_size" };
 
 export function createMetrics(db: Database, chain: ChainClients): GatewayMetrics {
   const registry = new Registry();
@@ -65,6 +69,13 @@ export function createMetrics(db: Database, chain: ChainClients): GatewayMetrics
   const observeRpc: RpcObserver = (method, seconds, ok) => rpcDuration.observe({ method, outcome: ok ? "ok" : "error" }, seconds);
   chain.rpcObservers.add(observeRpc);
 
+  const webhookDeliveries = new Counter({
+    name: "webhook_deliveries_total",
+    help: "Chain-indexer webhook deliveries, by outcome (accepted, duplicate, rejected_signature, rejected_payload, …)",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+
   const apolloPlugin: ApolloServerPlugin<any> = {
     async requestDidStart() {
       const stop = duration.startTimer();
@@ -76,5 +87,10 @@ export function createMetrics(db: Database, chain: ChainClients): GatewayMetrics
       };
     },
   };
-  return { registry, apolloPlugin, dispose: () => chain.rpcObservers.delete(observeRpc) };
+  return {
+    registry,
+    apolloPlugin,
+    webhookAnswered: (status) => webhookDeliveries.inc({ outcome: WEBHOOK_OUTCOMES[status] ?? `status_${status}` }),
+    dispose: () => chain.rpcObservers.delete(observeRpc),
+  };
 }

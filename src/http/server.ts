@@ -21,6 +21,7 @@ import { BaseError } from "../errors.js";
 import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
+import { handleChainWebhook } from "../indexer/webhooks.js";
 
 export type HttpServerOptions = {
   db: Database;
@@ -34,6 +35,8 @@ export type HttpServerOptions = {
   now?: () => Date;
   siweDomain?: string;
   maxBodyBytes?: number;
+  /** POST /webhooks/chain: the HMAC secret, and what to nudge once a delivery is stored. */
+  webhook?: { secret: string; onStored?: () => void };
 };
 
 export type HttpServer = { server: Server; url: string; close(options?: { quietMs?: number; maxWaitMs?: number }): Promise<void> };
@@ -247,6 +250,11 @@ export async function startHttpServer(
       }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
       if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
+      if (path === "/webhooks/chain" && options.webhook) {
+        res.once("finish", () => metrics.webhookAnswered(res.statusCode));
+        // Reads the raw bytes itself: the signature covers them, not a re-serialized JSON.
+        return handleChainWebhook(req, res, { db: options.db, secret: options.webhook.secret, now: options.now, onStored: options.webhook.onStored });
+      }
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
       if (path === "/metrics") {

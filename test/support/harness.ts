@@ -10,7 +10,7 @@ import postgres from "postgres";
 import { openDatabase, type DatabaseHandle } from "../../src/db/index.js";
 import { connectChain, type ChainClients } from "../../src/chain/client.js";
 import { devChainSignerKey } from "../../src/chain/dev-chain.js";
-import { startGateway, type Gateway } from "../../src/gateway.js";
+import { startGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
 import { insertOrganization } from "../../src/organizations/service.js";
 import { issueToken } from "../../src/auth/jwt.js";
 
@@ -52,12 +52,25 @@ export type TestGateway = {
   close(): Promise<void>;
 };
 
-export async function startTestGateway(options: { now?: () => Date } = {}): Promise<TestGateway> {
-  const database = await openTestDatabase();
-  // Accounts 1–19: one per vitest worker (account 0 is npm start's).
+/** The pool's signer on the shared chain: accounts 1–19, one per vitest worker (account 0 is npm start's). */
+export function poolSignerKey(): `0x${string}` {
   const poolId = Number(process.env.VITEST_POOL_ID ?? "1");
-  const signerKey = devChainSignerKey(1 + ((poolId - 1) % 19));
-  const chain = await connectChain({ rpcUrl: inject("rpcUrl"), signerPrivateKey: signerKey });
+  return devChainSignerKey(1 + ((poolId - 1) % 19));
+}
+
+export type TestGatewayOptions = {
+  now?: () => Date;
+  /** Another chain (e.g. a private dev chain for reorgs); default the shared test chain. */
+  rpcUrl?: string;
+  signerKey?: `0x${string}`;
+  /** Further gateway settings (webhooks, indexer, worker). */
+  gateway?: Partial<Pick<GatewayOptions, "webhookSecret" | "finalityDepth" | "indexer" | "mintConfirmations" | "workerEnabled">>;
+};
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const database = await openTestDatabase();
+  const signerKey = options.signerKey ?? poolSignerKey();
+  const chain = await connectChain({ rpcUrl: options.rpcUrl ?? inject("rpcUrl"), signerPrivateKey: signerKey });
   const gateway = await startGateway({
     db: database.db,
     listen: database.listen,
@@ -66,6 +79,7 @@ export async function startTestGateway(options: { now?: () => Date } = {}): Prom
     port: 0,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     now: options.now,
+    ...options.gateway,
   });
   const operator = await insertOrganization(database.db, { name: "Operator", kind: "VENUE", jurisdiction: "HK", licenses: [] });
   const tokenFor = (roles: string[], organizationId: string, subject = "tester") =>
