@@ -1,0 +1,23 @@
+/**
+ * The peer: PostGraphile 5 (Amber preset) over the same tables, on a bare node:http server.
+ * usage: tsx bench/postgraphile-server.ts <postgres url> <port>
+ */
+import { createServer } from "node:http";
+import { postgraphile } from "postgraphile";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { grafserv } from "postgraphile/grafserv/node";
+
+const [url, port] = process.argv.slice(2);
+const preset: GraphileConfig.Preset = {
+  extends: [PostGraphileAmberPreset],
+  pgServices: [makePgService({ connectionString: url, schemas: ["public"], poolConfig: { max: 10 } })],
+  grafserv: { graphqlPath: "/graphql", watch: false },
+  grafast: { explain: false },
+};
+const pgl = postgraphile(preset);
+const serv = pgl.createServ(grafserv);
+const server = createServer();
+serv.addTo(server).then(() => {
+  server.listen(Number(port), "127.0.0.1", () => console.log(`READY http://127.0.0.1:${port}/graphql`));
+});

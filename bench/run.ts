@@ -1,0 +1,384 @@
+/**
+ * npm run bench [-- --quick] [-- --million]
+ *
+ * Measures what users feel, each figure next to a peer or the physical limit in the same run
+ * on the same machine: catalogue reads (ours vs PostGraphile vs one raw SQL query), minting
+ * (GraphQL → queue → worker → chain vs a raw viem loop), import (`npm run import` vs COPY),
+ * server memory, and read latency as the catalogue grows. Needs a PostgreSQL server
+ * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres); it creates and
+ * drops its own database. Every workload checks its answers before it times anything.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus, totalmem } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { createPublicClient, createWalletClient, http, type Address } from "viem";
+import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
+import { openDatabase } from "../src/db/index.js";
+import { issueToken } from "../src/auth/jwt.js";
+import { devChainSignerKey } from "../src/chain/dev-chain.js";
+import { DataAssetTokenAbi, DataAssetTokenBytecode } from "../src/chain/generated/DataAssetToken.js";
+import {
+  REQUEST_MINT,
+  createActors,
+  createOfferingWithTranche,
+  deployAndWhitelist,
+  registerApprovedAsset,
+  registerVerifiedInvestor,
+  satisfyRequirements,
+} from "../test/support/flow.js";
+import type { TestGateway } from "../test/support/harness.js";
+import { ROOT, peakRssMb, spawnTs, type Spawned } from "./lib/processes.js";
+import { load, postJson, type LoadResult } from "./lib/load.js";
+import { CATEGORIES, SEARCH_TERM, assetLine, seedOrganizations, seedRightsProvenanceAndPublish, writeJsonl } from "./lib/seed.js";
+
+const { values: flags } = parseArgs({ options: { quick: { type: "boolean", default: false }, million: { type: "boolean", default: false } } });
+const QUICK = flags.quick;
+const PROFILE = QUICK
+  ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200 }
+  : { sizes: [10_000, 100_000, ...(flags.million ? [1_000_000] : [])], loadSeconds: 10, connections: [1, 10, 50], seqMints: 200, batchMints: 1000 };
+const JWT_SECRET = "bench-secret-0123456789abcdef0123456789";
+const PORTS = { ours: 14100, postgraphile: 14200, raw: 14300, chain: 18545 };
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const dbName = `dag_bench_${Date.now()}`;
+const dbUrl = (() => {
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+})();
+const work = mkdtempSync(path.join(tmpdir(), "dag-bench-"));
+const log = (...args: unknown[]) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  profile: QUICK ? "quick" : flags.million ? "full+million" : "full",
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+};
+const table: string[][] = [];
+const row = (...cells: (string | number)[]) => table.push(cells.map(String));
+const ratio = (a: number, b: number) => (b === 0 ? "n/a" : `${(a / b).toFixed(2)}×`);
+
+// ---------- catalogue queries, one per server ----------
+const LIST_QUERY = `query CatalogueList($category: [String!]) {
+  dataAssets(first: 50, filter: { category: $category }) {
+    edges { node { id title category status owner { id name }
+      ownershipRights { holderOrgId rightType shareBps }
+      latestProvenance { kind outputDigest startedAt } } }
+  }
+}`;
+const SEARCH_QUERY = `query CatalogueSearch($q: String!) {
+  dataAssets(first: 50, search: $q) { edges { node { id title owner { name } ownershipRights { rightType shareBps } latestProvenance { kind } } } }
+}`;
+const PG_LIST_QUERY = `query CatalogueList($category: String!) {
+  allDataAssets(first: 50, condition: { category: $category, status: "APPROVED" }, orderBy: [CREATED_AT_DESC, ID_DESC]) {
+    nodes { id title category status organizationByOwnerOrgId { id name }
+      ownershipRightsByAssetId(orderBy: CREATED_AT_ASC) { nodes { holderOrgId rightType shareBps } }
+      provenanceActivitiesByAssetId(first: 1, orderBy: STARTED_AT_DESC) { nodes { kind outputDigest startedAt } } }
+  }
+}`;
+const PG_SEARCH_QUERY = `query CatalogueSearch($q: String!) {
+  searchDataAssets(q: $q, first: 50) { nodes { id title organizationByOwnerOrgId { name }
+    ownershipRightsByAssetId { nodes { rightType shareBps } } provenanceActivitiesByAssetId(first: 1, orderBy: STARTED_AT_DESC) { nodes { kind } } } }
+}`;
+
+type Server = { name: string; list: () => Promise<string[]>; search: () => Promise<string[]>; listReq: { url: string; body: unknown }; searchReq: { url: string; body: unknown }; proc: Spawned };
+
+async function main() {
+  log(`profile ${results.profile}; database ${dbName}`);
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${dbName}`);
+  const sql = postgres(dbUrl, { max: 4, onnotice: () => {} });
+  const servers: Spawned[] = [];
+  try {
+    const migrated = await openDatabase({ url: dbUrl, maxConnections: 2 });
+    await migrated.close();
+    // PostGraphile's closest equivalent of our full-text search: a set-returning function.
+    await sql.unsafe(`
+      create function search_data_assets(q text) returns setof data_asset stable language sql as $$
+        select * from data_asset where search_vector @@ websearch_to_tsquery('english', q) and status in ('APPROVED', 'OFFERED', 'TOKENIZED')
+        order by ts_rank(search_vector, websearch_to_tsquery('english', q)) desc, created_at desc, id desc $$`);
+    const orgs = await seedOrganizations(sql, 20);
+
+    // ---------- our server (with the embedded chain, for minting later) ----------
+    const ours = await spawnTs(
+      "src/main.ts",
+      [],
+      { DATABASE_URL: dbUrl, PORT: String(PORTS.ours), DEV_CHAIN_PORT: String(PORTS.chain), JWT_SECRET, WEBHOOK_SECRET: JWT_SECRET, NODE_ENV: "production", LOG_LEVEL: "warn" },
+      /listening on (http:\/\/[0-9.:]+)/,
+    );
+    servers.push(ours);
+    const oursGraphql = `${ours.url}/graphql`;
+
+    // ---------- growth: seed in steps, measure the list read at each size ----------
+    let seeded = 0;
+    const growth: { assets: number; p50: number; p99: number; rps: number }[] = [];
+    let importFigures: { rows: number; importSeconds: number; copySeconds: number; importRssMb: number } | undefined;
+    for (const [step, size] of PROFILE.sizes.entries()) {
+      const file = path.join(work, `assets-${size}.jsonl`);
+      await writeJsonl(file, seeded, size);
+      const rows = size - seeded;
+      log(`importing ${rows} assets (npm run import)`);
+      const started = performance.now();
+      const importer = await runImport(file, orgs[step % orgs.length]!);
+      const importSeconds = (performance.now() - started) / 1000;
+      const [{ n }] = (await sql`select count(*)::int as n from data_asset`) as unknown as [{ n: number }];
+      if (n !== size) throw new Error(`import stored ${n} assets, expected ${size}: ${importer.output}`);
+      if (step === PROFILE.sizes.length - 1 || size === 100_000) {
+        const copySeconds = await copySameRows(sql, seeded, size, orgs[0]!);
+        importFigures = { rows, importSeconds, copySeconds, importRssMb: importer.peakRssMb };
+      }
+      seeded = size;
+      await seedRightsProvenanceAndPublish(sql);
+      const probe = await load({ url: oursGraphql, body: { query: LIST_QUERY, variables: { category: ["ENERGY"] } }, connections: 10, seconds: PROFILE.loadSeconds });
+      if (probe.errors || probe.non2xx) throw new Error(`growth probe failed: ${JSON.stringify(probe)}`);
+      growth.push({ assets: size, p50: probe.p50, p99: probe.p99, rps: probe.rps });
+      log(`size ${size}: p50 ${probe.p50} ms, p99 ${probe.p99} ms`);
+    }
+    results.growth = growth;
+
+    // ---------- catalogue reads: ours vs PostGraphile vs raw SQL ----------
+    const pg = await spawnTs("bench/postgraphile-server.ts", [dbUrl, String(PORTS.postgraphile)], {}, /READY (http:\/\/\S+)/);
+    servers.push(pg);
+    const raw = await spawnTs("bench/raw-server.ts", [dbUrl, String(PORTS.raw)], {}, /READY (http:\/\/\S+)/);
+    servers.push(raw);
+    const category = "ENERGY";
+    const catalogue: Server[] = [
+      {
+        name: "ours",
+        proc: ours,
+        listReq: { url: oursGraphql, body: { query: LIST_QUERY, variables: { category: [category] } } },
+        searchReq: { url: oursGraphql, body: { query: SEARCH_QUERY, variables: { q: SEARCH_TERM } } },
+        list: async () => (await postJson(oursGraphql, { query: LIST_QUERY, variables: { category: [category] } })).data.dataAssets.edges.map((e: any) => e.node.id),
+        search: async () => (await postJson(oursGraphql, { query: SEARCH_QUERY, variables: { q: SEARCH_TERM } })).data.dataAssets.edges.map((e: any) => e.node.id),
+      },
+      {
+        name: "postgraphile",
+        proc: pg,
+        listReq: { url: pg.url, body: { query: PG_LIST_QUERY, variables: { category } } },
+        searchReq: { url: pg.url, body: { query: PG_SEARCH_QUERY, variables: { q: SEARCH_TERM } } },
+        list: async () => (await postJson(pg.url, { query: PG_LIST_QUERY, variables: { category } })).data.allDataAssets.nodes.map((n: any) => n.id),
+        search: async () => (await postJson(pg.url, { query: PG_SEARCH_QUERY, variables: { q: SEARCH_TERM } })).data.searchDataAssets.nodes.map((n: any) => n.id),
+      },
+      {
+        name: "raw SQL",
+        proc: raw,
+        listReq: { url: `${raw.url}/list`, body: { category } },
+        searchReq: { url: `${raw.url}/search`, body: { q: SEARCH_TERM } },
+        list: async () => (await postJson(`${raw.url}/list`, { category })).items.map((i: any) => i.id),
+        search: async () => (await postJson(`${raw.url}/search`, { q: SEARCH_TERM })).items.map((i: any) => i.id),
+      },
+    ];
+    // Answers first: the three servers must return the same assets, or nothing is timed.
+    const [oursList, ...otherLists] = await Promise.all(catalogue.map((s) => s.list()));
+    const [oursSearch, ...otherSearches] = await Promise.all(catalogue.map((s) => s.search()));
+    if (oursList!.length !== 50) throw new Error(`list returned ${oursList!.length} assets, expected 50`);
+    if (oursSearch!.length === 0) throw new Error("search returned nothing");
+    for (const [i, other] of otherLists.entries()) {
+      if (JSON.stringify(other) !== JSON.stringify(oursList)) throw new Error(`${catalogue[i + 1]!.name} list differs from ours`);
+    }
+    for (const [i, other] of otherSearches.entries()) {
+      if (JSON.stringify([...other].sort()) !== JSON.stringify([...oursSearch!].sort())) throw new Error(`${catalogue[i + 1]!.name} search differs from ours`);
+    }
+    log(`answers agree: list ${oursList!.length} assets, search ${oursSearch!.length}`);
+
+    const reads: Record<string, Record<string, Record<number, LoadResult>>> = {};
+    for (const workload of ["list", "search"] as const) {
+      reads[workload] = {};
+      for (const server of catalogue) {
+        reads[workload]![server.name] = {};
+        for (const connections of PROFILE.connections) {
+          const req = workload === "list" ? server.listReq : server.searchReq;
+          const r = await load({ ...req, connections, seconds: PROFILE.loadSeconds });
+          if (r.errors || r.non2xx) throw new Error(`${server.name} ${workload} c=${connections}: ${JSON.stringify(r)}`);
+          reads[workload]![server.name]![connections] = r;
+          log(`${workload} ${server.name} c=${connections}: ${r.rps} req/s p50 ${r.p50} p99 ${r.p99}`);
+        }
+      }
+    }
+    results.catalogue = { assets: seeded, reads };
+    const oursRssAfterReads = peakRssMb(ours.child.pid!);
+    await pg.stop();
+    await raw.stop();
+
+    // ---------- minting: ours (sequential, then batched) vs a raw viem loop on the same node ----------
+    const mint = await benchMint(sql, ours.url, orgs);
+    results.minting = mint;
+
+    results.memory = { serverPeakRssMb: peakRssMb(ours.child.pid!), serverPeakRssAfterReadsMb: oursRssAfterReads, importCliPeakRssMb: importFigures?.importRssMb };
+    results.import = importFigures && { ...importFigures, importRowsPerSecond: Math.round(importFigures.rows / importFigures.importSeconds), copyRowsPerSecond: Math.round(importFigures.rows / importFigures.copySeconds) };
+
+    // ---------- the table ----------
+    row("workload", "ours", "peer", "ratio ours/peer", "raw limit", "ratio ours/raw");
+    for (const workload of ["list", "search"] as const) {
+      for (const c of PROFILE.connections) {
+        const o = reads[workload]!.ours![c]!;
+        const p = reads[workload]!.postgraphile![c]!;
+        const r = reads[workload]!["raw SQL"]![c]!;
+        row(`${workload} c=${c} req/s`, o.rps, `PostGraphile ${p.rps}`, ratio(o.rps, p.rps), r.rps, ratio(o.rps, r.rps));
+        row(`${workload} c=${c} p50/p99 ms`, `${o.p50}/${o.p99}`, `${p.p50}/${p.p99}`, "", `${r.p50}/${r.p99}`, "");
+      }
+    }
+    row("mint sequential mints/s", mint.oursSequentialPerSecond, `raw viem ${mint.rawPerSecond}`, ratio(mint.oursSequentialPerSecond, mint.rawPerSecond), "", "");
+    row("mint batched mints/s", mint.oursBatchPerSecond, `raw viem ${mint.rawPerSecond}`, ratio(mint.oursBatchPerSecond, mint.rawPerSecond), "", "");
+    if (results.import) {
+      const im = results.import as any;
+      row(`import ${im.rows} rows/s`, im.importRowsPerSecond, `COPY ${im.copyRowsPerSecond}`, ratio(im.importRowsPerSecond, im.copyRowsPerSecond), "", "");
+    }
+    const mem = results.memory as any;
+    row("server peak RSS MB", mem.serverPeakRssMb, "target 300", "", "", "");
+    row("import CLI peak RSS MB", mem.importCliPeakRssMb ?? "n/a", "", "", "", "");
+    for (const g of growth) row(`list @${g.assets} assets p50/p99 ms`, `${g.p50}/${g.p99}`, "", "", "", "");
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    console.log("\n" + table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n") + "\n");
+
+    mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
+    const out = path.join(ROOT, "bench/results", `${new Date().toISOString().slice(0, 10)}${QUICK ? "-quick" : ""}.json`);
+    writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+    log(`wrote ${path.relative(ROOT, out)}`);
+  } finally {
+    for (const s of servers.reverse()) await s.stop();
+    await sql.end();
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** `npm run import` (its script, in its own process) into the bench database; returns its peak RSS. */
+async function runImport(file: string, orgId: string): Promise<{ output: string; peakRssMb: number }> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, ["--import", "tsx", "--import", path.join(ROOT, "bench/lib/report-rss.mjs"), "scripts/import.ts", file, "--org", orgId], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: dbUrl, LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (c) => (output += c));
+  child.stderr.on("data", (c) => (output += c));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  if (code !== 0) throw new Error(`import exited ${code}:\n${output.slice(-2000)}`);
+  const kb = Number(/MAXRSS_KB (\d+)/.exec(output)?.[1] ?? 0);
+  return { output, peakRssMb: Math.round(kb / 1024) };
+}
+
+/** COPY of the same generated rows into a scratch table shaped like data_asset (generated search column and indexes included). */
+async function copySameRows(sql: postgres.Sql, from: number, to: number, orgId: string): Promise<number> {
+  await sql.unsafe(`drop table if exists bench_copy; create table bench_copy (like data_asset including all)`);
+  const started = performance.now();
+  const stream = await sql`copy bench_copy (owner_org_id, title, description, category, tags, format, record_count, content_digest, security_level) from stdin`.writable();
+  const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
+  for (let i = from; i < to; i++) {
+    const a = assetLine(i);
+    const line = [orgId, a.title, a.description, a.category, `{${a.tags.join(",")}}`, a.format, a.recordCount, a.contentDigest, a.securityLevel].map((v) => esc(String(v))).join("\t") + "\n";
+    if (!stream.write(line)) await new Promise((r) => stream.once("drain", r));
+  }
+  await new Promise<void>((resolve, reject) => stream.end((err?: Error) => (err ? reject(err) : resolve())));
+  const seconds = (performance.now() - started) / 1000;
+  const [{ n }] = (await sql`select count(*)::int as n from bench_copy`) as unknown as [{ n: number }];
+  if (n !== to - from) throw new Error(`COPY stored ${n} rows, expected ${to - from}`);
+  await sql`drop table bench_copy`;
+  return seconds;
+}
+
+async function benchMint(sql: postgres.Sql, url: string, orgs: string[]) {
+  const [operator] = await sql`insert into organization (name, kind, jurisdiction) values ('Bench operator', 'VENUE', 'HK') returning id`;
+  const gql = async (query: string, variables?: Record<string, unknown>, token?: string) => {
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as any;
+    return { status: res.status, data: body.data, errors: body.errors };
+  };
+  const client = {
+    url,
+    gql,
+    adminToken: await issueToken(JWT_SECRET, { subject: "bench", organizationId: operator!.id, roles: ["ADMIN"] }),
+    tokenFor: (roles: string[], organizationId: string, subject = "bench") => issueToken(JWT_SECRET, { subject, organizationId, roles: roles as any }),
+  } as unknown as TestGateway;
+  const a = await createActors(client);
+  const asset = await registerApprovedAsset(client, a, "Bench mint asset");
+  const { offeringId, trancheId } = await createOfferingWithTranche(client, a, asset.assetId, (10n ** 30n).toString());
+  const { investorId, wallet } = await registerVerifiedInvestor(client, a);
+  await satisfyRequirements(client, a, { ...asset, offeringId });
+  const token = await deployAndWhitelist(client, a, trancheId, investorId);
+  const rpcUrl = `http://127.0.0.1:${PORTS.chain}`;
+  const publicClient = createPublicClient({ transport: http(rpcUrl), pollingInterval: 100 });
+  const totalSupply = (address: Address) => publicClient.readContract({ address, abi: DataAssetTokenAbi, functionName: "totalSupply" });
+
+  const settled = async (ids: string[]) => {
+    for (;;) {
+      const rows = await sql`select status, count(*)::int as n from mint_request where id = any(${ids}) group by status`;
+      const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+      if ((by.FAILED ?? 0) + (by.REVERTED ?? 0) > 0) throw new Error(`mints failed: ${JSON.stringify(by)}`);
+      if ((by.CONFIRMED ?? 0) === ids.length) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const request = async (key: string) => {
+    const r = await gql(REQUEST_MINT, { input: { idempotencyKey: key, trancheId, investorId, amount: "1000" } }, a.issuerToken);
+    if (r.data?.requestMint?.__typename !== "MintRequest") throw new Error(JSON.stringify(r));
+    return r.data.requestMint.id as string;
+  };
+
+  // Ours, one at a time: each request waits for CONFIRMED before the next.
+  let started = performance.now();
+  for (let i = 0; i < PROFILE.seqMints; i++) await settled([await request(`seq-${i}`)]);
+  const oursSequentialPerSecond = PROFILE.seqMints / ((performance.now() - started) / 1000);
+
+  // Ours, all at once: the worker may batch them.
+  started = performance.now();
+  const ids: string[] = [];
+  for (let i = 0; i < PROFILE.batchMints; i += 50) {
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(50, PROFILE.batchMints - i) }, (_, k) => request(`batch-${i + k}`)))));
+  }
+  await settled(ids);
+  const oursBatchPerSecond = PROFILE.batchMints / ((performance.now() - started) / 1000);
+  const expected = BigInt(PROFILE.seqMints + PROFILE.batchMints) * 1000n;
+  if ((await totalSupply(token)) !== expected) throw new Error(`our token supply is ${await totalSupply(token)}, expected ${expected}`);
+
+  // Raw viem on the same node, its own signer and token: writeContract + waitForTransactionReceipt.
+  const account = privateKeyToAccount(devChainSignerKey(9));
+  const wallet2 = createWalletClient({ account, transport: http(rpcUrl), chain: await chainOf(publicClient) });
+  const deployHash = await wallet2.deployContract({
+    abi: DataAssetTokenAbi,
+    bytecode: DataAssetTokenBytecode,
+    args: ["Raw", "RAW", "raw", `0x${"11".repeat(32)}`, `0x${"22".repeat(32)}`, account.address],
+  });
+  const rawToken = (await publicClient.waitForTransactionReceipt({ hash: deployHash })).contractAddress!;
+  const recipient = privateKeyToAccount(generatePrivateKey()).address;
+  await publicClient.waitForTransactionReceipt({
+    hash: await wallet2.writeContract({ address: rawToken, abi: DataAssetTokenAbi, functionName: "setWhitelisted", args: [recipient, true] }),
+  });
+  started = performance.now();
+  for (let i = 0; i < PROFILE.seqMints; i++) {
+    const hash = await wallet2.writeContract({ address: rawToken, abi: DataAssetTokenAbi, functionName: "mint", args: [recipient, 1000n] });
+    await publicClient.waitForTransactionReceipt({ hash });
+  }
+  const rawPerSecond = PROFILE.seqMints / ((performance.now() - started) / 1000);
+  if ((await totalSupply(rawToken)) !== BigInt(PROFILE.seqMints) * 1000n) throw new Error("raw token supply is wrong");
+  void wallet;
+  void orgs;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return {
+    sequentialMints: PROFILE.seqMints,
+    batchMints: PROFILE.batchMints,
+    oursSequentialPerSecond: round(oursSequentialPerSecond),
+    oursBatchPerSecond: round(oursBatchPerSecond),
+    rawPerSecond: round(rawPerSecond),
+  };
+}
+
+async function chainOf(client: ReturnType<typeof createPublicClient>) {
+  const id = await client.getChainId();
+  return { id, name: `chain-${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [] as string[] } } };
+}
+
+void CATEGORIES;
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
