@@ -1,14 +1,23 @@
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface, defined } from "../graphql/common.js";
 import { OrganizationRef } from "../organizations/graphql.js";
-import { getOrganization } from "../organizations/service.js";
+import { NotFoundError, ValidationError } from "../errors.js";
+import { importDataAssets, type ImportFailure, type ImportSummary } from "./import.js";
 import { OwnershipRightRef } from "../ownership/graphql.js";
-import { listOwnershipRights } from "../ownership/service.js";
 import { ProvenanceActivityRef } from "../provenance/graphql.js";
-import { listProvenanceActivities } from "../provenance/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS } from "./table.js";
 import { InvalidTransitionError } from "./lifecycle.js";
-import { getDataAsset, listDataAssets, registerDataAsset, transitionDataAsset, type DataAsset } from "./service.js";
+import { loadersFor } from "./loaders.js";
+import {
+  ASSET_ORDERS,
+  getDataAsset,
+  registerDataAsset,
+  searchDataAssets,
+  transitionDataAsset,
+  updateDataAsset,
+  type DataAsset,
+  type DataAssetVersion,
+} from "./service.js";
 
 export const SecurityLevel = builder.enumType("SecurityLevel", { values: SECURITY_LEVELS });
 export const PersonalInfoTreatment = builder.enumType("PersonalInfoTreatment", { values: PERSONAL_INFO_TREATMENTS });
@@ -20,6 +29,26 @@ builder.objectType(InvalidTransitionError, {
   fields: (t) => ({
     currentStatus: t.expose("currentStatus", { type: AssetStatus }),
     requestedStatus: t.expose("requestedStatus", { type: AssetStatus }),
+  }),
+});
+
+export const DataAssetVersionRef = builder.objectRef<DataAssetVersion>("DataAssetVersion").implement({
+  description: "An immutable snapshot of an asset's metadata. Every metadata edit makes a new one.",
+  fields: (t) => ({
+    version: t.exposeInt("version"),
+    title: t.exposeString("title"),
+    description: t.exposeString("description"),
+    category: t.exposeString("category"),
+    tags: t.exposeStringList("tags"),
+    format: t.exposeString("format", { nullable: true }),
+    recordCount: t.string({ nullable: true, resolve: (v) => v.recordCount?.toString() ?? null }),
+    byteSize: t.string({ nullable: true, resolve: (v) => v.byteSize?.toString() ?? null }),
+    contentDigest: t.exposeString("contentDigest"),
+    securityLevel: t.expose("securityLevel", { type: SecurityLevel, nullable: true }),
+    containsPersonalInfo: t.exposeBoolean("containsPersonalInfo"),
+    personalInfoTreatment: t.expose("personalInfoTreatment", { type: PersonalInfoTreatment }),
+    createdBy: t.exposeString("createdBy"),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When this version took effect" }),
   }),
 });
 
@@ -39,9 +68,22 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
     containsPersonalInfo: t.exposeBoolean("containsPersonalInfo"),
     personalInfoTreatment: t.expose("personalInfoTreatment", { type: PersonalInfoTreatment }),
     status: t.expose("status", { type: AssetStatus }),
-    owner: t.field({ type: OrganizationRef, resolve: (a, _args, ctx) => getOrganization(ctx, a.ownerOrgId) }),
-    ownershipRights: t.field({ type: [OwnershipRightRef], resolve: (a, _args, ctx) => listOwnershipRights(ctx.db, a.id) }),
-    provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => listProvenanceActivities(ctx.db, a.id) }),
+    version: t.exposeInt("version", { description: "Number of the version this answer shows" }),
+    // Nested fields go through per-request DataLoaders: one statement per field for a whole list.
+    owner: t.field({
+      type: OrganizationRef,
+      resolve: async (a, _args, ctx) => (await loadersFor(ctx).organization.load(a.ownerOrgId)) ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)),
+    }),
+    ownershipRights: t.field({ type: [OwnershipRightRef], resolve: (a, _args, ctx) => loadersFor(ctx).ownershipRights.load(a.id) }),
+    provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => loadersFor(ctx).provenance.load(a.id) }),
+    latestProvenance: t.field({
+      type: ProvenanceActivityRef,
+      nullable: true,
+      description: "The most recent lineage activity (by start time)",
+      resolve: (a, _args, ctx) => loadersFor(ctx).latestProvenance.load(a.id),
+    }),
+    versions: t.field({ type: [DataAssetVersionRef], description: "Every version, oldest first", resolve: (a, _args, ctx) => loadersFor(ctx).versions.load(a.id) }),
+    latestVersion: t.field({ type: DataAssetVersionRef, nullable: true, resolve: (a, _args, ctx) => loadersFor(ctx).latestVersion.load(a.id) }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
@@ -74,6 +116,39 @@ builder.mutationField("registerDataAsset", (t) =>
   }),
 );
 
+const UpdateDataAssetInput = builder.inputType("UpdateDataAssetInput", {
+  description: "Fields left out keep their value; null clears an optional field.",
+  fields: (t) => ({
+    assetId: t.id({ required: true }),
+    title: t.string(),
+    description: t.string(),
+    category: t.string(),
+    tags: t.stringList(),
+    format: t.string(),
+    recordCount: t.string(),
+    byteSize: t.string(),
+    contentDigest: t.string(),
+    securityLevel: t.field({ type: SecurityLevel }),
+    containsPersonalInfo: t.boolean(),
+    personalInfoTreatment: t.field({ type: PersonalInfoTreatment }),
+  }),
+});
+
+builder.mutationField("updateDataAsset", (t) =>
+  t.field({
+    type: DataAssetRef,
+    description: "Edits an asset's metadata; every edit that changes something makes a new immutable version. ASSET_OWNER of the asset.",
+    authScopes: { anyRole: ["ASSET_OWNER"] },
+    errors: {},
+    args: { input: t.arg({ type: UpdateDataAssetInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      // Absent fields are left alone; an explicit null clears (required ones then fail validation).
+      const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+      return updateDataAsset(ctx, { ...(given as any), assetId: String(input.assetId) });
+    },
+  }),
+);
+
 builder.mutationField("transitionDataAsset", (t) =>
   t.field({
     type: DataAssetRef,
@@ -91,17 +166,50 @@ builder.queryField("dataAsset", (t) =>
     type: DataAssetRef,
     description: "One data asset. Drafts are visible only to their owner organization and to compliance.",
     errors: {},
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getDataAsset(ctx, String(id)),
+    args: {
+      id: t.arg.id({ required: true }),
+      asOf: t.arg({ type: "DateTime", description: "Point-in-time read: the metadata version in force at this time" }),
+    },
+    resolve: (_root, { id, asOf }, ctx) => getDataAsset(ctx, String(id), asOf),
   }),
 );
+
+export const AssetOrder = builder.enumType("DataAssetOrder", {
+  values: ASSET_ORDERS,
+  description: "RELEVANCE (full-text rank) is the default when searching, CREATED_AT_DESC otherwise.",
+});
+
+const DataAssetFilter = builder.inputType("DataAssetFilter", {
+  description: "Every given condition must hold; a list matches any of its values (tags: all of them).",
+  fields: (t) => ({
+    category: t.stringList(),
+    securityLevel: t.field({ type: [SecurityLevel] }),
+    status: t.field({ type: [AssetStatus] }),
+    ownerOrgId: t.id(),
+    tags: t.stringList({ description: "The asset carries every one of these tags" }),
+    updatedAfter: t.field({ type: "DateTime", description: "updatedAt ≥ this" }),
+    updatedBefore: t.field({ type: "DateTime", description: "updatedAt < this" }),
+  }),
+});
 
 builder.queryField("dataAssets", (t) =>
   t.connection({
     type: DataAssetRef,
-    description: "Data assets the caller may see, newest first (published ones, plus the caller's own drafts). Forward pagination: first ≤ 100, after.",
+    description:
+      "Searches the data assets the caller may see (published ones, plus the caller's own). `search` is Postgres full-text search over title, category and description (web-search syntax: quotes, OR, -word). Forward pagination: first ≤ 100 (a larger page is refused with VALIDATION_FAILED), after.",
+    args: {
+      search: t.arg.string(),
+      filter: t.arg({ type: DataAssetFilter }),
+      orderBy: t.arg({ type: AssetOrder }),
+    },
     resolve: async (_root, args, ctx) => {
-      const page = await listDataAssets(ctx, { first: args.first, after: args.after });
+      const page = await searchDataAssets(ctx, {
+        search: args.search,
+        filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId == null ? null : String(args.filter.ownerOrgId) } : null,
+        orderBy: args.orderBy,
+        first: args.first ?? undefined,
+        after: args.after,
+      });
       return {
         edges: page.edges,
         pageInfo: {
@@ -111,6 +219,45 @@ builder.queryField("dataAssets", (t) =>
           endCursor: page.edges.at(-1)?.cursor ?? null,
         },
       };
+    },
+  }),
+);
+
+const ImportFailureRef = builder.objectRef<ImportFailure>("ImportFailure").implement({
+  fields: (t) => ({
+    line: t.exposeInt("line", { description: "1-based position in the input list (line number for JSONL)" }),
+    reason: t.exposeString("reason"),
+  }),
+});
+
+const ImportSummaryRef = builder.objectRef<ImportSummary>("ImportSummary").implement({
+  fields: (t) => ({
+    imported: t.exposeInt("imported"),
+    failed: t.field({ type: [ImportFailureRef], resolve: (s) => s.failed }),
+    atomic: t.exposeBoolean("atomic"),
+    committed: t.exposeBoolean("committed", { description: "False when an atomic import found bad lines and kept nothing" }),
+    assetIds: t.exposeIDList("assetIds"),
+  }),
+});
+
+/** Most assets one importDataAssets call takes; larger imports use `npm run import`. */
+export const MAX_IMPORT_BATCH = 1000;
+
+builder.mutationField("importDataAssets", (t) =>
+  t.field({
+    type: ImportSummaryRef,
+    description: `Registers up to ${MAX_IMPORT_BATCH} assets at once (DRAFT, owned by the caller's organization). Bad items are reported by position and the good ones kept; atomic: true keeps nothing unless all are good. ASSET_OWNER.`,
+    authScopes: { anyRole: ["ASSET_OWNER"] },
+    errors: {},
+    args: {
+      input: t.arg({ type: [RegisterDataAssetInput], required: true }),
+      atomic: t.arg.boolean(),
+    },
+    resolve: (_root, { input, atomic }, ctx) => {
+      if (input.length > MAX_IMPORT_BATCH) {
+        throw new ValidationError([{ path: "input", message: `at most ${MAX_IMPORT_BATCH} assets per call (got ${input.length}); use npm run import for more` }]);
+      }
+      return importDataAssets(ctx, input.map((value, i) => ({ line: i + 1, value: defined(value) })), { atomic: atomic ?? false });
     },
   }),
 );

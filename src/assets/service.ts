@@ -1,120 +1,309 @@
-import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
-import { ForbiddenError, NotFoundError } from "../errors.js";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, Transaction } from "../db/index.js";
 import { digestSchema, nonEmpty, parseInput, uuidSchema, wholeNumberSchema } from "../validation.js";
-import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset } from "./table.js";
+import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
+import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
 import { InvalidTransitionError, PUBLISHED_STATUSES, allowedActors, type AssetStatus } from "./lifecycle.js";
 
-export type DataAsset = typeof dataAsset.$inferSelect;
+/** An asset row as the services use it (the generated search vector is never read back). */
+export type DataAsset = Omit<typeof dataAsset.$inferSelect, "searchVector">;
+export type DataAssetVersion = typeof dataAssetVersion.$inferSelect;
 
-const registerDataAssetSchema = z
-  .object({
-    title: nonEmpty(300),
-    description: z.string().max(10_000).default(""),
-    category: nonEmpty(100),
-    tags: z.array(nonEmpty(50)).max(50).default([]),
-    format: z.string().max(50).nullish(),
-    recordCount: wholeNumberSchema.nullish(),
-    byteSize: wholeNumberSchema.nullish(),
-    contentDigest: digestSchema,
-    securityLevel: z.enum(SECURITY_LEVELS).nullish(),
-    containsPersonalInfo: z.boolean().default(false),
-    personalInfoTreatment: z.enum(PERSONAL_INFO_TREATMENTS).default("NONE"),
-  })
+const { searchVector: _searchVector, ...assetColumnsAll } = getTableColumns(dataAsset);
+/** Every column but the search vector, for selects and returning(). */
+export const assetColumns = assetColumnsAll;
+
+const metadataShape = {
+  title: nonEmpty(300),
+  description: z.string().max(10_000).default(""),
+  category: nonEmpty(100),
+  tags: z.array(nonEmpty(50)).max(50).default([]),
+  format: z.string().max(50).nullish(),
+  recordCount: wholeNumberSchema.nullish(),
+  byteSize: wholeNumberSchema.nullish(),
+  contentDigest: digestSchema,
+  securityLevel: z.enum(SECURITY_LEVELS).nullish(),
+  containsPersonalInfo: z.boolean().default(false),
+  personalInfoTreatment: z.enum(PERSONAL_INFO_TREATMENTS).default("NONE"),
+};
+/** The metadata of one asset, as registered or imported. */
+export const registerDataAssetSchema = z
+  .object(metadataShape)
   .refine((v) => !v.containsPersonalInfo || v.personalInfoTreatment !== "NONE", {
     path: ["personalInfoTreatment"],
     message: "must name a treatment when the asset contains personal information",
   });
 export type RegisterDataAssetParams = z.input<typeof registerDataAssetSchema>;
+export type DataAssetMetadata = z.output<typeof registerDataAssetSchema>;
+
+/** The columns of a version row taken from an asset's metadata. */
+export function versionOf(
+  asset: Omit<DataAssetMetadata, "contentDigest"> & { id: string; contentDigest: string },
+  version: number,
+  createdBy: string,
+  createdAt: Date,
+): typeof dataAssetVersion.$inferInsert {
+  return {
+    assetId: asset.id,
+    version,
+    title: asset.title,
+    description: asset.description,
+    category: asset.category,
+    tags: asset.tags,
+    format: asset.format ?? null,
+    recordCount: asset.recordCount ?? null,
+    byteSize: asset.byteSize ?? null,
+    contentDigest: asset.contentDigest,
+    securityLevel: asset.securityLevel ?? null,
+    containsPersonalInfo: asset.containsPersonalInfo,
+    personalInfoTreatment: asset.personalInfoTreatment,
+    createdBy,
+    createdAt,
+  };
+}
 
 /**
- * Registers a data asset owned by the caller's organization, in DRAFT.
+ * Registers a data asset owned by the caller's organization, in DRAFT, as version 1.
  * @example await registerDataAsset(ctx, { title: "Port logistics 2025", category: "LOGISTICS", contentDigest: "0x…" });
  */
 export async function registerDataAsset(ctx: ServiceContext, input: RegisterDataAssetParams): Promise<DataAsset> {
   const actor = requireActor(ctx);
   const params = parseInput(registerDataAssetSchema, input);
-  const [row] = await ctx.db
-    .insert(dataAsset)
-    .values({ ...params, ownerOrgId: actor.organizationId })
-    .returning();
-  return row!;
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(dataAsset)
+      .values({ ...params, ownerOrgId: actor.organizationId, createdAt: now, updatedAt: now })
+      .returning(assetColumns);
+    await tx.insert(dataAssetVersion).values(versionOf(row!, 1, actor.subject, now));
+    await appendAuditEvent(
+      tx,
+      { ...auditActor(ctx), action: "asset.registered", entityType: "DataAsset", entityId: row!.id, payload: { ownerOrgId: row!.ownerOrgId, version: 1, metadata: params } },
+      now,
+    );
+    return row!;
+  });
+}
+
+const updateSchema = z.object({
+  assetId: uuidSchema,
+  title: metadataShape.title.optional(),
+  description: z.string().max(10_000).optional(),
+  category: metadataShape.category.optional(),
+  tags: z.array(nonEmpty(50)).max(50).optional(),
+  format: metadataShape.format,
+  recordCount: metadataShape.recordCount,
+  byteSize: metadataShape.byteSize,
+  contentDigest: digestSchema.optional(),
+  securityLevel: metadataShape.securityLevel,
+  containsPersonalInfo: z.boolean().optional(),
+  personalInfoTreatment: z.enum(PERSONAL_INFO_TREATMENTS).optional(),
+});
+export type UpdateDataAssetParams = z.input<typeof updateSchema>;
+
+/** Statuses in which a token anchors the content digest on chain: the digest can no longer change. */
+const DIGEST_FROZEN: readonly AssetStatus[] = ["OFFERED", "TOKENIZED"];
+
+/**
+ * Edits an asset's metadata (its owner organization only). Each edit that changes anything
+ * writes a new immutable version (the previous ones stay readable, `asOf` reads them); an
+ * edit that changes nothing writes nothing. Fields left out keep their value; `null`
+ * clears an optional field.
+ * @example await updateDataAsset(ctx, { assetId, title: "Port logistics 2025 (rev. 2)" });
+ */
+export async function updateDataAsset(ctx: ServiceContext, input: UpdateDataAssetParams): Promise<DataAsset> {
+  const actor = requireActor(ctx);
+  const { assetId, ...changes } = parseInput(updateSchema, input);
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const current = await lockOwnedAsset(ctx, tx, assetId);
+    const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    const merged = parseInput(registerDataAssetSchema, { ...pickMetadata(current), ...given });
+    const same = (x: unknown, y: unknown) => JSON.stringify(x ?? null, bigintText) === JSON.stringify(y ?? null, bigintText);
+    const changed = Object.keys(given).filter((k) => !same((current as any)[k], (merged as any)[k]));
+    if (changed.length === 0) return current;
+    if (changed.includes("contentDigest") && DIGEST_FROZEN.includes(current.status)) {
+      throw new ConflictError(`the content digest of a ${current.status} asset is anchored on chain and cannot change`);
+    }
+    const version = current.version + 1;
+    const [row] = await tx
+      .update(dataAsset)
+      .set({ ...merged, version, updatedAt: now })
+      .where(eq(dataAsset.id, assetId))
+      .returning(assetColumns);
+    await tx.insert(dataAssetVersion).values(versionOf(row!, version, actor.subject, now));
+    await appendAuditEvent(
+      tx,
+      { ...auditActor(ctx), action: "asset.updated", entityType: "DataAsset", entityId: assetId, payload: { version, changed, metadata: merged } },
+      now,
+    );
+    return row!;
+  });
+}
+
+const bigintText = (_key: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
+function pickMetadata(a: DataAsset): RegisterDataAssetParams {
+  return {
+    title: a.title,
+    description: a.description,
+    category: a.category,
+    tags: a.tags,
+    format: a.format,
+    recordCount: a.recordCount,
+    byteSize: a.byteSize,
+    contentDigest: a.contentDigest,
+    securityLevel: a.securityLevel,
+    containsPersonalInfo: a.containsPersonalInfo,
+    personalInfoTreatment: a.personalInfoTreatment,
+  };
 }
 
 /** Whether the caller may read this asset: published ones are public; others only to their owner and to compliance/admin. */
-export function canRead(ctx: ServiceContext, asset: DataAsset): boolean {
+export function canRead(ctx: ServiceContext, asset: Pick<DataAsset, "status" | "ownerOrgId">): boolean {
   if (PUBLISHED_STATUSES.includes(asset.status)) return true;
   if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return true;
   return ctx.auth.kind === "actor" && ctx.auth.actor.organizationId === asset.ownerOrgId;
 }
 
-/** Reads one asset the caller may see, or `NotFoundError` (an unseen draft is not revealed). */
-export async function getDataAsset(ctx: ServiceContext, id: string): Promise<DataAsset> {
+/**
+ * Reads one asset the caller may see, or `NotFoundError` (an unseen draft is not revealed).
+ * With `asOf`, the metadata is the version in force at that time (point-in-time read); the
+ * lifecycle status is today's (its history is in the audit trail). Before the first version
+ * the asset did not exist: `NotFoundError`.
+ */
+export async function getDataAsset(ctx: ServiceContext, id: string, asOf?: Date | null): Promise<DataAsset> {
   const assetId = parseInput(uuidSchema, id);
-  const [row] = await ctx.db.select().from(dataAsset).where(eq(dataAsset.id, assetId));
+  const [row] = await ctx.db.select(assetColumns).from(dataAsset).where(eq(dataAsset.id, assetId));
   if (!row || !canRead(ctx, row)) throw new NotFoundError("DataAsset", id);
-  return row;
+  if (!asOf) return row;
+  const [v] = await ctx.db
+    .select()
+    .from(dataAssetVersion)
+    .where(and(eq(dataAssetVersion.assetId, assetId), lte(dataAssetVersion.createdAt, asOf)))
+    .orderBy(desc(dataAssetVersion.version))
+    .limit(1);
+  if (!v) throw new NotFoundError("DataAsset", id);
+  const { id: _versionId, assetId: _assetId, createdBy: _by, createdAt: versionAt, ...metadata } = v;
+  return { ...row, ...metadata, updatedAt: versionAt };
 }
+
+
 
 /** Loads an asset for a write by its owner organization, locking the row for the transaction. */
 export async function lockOwnedAsset(ctx: ServiceContext, tx: Transaction, id: string): Promise<DataAsset> {
   const actor = requireActor(ctx);
-  const [row] = await tx.select().from(dataAsset).where(eq(dataAsset.id, id)).for("update");
+  const [row] = await tx.select(assetColumns).from(dataAsset).where(eq(dataAsset.id, id)).for("update");
   if (!row || !canRead(ctx, row)) throw new NotFoundError("DataAsset", id);
   requireSameOrganization(actor, row.ownerOrgId, "data asset");
   return row;
 }
 
-const listSchema = z.object({
-  first: z.number().int().min(1).max(100, "page size is at most 100").default(20),
-  after: z.string().nullish(),
-});
+export const ASSET_ORDERS = ["CREATED_AT_DESC", "UPDATED_AT_DESC", "TITLE_ASC", "RELEVANCE"] as const;
+export type AssetOrder = (typeof ASSET_ORDERS)[number];
 
-type Cursor = { createdAt: string; id: string };
-const encodeCursor = (a: DataAsset) =>
-  Buffer.from(JSON.stringify({ createdAt: a.createdAt.toISOString(), id: a.id } satisfies Cursor)).toString("base64url");
-function decodeCursor(cursor: string): Cursor {
+const isoDate = z.coerce.date();
+const searchSchema = z
+  .object({
+    search: z.string().trim().max(500).nullish(),
+    filter: z
+      .object({
+        category: z.array(z.string()).max(100).nullish(),
+        securityLevel: z.array(z.enum(SECURITY_LEVELS)).max(3).nullish(),
+        status: z.array(z.enum(ASSET_STATUSES)).max(9).nullish(),
+        ownerOrgId: uuidSchema.nullish(),
+        tags: z.array(z.string()).max(50).nullish(),
+        updatedAfter: isoDate.nullish(),
+        updatedBefore: isoDate.nullish(),
+      })
+      .nullish(),
+    orderBy: z.enum(ASSET_ORDERS).nullish(),
+    first: z.number().int().min(1, "page size is at least 1").max(100, "page size is at most 100").default(20),
+    after: z.string().nullish(),
+  })
+  .refine((v) => v.orderBy !== "RELEVANCE" || Boolean(v.search), { path: ["orderBy"], message: "RELEVANCE needs a search text" });
+export type SearchDataAssetsParams = z.input<typeof searchSchema>;
+
+/** The cursor: which order it belongs to, the sort key as Postgres printed it (full precision), and the id. */
+type Cursor = { o: AssetOrder; k: string; id: string };
+const cursorSchema = z.object({ o: z.enum(ASSET_ORDERS), k: z.string(), id: z.string().uuid() });
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
+function decodeCursor(cursor: string, order: AssetOrder): Cursor {
+  let parsed: Cursor | undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    return z.object({ createdAt: z.string().datetime(), id: z.string().uuid() }).parse(parsed);
+    parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    return parseInput(z.never({ message: "is not a cursor from this API" }), undefined);
+    parsed = undefined;
   }
+  if (!parsed) throw new ValidationError([{ path: "after", message: "is not a cursor from this API" }]);
+  if (parsed.o !== order) throw new ValidationError([{ path: "after", message: `is a cursor of the ${parsed.o} order, not ${order}` }]);
+  return parsed;
+}
+
+/** Visibility: compliance and admins see everything; others see published assets and their own organization's. */
+function visibleTo(ctx: ServiceContext): SQL | undefined {
+  if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return undefined;
+  return or(
+    inArray(dataAsset.status, [...PUBLISHED_STATUSES]),
+    ctx.auth.kind === "actor" ? eq(dataAsset.ownerOrgId, ctx.auth.actor.organizationId) : sql`false`,
+  );
 }
 
 /**
- * Lists the assets the caller may see, newest first, by keyset pagination on (created_at, id)
- * so a page stays correct when rows are inserted between pages.
+ * Searches and lists the assets the caller may see. Full-text search runs on the generated
+ * `search_vector` (GIN index), ranked by `ts_rank`; filters combine with AND. Pagination is
+ * keyset on (sort key, id), so a page stays correct when rows are inserted between pages;
+ * the cursor carries the sort key as Postgres printed it, with full microsecond precision.
+ * @example await searchDataAssets(ctx, { search: "port logistics", filter: { securityLevel: ["GENERAL"] }, first: 20 });
  */
-export async function listDataAssets(
+export async function searchDataAssets(
   ctx: ServiceContext,
-  input: { first?: number | null; after?: string | null },
+  input: SearchDataAssetsParams,
 ): Promise<{ edges: { node: DataAsset; cursor: string }[]; hasNextPage: boolean }> {
-  const { first, after } = parseInput(listSchema, { first: input.first ?? undefined, after: input.after });
-  const visibility = hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")
-    ? undefined
-    : or(
-        inArray(dataAsset.status, [...PUBLISHED_STATUSES]),
-        ctx.auth.kind === "actor" ? eq(dataAsset.ownerOrgId, ctx.auth.actor.organizationId) : sql`false`,
-      );
-  let page = undefined;
-  if (after) {
-    const c = decodeCursor(after);
-    const at = new Date(c.createdAt);
-    page = or(lt(dataAsset.createdAt, at), and(eq(dataAsset.createdAt, at), lt(dataAsset.id, c.id)));
+  const params = parseInput(searchSchema, input);
+  const order: AssetOrder = params.orderBy ?? (params.search ? "RELEVANCE" : "CREATED_AT_DESC");
+  const query = params.search ? sql`websearch_to_tsquery('english', ${params.search})` : undefined;
+  const f = params.filter ?? {};
+  // Each order: the sort key, its SQL type (to read the cursor back), and the direction.
+  const sortKey: Record<AssetOrder, { key: SQL; type: string; desc: boolean }> = {
+    CREATED_AT_DESC: { key: sql`${dataAsset.createdAt}`, type: "timestamptz", desc: true },
+    UPDATED_AT_DESC: { key: sql`${dataAsset.updatedAt}`, type: "timestamptz", desc: true },
+    TITLE_ASC: { key: sql`${dataAsset.title}`, type: "text", desc: false },
+    RELEVANCE: { key: sql`ts_rank(${dataAsset.searchVector}, ${query ?? sql`''::tsquery`})`, type: "real", desc: true },
+  };
+  const { key, type, desc: descending } = sortKey[order];
+  let page: SQL | undefined;
+  if (params.after) {
+    const c = decodeCursor(params.after, order);
+    page = descending
+      ? sql`(${key}, ${dataAsset.id}) < (${c.k}::${sql.raw(type)}, ${c.id}::uuid)`
+      : sql`(${key}, ${dataAsset.id}) > (${c.k}::${sql.raw(type)}, ${c.id}::uuid)`;
   }
+  const where = and(
+    visibleTo(ctx),
+    query ? sql`${dataAsset.searchVector} @@ ${query}` : undefined,
+    f.category?.length ? inArray(dataAsset.category, f.category) : undefined,
+    f.securityLevel?.length ? inArray(dataAsset.securityLevel, f.securityLevel) : undefined,
+    f.status?.length ? inArray(dataAsset.status, f.status) : undefined,
+    f.ownerOrgId ? eq(dataAsset.ownerOrgId, f.ownerOrgId) : undefined,
+    f.tags?.length ? arrayContains(dataAsset.tags, f.tags) : undefined,
+    f.updatedAfter ? gte(dataAsset.updatedAt, f.updatedAfter) : undefined,
+    f.updatedBefore ? lt(dataAsset.updatedAt, f.updatedBefore) : undefined,
+    page,
+  );
   const rows = await ctx.db
-    .select()
+    .select({ ...assetColumns, sortKey: sql<string>`(${key})::text` })
     .from(dataAsset)
-    .where(and(visibility, page))
-    .orderBy(desc(dataAsset.createdAt), desc(dataAsset.id))
-    .limit(first + 1);
+    .where(where)
+    .orderBy(descending ? sql`${key} desc` : sql`${key} asc`, descending ? desc(dataAsset.id) : asc(dataAsset.id))
+    .limit(params.first + 1);
   return {
-    edges: rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(node) })),
-    hasNextPage: rows.length > first,
+    edges: rows.slice(0, params.first).map(({ sortKey: k, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
+    hasNextPage: rows.length > params.first,
   };
 }
 
@@ -131,7 +320,7 @@ export async function transitionDataAsset(
   const actor = requireActor(ctx);
   const { assetId, to } = parseInput(transitionSchema, input);
   return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.select().from(dataAsset).where(eq(dataAsset.id, assetId)).for("update");
+    const [row] = await tx.select(assetColumns).from(dataAsset).where(eq(dataAsset.id, assetId)).for("update");
     if (!row || !canRead(ctx, row)) throw new NotFoundError("DataAsset", assetId);
     const actors = allowedActors(row.status, to);
     if (!actors) throw new InvalidTransitionError(row.status, to);
@@ -140,26 +329,42 @@ export async function transitionDataAsset(
     if (!byOwner && !byOfficer) {
       throw new ForbiddenError(`moving a data asset from ${row.status} to ${to} needs ${actors.join(" or ")}`);
     }
+    const now = ctx.now();
     const [updated] = await tx
       .update(dataAsset)
-      .set({ status: to, updatedAt: ctx.now() })
+      .set({ status: to, updatedAt: now })
       .where(eq(dataAsset.id, assetId))
-      .returning();
+      .returning(assetColumns);
+    await appendAuditEvent(
+      tx,
+      { ...auditActor(ctx), action: "asset.transitioned", entityType: "DataAsset", entityId: assetId, payload: { from: row.status, to } },
+      now,
+    );
     return updated!;
   });
 }
 
-/** A transition made by the system as part of another flow (offering, tokenization); skipped when not legal from the current state. */
-export async function systemTransition(db: Database | Transaction, assetIds: string[], to: AssetStatus, now: Date) {
+/**
+ * A transition made by the system as part of another flow (offering, tokenization); skipped
+ * when not legal from the current state (the same table as every other transition). Each
+ * asset moved gets an audit event, in the caller's transaction.
+ */
+export async function systemTransition(tx: Transaction, assetIds: string[], to: AssetStatus, now: Date) {
   if (assetIds.length === 0) return;
   const from = ASSET_STATUSES.filter((s) => allowedActors(s, to)?.includes("SYSTEM"));
-  await db
+  const moved = await tx
     .update(dataAsset)
     .set({ status: to, updatedAt: now })
-    .where(and(inArray(dataAsset.id, assetIds), inArray(dataAsset.status, from)));
+    .where(and(inArray(dataAsset.id, assetIds), inArray(dataAsset.status, from)))
+    .returning({ id: dataAsset.id });
+  await appendAuditEvents(
+    tx,
+    moved.map((a) => ({ actor: "SYSTEM", action: "asset.transitioned", entityType: "DataAsset", entityId: a.id, payload: { to } })),
+    now,
+  );
 }
 
 export async function listDataAssetsByIds(db: Database, ids: readonly string[]): Promise<DataAsset[]> {
   if (ids.length === 0) return [];
-  return db.select().from(dataAsset).where(inArray(dataAsset.id, [...ids]));
+  return db.select(assetColumns).from(dataAsset).where(inArray(dataAsset.id, [...ids]));
 }

@@ -9,5 +9,6 @@ export * from "../investors/table.js";
 export * from "../identity/table.js";
 export * from "../minting/table.js";
 export * from "../queue/table.js";
+export * from "../audit/table.js";
 export * from "../chain/table.js";
 export * from "../indexer/table.js";

@@ -21,6 +21,7 @@ import { BaseError } from "../errors.js";
 import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
+import { handleOpenLineageRequest } from "../provenance/openlineage.js";
 import { handleChainWebhook } from "../indexer/webhooks.js";
 
 export type HttpServerOptions = {
@@ -249,6 +250,7 @@ export async function startHttpServer(
         return res.end(playgroundHtml());
       }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
+      if (path === "/lineage/openlineage") return handleOpenLineageRequest(req, res, { ...options, maxBodyBytes });
       if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/webhooks/chain" && options.webhook) {
         res.once("finish", () => metrics.webhookAnswered(res.statusCode));

@@ -1,7 +1,7 @@
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface } from "../graphql/common.js";
 import { RIGHT_TYPES } from "./table.js";
-import { OwnershipSharesInvalidError, recordOwnershipRight, type OwnershipRight } from "./service.js";
+import { OwnershipSharesInvalidError, recordOwnershipRight, recordOwnershipRights, type OwnershipRight } from "./service.js";
 
 export const RightType = builder.enumType("RightType", {
   values: RIGHT_TYPES,
@@ -15,6 +15,8 @@ builder.objectType(OwnershipSharesInvalidError, {
     rightType: t.expose("rightType", { type: RightType }),
     currentSumBps: t.exposeInt("currentSumBps"),
     requestedBps: t.exposeInt("requestedBps"),
+    resultingSumBps: t.exposeInt("resultingSumBps", { description: "The sum the refused write would have left" }),
+    at: t.expose("at", { type: "DateTime", description: "When that sum would have held" }),
   }),
 });
 
@@ -48,11 +50,44 @@ const RecordOwnershipRightInput = builder.inputType("RecordOwnershipRightInput",
 builder.mutationField("recordOwnershipRight", (t) =>
   t.field({
     type: OwnershipRightRef,
-    description: "Records a right over an asset. Active shares of one right type never exceed 10000 bps. ASSET_OWNER of the asset.",
+    description:
+      "Records one right over an asset. Refused unless the right type's active shares still sum to exactly 10000 bps (or 0) afterwards, at every instant of the validity windows: record partial holders together with recordOwnershipRights. ASSET_OWNER of the asset.",
     authScopes: { anyRole: ["ASSET_OWNER"] },
     errors: { types: [OwnershipSharesInvalidError] },
     args: { input: t.arg({ type: RecordOwnershipRightInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       recordOwnershipRight(ctx, { ...input, assetId: String(input.assetId), holderOrgId: String(input.holderOrgId) }),
+  }),
+);
+
+const OwnershipShareInput = builder.inputType("OwnershipShareInput", {
+  fields: (t) => ({
+    holderOrgId: t.id({ required: true }),
+    shareBps: t.int({ required: true }),
+    validFrom: t.field({ type: "DateTime" }),
+    validUntil: t.field({ type: "DateTime" }),
+    certificateNumber: t.string(),
+    documentDigest: t.string(),
+  }),
+});
+
+builder.mutationField("recordOwnershipRights", (t) =>
+  t.field({
+    type: [OwnershipRightRef],
+    description:
+      "Replaces the current and future rights of one type over an asset with this set, atomically. The set sums to exactly 10000 bps (or is empty). ASSET_OWNER of the asset.",
+    authScopes: { anyRole: ["ASSET_OWNER"] },
+    errors: { types: [OwnershipSharesInvalidError] },
+    args: {
+      assetId: t.arg.id({ required: true }),
+      rightType: t.arg({ type: RightType, required: true }),
+      rights: t.arg({ type: [OwnershipShareInput], required: true }),
+    },
+    resolve: (_root, args, ctx) =>
+      recordOwnershipRights(ctx, {
+        assetId: String(args.assetId),
+        rightType: args.rightType,
+        rights: args.rights.map((r) => ({ ...r, holderOrgId: String(r.holderOrgId) })),
+      }),
   }),
 );

@@ -1,6 +1,14 @@
 import { builder } from "../graphql/builder.js";
 import { ACTIVITY_KINDS, type ActivityInput } from "./table.js";
-import { recordProvenanceActivity, type ProvenanceActivity } from "./service.js";
+import {
+  LINEAGE_DIRECTIONS,
+  lineage,
+  recordProvenanceActivity,
+  type LineageEdge,
+  type LineageGraph,
+  type LineageNode,
+  type ProvenanceActivity,
+} from "./service.js";
 
 export const ActivityKind = builder.enumType("ActivityKind", { values: ACTIVITY_KINDS });
 
@@ -60,5 +68,55 @@ builder.mutationField("recordProvenanceActivity", (t) =>
         inputs: (input.inputs ?? []).map((i) => ({ ...i, assetId: i.assetId == null ? null : String(i.assetId) })),
         parameters: (input.parameters ?? {}) as Record<string, unknown>,
       }),
+  }),
+);
+
+export const LineageDirection = builder.enumType("LineageDirection", { values: LINEAGE_DIRECTIONS });
+const LineageNodeKind = builder.enumType("LineageNodeKind", { values: ["ASSET", "SOURCE"] as const });
+
+const LineageNodeRef = builder.objectRef<LineageNode>("LineageNode").implement({
+  description: "A dataset in the lineage graph: a registered asset, or an external source named by URI.",
+  fields: (t) => ({
+    key: t.exposeID("key", { description: "asset:<uuid> or source:<uri>; edges refer to it" }),
+    kind: t.expose("kind", { type: LineageNodeKind }),
+    assetId: t.exposeID("assetId", { nullable: true }),
+    sourceUri: t.exposeString("sourceUri", { nullable: true }),
+    title: t.exposeString("title", { nullable: true, description: "Null for sources and for assets the caller may not read" }),
+    depth: t.exposeInt("depth", { description: "Fewest hops from the root" }),
+  }),
+});
+
+const LineageEdgeRef = builder.objectRef<LineageEdge>("LineageEdge").implement({
+  description: "An activity consumed `from` (with this digest) to produce `to`.",
+  fields: (t) => ({
+    from: t.exposeID("from"),
+    to: t.exposeID("to"),
+    activityId: t.exposeID("activityId"),
+    activityKind: t.exposeString("activityKind"),
+    digest: t.exposeString("digest"),
+  }),
+});
+
+const LineageGraphRef = builder.objectRef<LineageGraph>("LineageGraph").implement({
+  fields: (t) => ({
+    root: t.exposeID("root"),
+    direction: t.expose("direction", { type: LineageDirection }),
+    depth: t.exposeInt("depth"),
+    nodes: t.field({ type: [LineageNodeRef], resolve: (g) => g.nodes }),
+    edges: t.field({ type: [LineageEdgeRef], resolve: (g) => g.edges }),
+  }),
+});
+
+builder.queryField("lineage", (t) =>
+  t.field({
+    type: LineageGraphRef,
+    description: "The lineage graph around an asset, up- or downstream, to a depth of at most 10 hops (default 3). Computed in one SQL statement.",
+    errors: {},
+    args: {
+      assetId: t.arg.id({ required: true }),
+      direction: t.arg({ type: LineageDirection, required: true }),
+      depth: t.arg.int(),
+    },
+    resolve: (_root, args, ctx) => lineage(ctx, { assetId: String(args.assetId), direction: args.direction, depth: args.depth ?? undefined }),
   }),
 );

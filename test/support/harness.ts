@@ -65,10 +65,12 @@ export type TestGatewayOptions = {
   signerKey?: `0x${string}`;
   /** Further gateway settings (webhooks, indexer, worker). */
   gateway?: Partial<Pick<GatewayOptions, "webhookSecret" | "finalityDepth" | "indexer" | "mintConfirmations" | "workerEnabled">>;
+  /** Statement logger (drizzle), for tests that count SQL statements. */
+  onQuery?: (q: string) => void;
 };
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const database = await openTestDatabase();
+  const database = await openTestDatabase(options.onQuery);
   const signerKey = options.signerKey ?? poolSignerKey();
   const chain = await connectChain({ rpcUrl: options.rpcUrl ?? inject("rpcUrl"), signerPrivateKey: signerKey });
   const gateway = await startGateway({

@@ -1,0 +1,154 @@
+/**
+ * The tamper-evident audit trail. Every write appends its event in the writer's own
+ * transaction, so an event exists exactly when the change it describes was committed.
+ *
+ * Chain: `hash = sha256(prev_hash || canonical JSON of the event)` where the canonical JSON
+ * is RFC 8785 (JCS) of { seq, occurredAt, actor, actorOrgId, action, entityType, entityId,
+ * payload }. Appends serialize on one transaction-scoped advisory lock, taken as the LAST
+ * lock of a writer's transaction (so it never takes part in a lock cycle); `seq` is then
+ * gap-free and the table holds one chain.
+ */
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import { asc, desc, eq, gt, sql } from "drizzle-orm";
+import type { ServiceContext } from "../context.js";
+import { hasRole, requireActor } from "../context.js";
+import type { Database, Transaction } from "../db/index.js";
+import { ForbiddenError } from "../errors.js";
+import { parseInput } from "../validation.js";
+import { z } from "zod";
+import { auditEvent } from "./table.js";
+
+export type AuditEvent = typeof auditEvent.$inferSelect;
+
+/** prev_hash of the first event. */
+export const GENESIS_HASH = "0".repeat(64);
+/** Key of the advisory lock that serializes appends (any constant shared by every process). */
+const AUDIT_LOCK_KEY = 804_551_337;
+
+export type AuditEventInput = {
+  /** Token subject, or "SYSTEM". */
+  actor: string;
+  actorOrgId?: string | null;
+  /** What happened, `domain.verb`, e.g. `asset.registered`. */
+  action: string;
+  entityType: string;
+  entityId: string;
+  payload: Record<string, unknown>;
+};
+
+/** The audit actor of a service call: the caller's subject and organization, or SYSTEM. */
+export function auditActor(ctx: Pick<ServiceContext, "auth">): { actor: string; actorOrgId: string | null } {
+  return ctx.auth.kind === "actor"
+    ? { actor: ctx.auth.actor.subject, actorOrgId: ctx.auth.actor.organizationId }
+    : { actor: "SYSTEM", actorOrgId: null };
+}
+
+/** JSON-safe copy of a payload: bigints become decimal strings, dates ISO strings (what jsonb will give back). */
+function jsonSafe(payload: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(payload, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+/** The hash of one event given its predecessor's hash. */
+export function hashEvent(prevHash: string, e: Omit<AuditEvent, "prevHash" | "hash">): string {
+  const body = canonicalize({
+    seq: e.seq,
+    occurredAt: e.occurredAt.toISOString(),
+    actor: e.actor,
+    actorOrgId: e.actorOrgId ?? null,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    payload: e.payload,
+  })!;
+  return createHash("sha256").update(prevHash).update(body).digest("hex");
+}
+
+/**
+ * Appends one event to the chain inside the caller's transaction. Call it as the last
+ * statement of the write's transaction: it takes the chain lock, held until commit.
+ * @example await appendAuditEvent(tx, { actor: "alice", action: "asset.updated", entityType: "DataAsset", entityId: id, payload: { version: 2 } });
+ */
+export async function appendAuditEvent(tx: Transaction, event: AuditEventInput, occurredAt: Date = new Date()): Promise<AuditEvent> {
+  const [row] = await appendAuditEvents(tx, [event], occurredAt);
+  return row!;
+}
+
+/** Appends several events (one multi-row insert per 1000), in order, inside the caller's transaction. */
+export async function appendAuditEvents(tx: Transaction, events: AuditEventInput[], occurredAt: Date = new Date()): Promise<AuditEvent[]> {
+  if (events.length === 0) return [];
+  await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(AUDIT_LOCK_KEY))})`);
+  const [last] = await tx.select({ seq: auditEvent.seq, hash: auditEvent.hash }).from(auditEvent).orderBy(desc(auditEvent.seq)).limit(1);
+  let seq = last?.seq ?? 0;
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  const rows: AuditEvent[] = events.map((e) => {
+    seq += 1;
+    const base = {
+      seq,
+      occurredAt,
+      actor: e.actor,
+      actorOrgId: e.actorOrgId ?? null,
+      action: e.action,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      payload: jsonSafe(e.payload),
+    };
+    const row = { ...base, prevHash, hash: hashEvent(prevHash, base) };
+    prevHash = row.hash;
+    return row;
+  });
+  for (let i = 0; i < rows.length; i += 1000) await tx.insert(auditEvent).values(rows.slice(i, i + 1000));
+  return rows;
+}
+
+/**
+ * The events about one entity, oldest first. Compliance officers and admins read any trail;
+ * an asset owner reads the trail of the assets their organization owns.
+ */
+export async function auditTrail(ctx: ServiceContext, entityId: string): Promise<AuditEvent[]> {
+  const actor = requireActor(ctx);
+  const id = parseInput(z.string().min(1).max(200), entityId);
+  const rows = await ctx.db.select().from(auditEvent).where(eq(auditEvent.entityId, id)).orderBy(asc(auditEvent.seq));
+  if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return rows;
+  // Owners see trails of entities their organization acted on as owner (registration names the owner).
+  const owned = rows.some((r) => r.action === "asset.registered" && r.payload.ownerOrgId === actor.organizationId);
+  if (!owned) throw new ForbiddenError("only compliance, admins and the owner organization may read this audit trail");
+  return rows;
+}
+
+export type AuditChainVerification = {
+  ok: boolean;
+  /** How many events were checked. */
+  checked: number;
+  /** The first sequence number whose event does not verify, when the chain is broken. */
+  brokenAtSequence: number | null;
+  reason: string | null;
+};
+
+/**
+ * Recomputes the whole chain, oldest first, in pages of 1000: every seq follows the one
+ * before, every prev_hash equals the previous hash, every hash matches its content.
+ */
+export async function verifyAuditChain(db: Database): Promise<AuditChainVerification> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  for (;;) {
+    const page = await db
+      .select()
+      .from(auditEvent)
+      .where(gt(auditEvent.seq, expectedSeq - 1))
+      .orderBy(asc(auditEvent.seq))
+      .limit(1000);
+    if (page.length === 0) return { ok: true, checked, brokenAtSequence: null, reason: null };
+    for (const e of page) {
+      const broken = (reason: string) => ({ ok: false, checked, brokenAtSequence: expectedSeq, reason });
+      if (e.seq !== expectedSeq) return broken(`event ${expectedSeq} is missing`);
+      if (e.prevHash !== prevHash) return broken("prev_hash does not match the previous event's hash");
+      if (hashEvent(prevHash, e) !== e.hash) return broken("hash does not match the event's content");
+      prevHash = e.hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+  }
+}
