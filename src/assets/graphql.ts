@@ -1,5 +1,5 @@
 import { builder } from "../graphql/builder.js";
-import { ErrorInterface, defined } from "../graphql/common.js";
+import { ErrorInterface, defined, toConnection } from "../graphql/common.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { importDataAssets, type ImportFailure, type ImportSummary } from "./import.js";
@@ -210,15 +210,7 @@ builder.queryField("dataAssets", (t) =>
         first: args.first ?? undefined,
         after: args.after,
       });
-      return {
-        edges: page.edges,
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: Boolean(args.after),
-          startCursor: page.edges[0]?.cursor ?? null,
-          endCursor: page.edges.at(-1)?.cursor ?? null,
-        },
-      };
+      return toConnection(page, args.after);
     },
   }),
 );

@@ -73,3 +73,16 @@ builder.objectType(ChainUnavailableError, { ...errorFields, name: "ChainUnavaila
 export const defined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]: Exclude<T[K], null> };
 
+
+/** A Relay connection from one forward (keyset) page of a service's list. */
+export function toConnection<T>(page: { edges: { node: T; cursor: string }[]; hasNextPage: boolean }, after: string | null | undefined) {
+  return {
+    edges: page.edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: Boolean(after),
+      startCursor: page.edges[0]?.cursor ?? null,
+      endCursor: page.edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { builder } from "../graphql/builder.js";
-import { ErrorInterface } from "../graphql/common.js";
+import { ErrorInterface, toConnection } from "../graphql/common.js";
 import { ChainUnavailableError } from "../errors.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { TrancheRef } from "../offerings/graphql.js";
@@ -142,15 +142,7 @@ builder.queryField("mintRequests", (t) =>
         first: args.first,
         after: args.after,
       });
-      return {
-        edges: page.edges,
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: Boolean(args.after),
-          startCursor: page.edges[0]?.cursor ?? null,
-          endCursor: page.edges.at(-1)?.cursor ?? null,
-        },
-      };
+      return toConnection(page, args.after);
     },
   }),
 );
