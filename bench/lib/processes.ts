@@ -7,9 +7,10 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export type Spawned = { child: ChildProcess; url: string; output: () => string; stop(): Promise<void> };
 
-/** Starts `node --import tsx <script> ...args` and waits for a line matching `ready` (its group 1 is the URL). */
+/** Starts `node [--import tsx] <script> ...args` (tsx for .ts files) and waits for a line matching `ready` (its group 1 is the URL). */
 export async function spawnTs(script: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<Spawned> {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const child = spawn(process.execPath, [...loader, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
