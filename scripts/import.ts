@@ -75,6 +75,7 @@ async function main() {
       {
         atomic: values.atomic,
         batchSize,
+        collectAssetIds: false, // only counts are printed
         onProgress: ({ processed, imported, failed }) => {
           const ratio = totalBytes === 0 ? 1 : Math.min(1, bytesRead / totalBytes);
           const bar = "#".repeat(Math.round(ratio * 30)).padEnd(30, ".");

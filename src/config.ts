@@ -25,6 +25,8 @@ const envSchema = z
     MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(200).default(50),
     MINT_STUCK_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(30),
     WORKER_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+    WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(500),
+    MINT_RECEIPT_POLL_MS: z.coerce.number().int().min(5).max(60_000).default(100),
     WORKER_ENABLED: z
       .enum(["true", "false"])
       .default("true")
@@ -67,8 +69,12 @@ export type Config = {
   webhookSecret: string;
   usingDevSecrets: boolean;
   mintConfirmations: number;
-  /** Mint worker tuning: requests per mintBatch, when a sent tx counts as stuck, job lease. */
-  mintWorker: { batchSize: number; stuckAfterMs: number; leaseSeconds: number };
+  /**
+   * Mint worker tuning: requests per mintBatch, when a sent tx counts as stuck, job lease, how
+   * often it looks for work when not woken, how often it asks for the receipt of a sent batch
+   * that was not mined at once (a dev chain with automine has it at once).
+   */
+  mintWorker: { batchSize: number; stuckAfterMs: number; leaseSeconds: number; pollIntervalMs: number; receiptPollMs: number };
   workerEnabled: boolean;
   /** Blocks on top of an event's block before it counts as final (holdings pending until then). */
   finalityDepth: number;
@@ -113,7 +119,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     usingDevSecrets: !e.JWT_SECRET,
     mintConfirmations: e.MINT_CONFIRMATIONS,
-    mintWorker: { batchSize: e.MINT_BATCH_SIZE, stuckAfterMs: e.MINT_STUCK_AFTER_SECONDS * 1000, leaseSeconds: e.WORKER_LEASE_SECONDS },
+    mintWorker: {
+      batchSize: e.MINT_BATCH_SIZE,
+      stuckAfterMs: e.MINT_STUCK_AFTER_SECONDS * 1000,
+      leaseSeconds: e.WORKER_LEASE_SECONDS,
+      pollIntervalMs: e.WORKER_POLL_INTERVAL_MS,
+      receiptPollMs: e.MINT_RECEIPT_POLL_MS,
+    },
     workerEnabled: e.WORKER_ENABLED,
     finalityDepth: e.FINALITY_DEPTH,
     indexer: { pollerEnabled: e.INDEXER_POLLER_ENABLED, pollIntervalMs: e.INDEXER_POLL_INTERVAL_MS, blockRange: e.INDEXER_BLOCK_RANGE },

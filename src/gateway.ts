@@ -22,7 +22,7 @@ export type GatewayOptions = {
   production?: boolean;
   mintConfirmations?: number;
   workerEnabled?: boolean;
-  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds">;
+  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds" | "pollIntervalMs" | "receiptPollMs">;
   /** HMAC secret of POST /webhooks/chain (config `WEBHOOK_SECRET`); without it the route answers 404. */
   webhookSecret?: string;
   /** Blocks before an event is final (config `FINALITY_DEPTH`, default 2). */
@@ -46,7 +46,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const worker =
     options.workerEnabled === false
       ? undefined
-      : startMintWorker({
+      : // No LISTEN here: requestMint in this process wakes it directly (wakeWorker below).
+        startMintWorker({
           db: options.db,
           chain: options.chain,
           logger,

@@ -1,10 +1,10 @@
 /**
  * Shared input rules (zod) and `parseInput`, which turns zod failures into a
  * `ValidationError` naming each field. Services validate their own params, so GraphQL,
- * the CLI and the worker get the same rules.
+ * the CLI and the worker get the same rules. (EVM addresses: `addressSchema` in chain/address.ts,
+ * kept apart so that validating anything else does not load viem.)
  */
 import { z } from "zod";
-import { getAddress, isAddress } from "viem";
 import { ValidationError } from "./errors.js";
 
 const MAX_UINT256 = 2n ** 256n - 1n;
@@ -16,12 +16,6 @@ export const digestSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed sha256 digest (64 hex digits)")
   .transform((v) => v.toLowerCase() as `0x${string}`);
-
-/** An EVM address, returned EIP-55 checksummed. */
-export const addressSchema = z
-  .string()
-  .refine((v) => isAddress(v, { strict: false }), "must be a 20-byte hex address")
-  .transform((v) => getAddress(v));
 
 /** A token amount in base units: a decimal string of a positive integer that fits uint256. Never a float. */
 export const baseUnitAmountSchema = z.string().transform((value, ctx) => {

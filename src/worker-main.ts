@@ -26,6 +26,7 @@ async function main() {
     chain,
     logger,
     confirmations: config.mintConfirmations,
+    listen: database.listen,
     ...config.mintWorker,
   });
   logger.info({ workerId: worker.id, chainId: chain.chainId, signer: chain.account.address }, "mint worker started");

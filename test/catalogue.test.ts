@@ -232,7 +232,7 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
     id title owner { id name } ownershipRights { holderOrgId shareBps } latestProvenance { id kind } latestVersion { version title } versions { version }
   } } } }`;
 
-  it("lists 10, 50 and 100 assets with owner, rights, latest provenance and versions in the same ≤ 6 statements", async () => {
+  it("lists 10, 50 and 100 assets with owner, rights, latest provenance and versions in the same ≤ 4 statements", async () => {
     const orgToken = await t.tokenFor(["ASSET_OWNER"], a.issuerOrgId, "bulk-owner");
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push(randomUUID());
@@ -266,7 +266,7 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
     const ten = await counted(10);
     const fifty = await counted(50);
     const hundred = await counted(100);
-    expect(fifty).toBeLessThanOrEqual(6);
+    expect(fifty).toBeLessThanOrEqual(4);
     expect(ten).toBe(hundred);
     expect(fifty).toBe(hundred);
   });

@@ -105,6 +105,18 @@ describe("bulk import", () => {
     expect((await verifyAuditChain(t.database.db)).ok).toBe(true);
   });
 
+  it("a batch the database refuses stops the import: the batches before it stay, none after it", async () => {
+    const org = (await insertOrganization(t.database.db, { name: "Refused Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
+    // Line 1500 passes validation but Postgres refuses its NUL character, so batch 2 of 4 fails
+    // while batch 3 may already be writing on another connection.
+    const lines = Array.from({ length: 3500 }, (_, i) =>
+      JSON.stringify({ title: i + 1 === 1500 ? "nul \u0000 title" : `Refused ${i + 1}`, category: "NUL", contentDigest: digest(`nul-${i}`) }),
+    );
+    await expect(importDataAssets(ctxFor(org), lines.map((value, i) => ({ line: i + 1, value })))).rejects.toThrow();
+    expect(await assetsOf(org)).toBe(1000);
+    expect((await verifyAuditChain(t.database.db)).ok).toBe(true);
+  });
+
   it("--atomic keeps nothing when any line is bad, and everything when all are good", async () => {
     const org = (await insertOrganization(t.database.db, { name: "Atomic Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
     const { lines } = generate(1500);

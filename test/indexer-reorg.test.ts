@@ -10,6 +10,7 @@ import type { Address, Hex } from "viem";
 import { startDevChain, devChainSignerKey, type DevChain } from "../src/chain/dev-chain.js";
 import { chainEvent, chainReorg } from "../src/indexer/table.js";
 import { job } from "../src/queue/table.js";
+import { mintBatch, mintRequest } from "../src/minting/table.js";
 import type { TestGateway } from "./support/harness.js";
 import {
   REQUEST_MINT,
@@ -75,6 +76,10 @@ describe("the built-in poller", () => {
     const head = await t.chain.publicClient.getBlockNumber({ cacheTime: 0 });
     expect(head - receipt.blockNumber + 1n).toBeLessThan(MINT_CONFIRMATIONS);
     expect(await balanceOf(t, token, inv1.account.address)).toBe(1000n);
+    // Its batch settled with it: no batch is left SUBMITTED once its requests are confirmed.
+    const [request] = await t.database.db.select().from(mintRequest).where(eq(mintRequest.id, settled.id));
+    const [batch] = await t.database.db.select().from(mintBatch).where(eq(mintBatch.id, request!.batchId!));
+    expect(batch).toMatchObject({ status: "CONFIRMED", minedTxHash: settled.txHash });
 
     // Now let the worker's receipt wait end: it settles the same request again, with the same outcome.
     await rpc("hardhat_mine", [`0x${MINT_CONFIRMATIONS.toString(16)}`]);

@@ -193,6 +193,35 @@ describe("mintRequests", () => {
     expect(none.data.mintRequests.edges).toEqual([]);
   });
 
+  it("keeps every row when many were created in one millisecond or one transaction", async () => {
+    // Half the tranche's requests share one microsecond; the rest differ only in microseconds.
+    await t.database.db.execute(sql`
+      update mint_request m set created_at = timestamptz '2026-11-28 10:00:00.123000+00' + (n.i % 2) * (n.i * interval '1 microsecond')
+      from (select id, row_number() over (order by id) as i from mint_request where tranche_id = ${trancheId}) n
+      where m.id = n.id`);
+    const all = await t.database.db.select({ id: mintRequest.id }).from(mintRequest).where(eq(mintRequest.trancheId, trancheId));
+    expect(all.length).toBeGreaterThan(6);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const r = await t.gql(LIST, { filter: { trancheId }, first: 3, after }, a.issuerToken);
+      expect(r.errors).toBeUndefined();
+      seen.push(...r.data.mintRequests.edges.map((e: { node: { id: string } }) => e.node.id));
+      if (!r.data.mintRequests.pageInfo.hasNextPage) break;
+      after = r.data.mintRequests.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(all.length);
+    expect([...seen].sort()).toEqual(all.map((r) => r.id).sort());
+  });
+
+  it("answers a hand-made cursor with a validation error", async () => {
+    for (const createdAt of ["2026-02-30 10:00:00+00", "yesterday", "2026-11-28T10:00:00Z"]) {
+      const after = Buffer.from(JSON.stringify({ createdAt, id: trancheId })).toString("base64url");
+      const r = await t.gql(LIST, { first: 2, after }, a.issuerToken);
+      expect(JSON.stringify(r.errors)).toMatch(/not a cursor from this API/);
+    }
+  });
+
   it("refuses a page larger than 100", async () => {
     const r = await t.gql(LIST, { first: 101 }, a.issuerToken);
     expect(JSON.stringify(r.errors ?? r.data)).toMatch(/at most 100/);

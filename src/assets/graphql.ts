@@ -1,3 +1,4 @@
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface, defined, toConnection } from "../graphql/common.js";
 import { OrganizationRef } from "../organizations/graphql.js";
@@ -69,18 +70,35 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
     personalInfoTreatment: t.expose("personalInfoTreatment", { type: PersonalInfoTreatment }),
     status: t.expose("status", { type: AssetStatus }),
     version: t.exposeInt("version", { description: "Number of the version this answer shows" }),
-    // Nested fields go through per-request DataLoaders: one statement per field for a whole list.
+    // Nested fields go through per-request DataLoaders: one statement per field for a whole list
+    // (rights and latest provenance share one). Values this request has already read (a page
+    // reads them first) are answered directly, not through a promise: see `known` in loaders.ts.
     owner: t.field({
       type: OrganizationRef,
-      resolve: async (a, _args, ctx) => (await loadersFor(ctx).organization.load(a.ownerOrgId)) ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)),
+      resolve: (a, _args, ctx) => {
+        const loaders = loadersFor(ctx);
+        const known = loaders.known.organization.get(a.ownerOrgId);
+        if (known) return known;
+        return loaders.organization.load(a.ownerOrgId).then((org) => org ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)));
+      },
     }),
-    ownershipRights: t.field({ type: [OwnershipRightRef], resolve: (a, _args, ctx) => loadersFor(ctx).ownershipRights.load(a.id) }),
+    ownershipRights: t.field({
+      type: [OwnershipRightRef],
+      resolve: (a, _args, ctx) => {
+        const loaders = loadersFor(ctx);
+        return loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
+      },
+    }),
     provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => loadersFor(ctx).provenance.load(a.id) }),
     latestProvenance: t.field({
       type: ProvenanceActivityRef,
       nullable: true,
       description: "The most recent lineage activity (by start time)",
-      resolve: (a, _args, ctx) => loadersFor(ctx).latestProvenance.load(a.id),
+      resolve: (a, _args, ctx) => {
+        const loaders = loadersFor(ctx);
+        const known = loaders.known.latestProvenance;
+        return known.has(a.id) ? (known.get(a.id) ?? null) : loaders.latestProvenance.load(a.id);
+      },
     }),
     versions: t.field({ type: [DataAssetVersionRef], description: "Every version, oldest first", resolve: (a, _args, ctx) => loadersFor(ctx).versions.load(a.id) }),
     latestVersion: t.field({ type: DataAssetVersionRef, nullable: true, resolve: (a, _args, ctx) => loadersFor(ctx).latestVersion.load(a.id) }),
@@ -192,6 +210,29 @@ const DataAssetFilter = builder.inputType("DataAssetFilter", {
   }),
 });
 
+/**
+ * Names of the fields asked for under `edges { node { … } }` of a connection field (through
+ * fragments too). Directives are not evaluated: a skipped field only means a read that was
+ * not needed.
+ */
+function nodeFieldsAsked(info: GraphQLResolveInfo): Set<string> {
+  const names = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined, path: readonly string[]) => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        if (path.length === 0) names.add(selection.name.value);
+        else if (selection.name.value === path[0]) visit(selection.selectionSet, path.slice(1));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        visit(selection.selectionSet, path);
+      } else {
+        visit(info.fragments[selection.name.value]?.selectionSet, path);
+      }
+    }
+  };
+  for (const node of info.fieldNodes) visit(node.selectionSet, ["edges", "node"]);
+  return names;
+}
+
 builder.queryField("dataAssets", (t) =>
   t.connection({
     type: DataAssetRef,
@@ -202,7 +243,7 @@ builder.queryField("dataAssets", (t) =>
       filter: t.arg({ type: DataAssetFilter }),
       orderBy: t.arg({ type: AssetOrder }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const page = await searchDataAssets(ctx, {
         search: args.search,
         filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId == null ? null : String(args.filter.ownerOrgId) } : null,
@@ -210,6 +251,17 @@ builder.queryField("dataAssets", (t) =>
         first: args.first ?? undefined,
         after: args.after,
       });
+      // The page's owners were read with it: the owner field then needs no statement of its own.
+      const loaders = loadersFor(ctx);
+      for (const owner of page.owners) loaders.primeOrganization(owner);
+      // Rights and latest provenance, when asked for, are read now (one statement for both,
+      // see loaders.ts), so every node then resolves without a promise.
+      const wanted = nodeFieldsAsked(info);
+      const ids = page.edges.map((e) => e.node.id);
+      await Promise.all([
+        ...(wanted.has("ownershipRights") ? ids.map((id) => loaders.ownershipRights.load(id)) : []),
+        ...(wanted.has("latestProvenance") ? ids.map((id) => loaders.latestProvenance.load(id)) : []),
+      ]);
       return toConnection(page, args.after);
     },
   }),

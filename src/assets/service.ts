@@ -7,6 +7,7 @@ import type { Database, Transaction } from "../db/index.js";
 import { digestSchema, nonEmpty, parseInput, uuidSchema, wholeNumberSchema } from "../validation.js";
 import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
+import { organization } from "../organizations/table.js";
 import { InvalidTransitionError, PUBLISHED_STATUSES, allowedActors, type AssetStatus } from "./lifecycle.js";
 
 /** An asset row as the services use it (the generated search vector is never read back). */
@@ -263,7 +264,7 @@ function visibleTo(ctx: ServiceContext): SQL | undefined {
 export async function searchDataAssets(
   ctx: ServiceContext,
   input: SearchDataAssetsParams,
-): Promise<{ edges: { node: DataAsset; cursor: string }[]; hasNextPage: boolean }> {
+): Promise<{ edges: { node: DataAsset; cursor: string }[]; hasNextPage: boolean; owners: (typeof organization.$inferSelect)[] }> {
   const params = parseInput(searchSchema, input);
   const order: AssetOrder = params.orderBy ?? (params.search ? "RELEVANCE" : "CREATED_AT_DESC");
   const query = params.search ? sql`websearch_to_tsquery('english', ${params.search})` : undefined;
@@ -286,24 +287,39 @@ export async function searchDataAssets(
   const where = and(
     visibleTo(ctx),
     query ? sql`${dataAsset.searchVector} @@ ${query}` : undefined,
-    f.category?.length ? inArray(dataAsset.category, f.category) : undefined,
-    f.securityLevel?.length ? inArray(dataAsset.securityLevel, f.securityLevel) : undefined,
-    f.status?.length ? inArray(dataAsset.status, f.status) : undefined,
+    // A list filter is ONE array parameter (= any), not one parameter per value: the page is a
+    // prepared statement (below), and postgres.js keeps one per distinct SQL text and connection,
+    // so the text must not vary with how many values a caller sends.
+    f.category?.length ? sql`${dataAsset.category} = any(${sql.param(f.category)}::text[])` : undefined,
+    f.securityLevel?.length ? sql`${dataAsset.securityLevel} = any(${sql.param(f.securityLevel)}::text[])` : undefined,
+    f.status?.length ? sql`${dataAsset.status} = any(${sql.param(f.status)}::text[])` : undefined,
     f.ownerOrgId ? eq(dataAsset.ownerOrgId, f.ownerOrgId) : undefined,
     f.tags?.length ? arrayContains(dataAsset.tags, f.tags) : undefined,
     f.updatedAfter ? gte(dataAsset.updatedAt, f.updatedAfter) : undefined,
     f.updatedBefore ? lt(dataAsset.updatedAt, f.updatedBefore) : undefined,
     page,
   );
+  // The owner organization comes in the same statement (owner_org_id is a required foreign
+  // key, so the inner join drops no asset): a catalogue page nearly always shows its owner,
+  // and a join on the primary key costs far less than one more statement per page.
   const rows = await ctx.db
-    .select({ ...assetColumns, sortKey: sql<string>`(${key})::text` })
+    .select({ ...assetColumns, sortKey: sql<string>`(${key})::text`, owner: getTableColumns(organization) })
     .from(dataAsset)
+    .innerJoin(organization, eq(organization.id, dataAsset.ownerOrgId))
     .where(where)
     .orderBy(descending ? sql`${key} desc` : sql`${key} asc`, descending ? desc(dataAsset.id) : asc(dataAsset.id))
-    .limit(params.first + 1);
+    .limit(params.first + 1)
+    // A named (server-side prepared) statement: drizzle's plain execute() asks postgres.js for
+    // an unnamed one, which costs a second round trip (describe, then bind) and a fresh parse
+    // and plan on every page. postgres.js keys prepared statements by their text, per connection;
+    // the texts are few (one per combination of filters given, order and caller kind).
+    .prepare("catalogue_page")
+    .execute();
+  const shown = rows.slice(0, params.first);
   return {
-    edges: rows.slice(0, params.first).map(({ sortKey: k, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
+    edges: shown.map(({ sortKey: k, owner: _owner, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
     hasNextPage: rows.length > params.first,
+    owners: shown.map((r) => r.owner),
   };
 }
 

@@ -11,6 +11,7 @@ import {
   http,
   type Account,
   type Chain,
+  type LocalAccount,
   type PublicClient,
   type WalletClient,
   type Transport,
@@ -26,7 +27,8 @@ export type ChainClients = {
   chainId: number;
   publicClient: PublicClient<Transport, Chain>;
   walletClient: WalletClient<Transport, Chain, Account>;
-  account: Account;
+  /** The signer's key lives in this process, so it can sign without asking the node anything. */
+  account: LocalAccount;
   /** Runs `fn` alone among this process's signer transactions. */
   withSignerLock<T>(fn: () => Promise<T>): Promise<T>;
   /** The database holding the signer's nonce row, once attached (see `attachNonceStore`). */

@@ -23,19 +23,28 @@ export async function withNextNonce<T>(
 ): Promise<T> {
   const key = { chainId: chain.chainId, address: chain.account.address.toLowerCase() };
   return db.transaction(async (tx) => {
-    await tx.insert(signerNonce).values({ ...key, next: 0 }).onConflictDoNothing();
-    const [row] = await tx
-      .select()
-      .from(signerNonce)
-      .where(and(eq(signerNonce.chainId, key.chainId), eq(signerNonce.address, key.address)))
-      .for("update");
-    const pending = await chain.publicClient.getTransactionCount({ address: chain.account.address, blockTag: "pending" });
+    // One statement creates the row on first use and, like FOR UPDATE, locks it until commit
+    // (ON CONFLICT DO UPDATE locks the existing row; the update keeps `next` as it is).
+    // The node's pending count is asked for meanwhile, not after the lock is granted: every
+    // gateway transaction advances `next` before it releases this lock, so the count only
+    // matters for transactions signed elsewhere, which no lock of ours orders anyway.
+    const [[row], pending] = await Promise.all([
+      tx
+        .insert(signerNonce)
+        .values({ ...key, next: 0 })
+        .onConflictDoUpdate({ target: [signerNonce.chainId, signerNonce.address], set: { next: sql`${signerNonce.next}` } })
+        .returning({ next: signerNonce.next }),
+      chain.publicClient.getTransactionCount({ address: chain.account.address, blockTag: "pending" }),
+    ]);
     const nonce = Math.max(row!.next, pending);
-    const result = await fn(tx, nonce);
-    await tx
-      .update(signerNonce)
-      .set({ next: nonce + 1, updatedAt: sql`now()` })
-      .where(and(eq(signerNonce.chainId, key.chainId), eq(signerNonce.address, key.address)));
+    // `fn` and the advance of `next` go out together; if `fn` throws, the rollback undoes both.
+    const [result] = await Promise.all([
+      fn(tx, nonce),
+      tx
+        .update(signerNonce)
+        .set({ next: nonce + 1, updatedAt: sql`now()` })
+        .where(and(eq(signerNonce.chainId, key.chainId), eq(signerNonce.address, key.address))),
+    ]);
     return result;
   });
 }

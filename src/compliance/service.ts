@@ -128,40 +128,65 @@ export async function evaluateAssets(db: Database, assetIds: string[], now: Date
   );
 }
 
+/** The rows a mint evaluation reads about its tranche and recipient; absent rows are undefined. */
+export type MintSubject = {
+  tranche?: typeof tranche.$inferSelect;
+  offering?: typeof offering.$inferSelect;
+  investor?: typeof investor.$inferSelect;
+  assetIds: string[];
+  /** Whether the investor's wallet is on the tranche's whitelist. */
+  whitelisted: boolean;
+};
+
 /**
- * Everything a mint of `trancheId` to `investorId` needs: the packaged assets' onshore
- * requirements, the offering's offshore ones and the recipient's eligibility.
+ * Reads a mint's tranche, offering, packaged assets, recipient and its whitelist entry in two
+ * queries sent together (each keys on the ids given, neither waits for the other). Throws
+ * nothing for missing rows: callers decide which absence they report first.
  */
-export async function evaluateForMint(
-  db: Database,
-  params: { trancheId: string; investorId?: string | null },
-  now: Date,
-): Promise<ComplianceReport> {
-  const [row] = await db
-    .select({ tranche, offering })
-    .from(tranche)
-    .innerJoin(offering, eq(offering.id, tranche.offeringId))
-    .where(eq(tranche.id, params.trancheId));
-  if (!row) throw new NotFoundError("Tranche", params.trancheId);
-  const assetIds = (
-    await db.select({ assetId: offeringAsset.assetId }).from(offeringAsset).where(eq(offeringAsset.offeringId, row.offering.id))
-  ).map((r) => r.assetId);
+export async function loadMintSubject(db: Database, params: { trancheId: string; investorId?: string | null }): Promise<MintSubject> {
+  const [trancheRows, [recipient]] = await Promise.all([
+    // One row per packaged asset (the tranche and offering repeated).
+    db
+      .select({ tranche, offering, assetId: offeringAsset.assetId })
+      .from(tranche)
+      .innerJoin(offering, eq(offering.id, tranche.offeringId))
+      .leftJoin(offeringAsset, eq(offeringAsset.offeringId, offering.id))
+      .where(eq(tranche.id, params.trancheId)),
+    // The investor, with its wallet's whitelist entry on this tranche if there is one.
+    params.investorId
+      ? db
+          .select({ investor, listed: trancheWhitelist.walletAddress })
+          .from(investor)
+          .leftJoin(
+            trancheWhitelist,
+            and(eq(trancheWhitelist.trancheId, params.trancheId), eq(trancheWhitelist.walletAddress, investor.walletAddress)),
+          )
+          .where(eq(investor.id, params.investorId))
+      : [],
+  ]);
+  return {
+    tranche: trancheRows[0]?.tranche,
+    offering: trancheRows[0]?.offering,
+    assetIds: trancheRows.flatMap((r) => (r.assetId ? [r.assetId] : [])),
+    investor: recipient?.investor,
+    whitelisted: Boolean(recipient?.listed),
+  };
+}
+
+/** Evaluates a loaded mint subject whose tranche (and investor, when one was asked for) exist. */
+export async function evaluateMintSubject(db: Database, subject: MintSubject, now: Date): Promise<ComplianceReport> {
+  const { tranche: t, offering: o, investor: inv } = subject;
+  if (!t || !o) throw new Error("evaluateMintSubject needs a loaded tranche");
   const [assetResults, licenses, offeringAttestations] = await Promise.all([
-    evaluateAssets(db, assetIds, now),
-    db.select().from(organizationLicense).where(eq(organizationLicense.organizationId, row.offering.issuerOrgId)),
-    attestationsFor(db, [row.offering.id]),
+    evaluateAssets(db, subject.assetIds, now),
+    db.select().from(organizationLicense).where(eq(organizationLicense.organizationId, o.issuerOrgId)),
+    attestationsFor(db, [o.id]),
   ]);
   const results = [
     ...assetResults,
-    ...evaluateOffering({ offeringId: row.offering.id, issuerLicenses: licenses, attestations: offeringAttestations }, now),
+    ...evaluateOffering({ offeringId: o.id, issuerLicenses: licenses, attestations: offeringAttestations }, now),
   ];
-  if (params.investorId) {
-    const [inv] = await db.select().from(investor).where(eq(investor.id, params.investorId));
-    if (!inv) throw new NotFoundError("Investor", params.investorId);
-    const [listed] = await db
-      .select({ wallet: trancheWhitelist.walletAddress })
-      .from(trancheWhitelist)
-      .where(and(eq(trancheWhitelist.trancheId, params.trancheId), eq(trancheWhitelist.walletAddress, inv.walletAddress)));
+  if (inv) {
     results.push(
       investorEligible(
         {
@@ -171,15 +196,30 @@ export async function evaluateForMint(
           kycEvidence: inv.kycEvidenceDigest,
           investorClass: inv.investorClass,
           jurisdiction: inv.jurisdiction,
-          allowedInvestorClasses: row.offering.allowedInvestorClasses,
-          blockedJurisdictions: row.offering.blockedJurisdictions,
-          whitelistedOnToken: Boolean(listed) && Boolean(row.tranche.tokenAddress),
+          allowedInvestorClasses: o.allowedInvestorClasses,
+          blockedJurisdictions: o.blockedJurisdictions,
+          whitelistedOnToken: subject.whitelisted && Boolean(t.tokenAddress),
         },
         now,
       ),
     );
   }
   return report(results, now);
+}
+
+/**
+ * Everything a mint of `trancheId` to `investorId` needs: the packaged assets' onshore
+ * requirements, the offering's offshore ones and the recipient's eligibility.
+ */
+export async function evaluateForMint(
+  db: Database,
+  params: { trancheId: string; investorId?: string | null },
+  now: Date,
+): Promise<ComplianceReport> {
+  const subject = await loadMintSubject(db, params);
+  if (!subject.tranche) throw new NotFoundError("Tranche", params.trancheId);
+  if (params.investorId && !subject.investor) throw new NotFoundError("Investor", params.investorId);
+  return evaluateMintSubject(db, subject, now);
 }
 
 const reportSchema = z

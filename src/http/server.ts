@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
 import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
 import { createMetrics, type GatewayMetrics } from "./metrics.js";
@@ -77,6 +77,22 @@ function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
+/**
+ * Every GraphQL answer says `cache-control: no-store`, as Apollo's cache-control plugin did:
+ * the schema declares no cache hints, so that plugin could only ever answer no-store, yet it
+ * hooked every resolved field (willResolveField) of every request, the largest per-field cost
+ * of a catalogue page. It is disabled and this sets the same header once per response.
+ */
+const noStorePlugin: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (!response.http.headers.has("cache-control")) response.http.headers.set("cache-control", "no-store");
+      },
+    };
+  },
+};
+
 /** A browser navigating to /graphql (not a GraphQL GET request) gets the playground. */
 function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? "";
@@ -125,6 +141,8 @@ function createApollo(options: HttpServerOptions, metrics: GatewayMetrics) {
     plugins: [
       ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
       ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin,
       metrics.apolloPlugin,
       requestLogPlugin(options.logger),
     ],

@@ -1,13 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { and, desc, eq, lt, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, parseInput, uuidSchema } from "../validation.js";
-import { getTranche } from "../offerings/service.js";
 import { tranche } from "../offerings/table.js";
-import { getInvestor } from "../investors/service.js";
-import { evaluateForMint } from "../compliance/service.js";
+import { evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { enqueue } from "../queue/service.js";
 import { IdempotencyKeyReusedError, SupplyCapExceededError } from "./errors.js";
@@ -39,6 +38,9 @@ function sameOrReused(existing: MintRequest, params: z.output<typeof requestMint
   return existing;
 }
 
+/** Rolls back a request whose idempotency key another call inserted first. */
+class KeyTakenError extends Error {}
+
 /**
  * Requests a mint of `amount` base units of a tranche's token to an investor. Refused with
  * `ComplianceNotSatisfiedError` unless every requirement holds. Writes the request and its
@@ -48,47 +50,65 @@ function sameOrReused(existing: MintRequest, params: z.output<typeof requestMint
 export async function requestMint(ctx: ServiceContext, input: RequestMintParams): Promise<MintRequest> {
   const actor = requireActor(ctx);
   const params = parseInput(requestMintSchema, input);
-  const existing = await findByKey(ctx, actor.organizationId, params.idempotencyKey);
+  // The key, the tranche and the recipient are read together; the checks below keep their order.
+  const [existing, subject] = await Promise.all([
+    findByKey(ctx, actor.organizationId, params.idempotencyKey),
+    loadMintSubject(ctx.db, { trancheId: params.trancheId, investorId: params.investorId }),
+  ]);
   if (existing) return sameOrReused(existing, params);
 
-  const { tranche: t, offering } = await getTranche(ctx.db, params.trancheId);
+  const { tranche: t, offering, investor: inv } = subject;
+  if (!t || !offering) throw new NotFoundError("Tranche", params.trancheId);
   requireSameOrganization(actor, offering.issuerOrgId, "offering");
-  const inv = await getInvestor(ctx, params.investorId);
-  const report = await evaluateForMint(ctx.db, { trancheId: t.id, investorId: inv.id }, ctx.now());
+  if (!inv) throw new NotFoundError("Investor", params.investorId);
+  const report = await evaluateMintSubject(ctx.db, subject, ctx.now());
   if (!report.holds) throw new ComplianceNotSatisfiedError(report.unmet);
   if (!t.tokenAddress) throw new ConflictError(`tranche ${t.id} has no deployed token yet`);
 
-  const created = await ctx.db.transaction(async (tx) => {
-    // The tranche row lock serializes mints of one tranche, so the cap check cannot race.
-    await tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, t.id)).for("update");
-    const [{ total }] = (await tx
-      .select({ total: sql<string>`coalesce(sum(${mintRequest.amount}), 0)::text` })
-      .from(mintRequest)
-      .where(and(eq(mintRequest.trancheId, t.id), notInArray(mintRequest.status, ["FAILED", "REVERTED"])))) as [
-      { total: string },
-    ];
-    if (BigInt(total) + BigInt(params.amount) > BigInt(t.supplyCap)) {
-      throw new SupplyCapExceededError(t.supplyCap, total, params.amount);
-    }
-    const [row] = await tx
-      .insert(mintRequest)
-      .values({
-        requestedByOrgId: actor.organizationId,
-        requestedBy: actor.subject,
-        idempotencyKey: params.idempotencyKey,
-        trancheId: t.id,
-        investorId: inv.id,
-        recipient: inv.walletAddress,
-        amount: params.amount,
-      })
-      .onConflictDoNothing({ target: [mintRequest.requestedByOrgId, mintRequest.idempotencyKey] })
-      .returning();
-    // The tranche in the payload lets a worker claim the waiting jobs of one tranche together (one mintBatch).
-    if (row) await enqueue(tx, MINT_QUEUE, { mintRequestId: row.id, trancheId: t.id });
-    return row;
-  });
+  // The tranche row lock serializes mints of one tranche, so the cap check cannot race. Every
+  // other request of the tranche waits on it, so it is held for as few round trips as possible:
+  // the sum is sent with the lock (PostgreSQL runs it once the lock is granted, with a snapshot
+  // taken after it) and the request is written together with its outbox job.
+  const requestId = randomUUID();
+  const created = await ctx.db
+    .transaction(async (tx) => {
+      const [, [{ total }]] = (await Promise.all([
+        tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, t.id)).for("update"),
+        tx
+          .select({ total: sql<string>`coalesce(sum(${mintRequest.amount}), 0)::text` })
+          .from(mintRequest)
+          .where(and(eq(mintRequest.trancheId, t.id), notInArray(mintRequest.status, ["FAILED", "REVERTED"]))),
+      ])) as [unknown, [{ total: string }]];
+      if (BigInt(total) + BigInt(params.amount) > BigInt(t.supplyCap)) {
+        throw new SupplyCapExceededError(t.supplyCap, total, params.amount);
+      }
+      const [[row]] = await Promise.all([
+        tx
+          .insert(mintRequest)
+          .values({
+            id: requestId,
+            requestedByOrgId: actor.organizationId,
+            requestedBy: actor.subject,
+            idempotencyKey: params.idempotencyKey,
+            trancheId: t.id,
+            investorId: inv.id,
+            recipient: inv.walletAddress,
+            amount: params.amount,
+          })
+          .onConflictDoNothing({ target: [mintRequest.requestedByOrgId, mintRequest.idempotencyKey] })
+          .returning(),
+        // The tranche in the payload lets a worker claim the waiting jobs of one tranche together (one mintBatch).
+        enqueue(tx, MINT_QUEUE, { mintRequestId: requestId, trancheId: t.id }),
+      ]);
+      // A concurrent call with the same key won the insert: roll back (the job too).
+      if (!row) throw new KeyTakenError();
+      return row;
+    })
+    .catch((error) => {
+      if (error instanceof KeyTakenError) return undefined;
+      throw error;
+    });
   if (!created) {
-    // A concurrent call with the same key won the insert.
     const winner = await findByKey(ctx, actor.organizationId, params.idempotencyKey);
     return sameOrReused(winner!, params);
   }
@@ -113,13 +133,25 @@ const listSchema = z.object({
   first: z.number().int().min(1, "must be at least 1").max(100, "must be at most 100").default(20),
   after: z.string().optional(),
 });
+/**
+ * The cursor: the creation time as PostgreSQL printed it and the id. The time keeps its full
+ * microsecond precision; a JS Date would cut it to milliseconds, and every row created in the
+ * same millisecond as a page's last row (or in its transaction) would then be skipped.
+ */
 type Cursor = { createdAt: string; id: string };
-const encodeCursor = (m: MintRequest) =>
-  Buffer.from(JSON.stringify({ createdAt: m.createdAt.toISOString(), id: m.id } satisfies Cursor)).toString("base64url");
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c satisfies Cursor)).toString("base64url");
+/** A timestamptz as PostgreSQL prints it (DateStyle ISO), e.g. `2026-11-28 10:00:00.123456+00`. */
+function isPostgresTimestamp(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // A real calendar day (PostgreSQL refuses 2026-02-30; a JS Date would roll it over).
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && month >= 1 && month <= 12;
+}
 function decodeCursor(cursor: string): Cursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    return z.object({ createdAt: z.string().datetime(), id: z.string().uuid() }).parse(parsed);
+    return z.object({ createdAt: z.string().refine(isPostgresTimestamp), id: z.string().uuid() }).parse(parsed);
   } catch {
     throw new ValidationError([{ path: "after", message: "is not a cursor from this API" }]);
   }
@@ -147,17 +179,19 @@ export async function listMintRequests(
   ];
   if (params.after) {
     const c = decodeCursor(params.after);
-    const at = new Date(c.createdAt);
-    conditions.push(or(lt(mintRequest.createdAt, at), and(eq(mintRequest.createdAt, at), lt(mintRequest.id, c.id))));
+    conditions.push(sql`(${mintRequest.createdAt}, ${mintRequest.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`);
   }
   const rows = await ctx.db
-    .select()
+    .select({ row: mintRequest, createdAtKey: sql<string>`${mintRequest.createdAt}::text` })
     .from(mintRequest)
     .where(and(...conditions))
     .orderBy(desc(mintRequest.createdAt), desc(mintRequest.id))
     .limit(params.first + 1);
   return {
-    edges: rows.slice(0, params.first).map((node) => ({ node, cursor: encodeCursor(node) })),
+    edges: rows.slice(0, params.first).map(({ row, createdAtKey }) => ({
+      node: row,
+      cursor: encodeCursor({ createdAt: createdAtKey, id: row.id }),
+    })),
     hasNextPage: rows.length > params.first,
   };
 }

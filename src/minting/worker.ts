@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gte, inArray, isNull, lt, sql } from "drizzle-orm";
 import {
+  Eip1559FeesNotSupportedError,
   encodeFunctionData,
   keccak256,
   parseTransaction,
@@ -28,15 +29,16 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { Logger } from "pino";
-import type { Database } from "../db/index.js";
+import type { Database, Listen } from "../db/index.js";
+import { CHANNELS } from "../notifications/change-feed.js";
 import type { ChainClients } from "../chain/client.js";
 import { withNextNonce } from "../chain/nonce.js";
 import { DataAssetTokenAbi, decodeRevert } from "../chain/token.js";
-import { evaluateForMint } from "../compliance/service.js";
+import { evaluateForMint, type ComplianceReport } from "../compliance/service.js";
 import { offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
 import { BaseError, ChainUnavailableError, ConflictError } from "../errors.js";
-import { claimJob, claimJobs, completeJob, extendLeases, retryJob, type Job } from "../queue/service.js";
+import { claimJob, claimJobs, completeJob, completeJobs, extendLeases, retryJob, type Job } from "../queue/service.js";
 import { MINT_QUEUE } from "./service.js";
 import { mintBatch, mintRequest, mintTx, type MintStatus } from "./table.js";
 
@@ -49,12 +51,20 @@ export type MintWorkerOptions = {
   now?: () => Date;
   /** How often to look for work when not woken. */
   pollIntervalMs?: number;
+  /**
+   * LISTEN on the database, to wake on every new request whichever process took it (a worker
+   * of its own, `npm run worker`). Without it the worker relies on `wake()` (the API in the
+   * same process calls it) and on the poll.
+   */
+  listen?: Listen;
   /** How long a claim lasts without a heartbeat; a crashed worker's jobs return after this. */
   leaseSeconds?: number;
   /** Most requests in one mintBatch transaction. */
   batchSize?: number;
   /** A sent transaction not mined after this long is replaced with a higher fee. */
   stuckAfterMs?: number;
+  /** How often to look for the receipt of a sent batch that was not mined at once. */
+  receiptPollMs?: number;
 };
 
 export type MintWorker = { id: string; wake(): void; stop(): Promise<void> };
@@ -65,7 +75,6 @@ type MintRequestRow = typeof mintRequest.$inferSelect;
 const MAX_ATTEMPTS = 20;
 /** A resume gives up waiting after this long and lets the job be retried (the lease stays safe). */
 const RESUME_WAIT_MS = 30_000;
-const RECEIPT_POLL_MS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,29 +113,31 @@ async function revertReasonOf(chain: ChainClients, batch: Batch, requests: MintR
 }
 
 async function settleMined(opts: MintWorkerOptions, batch: Batch, receipt: TransactionReceipt): Promise<void> {
-  const requests = await opts.db.select().from(mintRequest).where(eq(mintRequest.batchId, batch.id)).orderBy(asc(mintRequest.createdAt));
-  const ids = requests.map((r) => r.id);
   const common = { txHash: receipt.transactionHash, blockNumber: receipt.blockNumber, nonce: batch.nonce };
   if (receipt.status === "success") {
     await opts.db.transaction(async (tx) => {
-      await tx
-        .update(mintBatch)
-        .set({ status: "CONFIRMED", minedTxHash: receipt.transactionHash, blockNumber: receipt.blockNumber, updatedAt: new Date() })
-        .where(eq(mintBatch.id, batch.id));
-      await tx
-        .update(mintRequest)
-        .set({ ...common, status: "CONFIRMED", errorCode: null, errorMessage: null, updatedAt: new Date() })
-        .where(inArray(mintRequest.id, ids));
+      // Independent statements, sent together.
+      const [, , assetIds] = await Promise.all([
+        tx
+          .update(mintBatch)
+          .set({ status: "CONFIRMED", minedTxHash: receipt.transactionHash, blockNumber: receipt.blockNumber, updatedAt: new Date() })
+          .where(eq(mintBatch.id, batch.id)),
+        tx
+          .update(mintRequest)
+          .set({ ...common, status: "CONFIRMED", errorCode: null, errorMessage: null, updatedAt: new Date() })
+          .where(eq(mintRequest.batchId, batch.id)),
+        tx
+          .select({ id: offeringAsset.assetId })
+          .from(tranche)
+          .innerJoin(offeringAsset, eq(offeringAsset.offeringId, tranche.offeringId))
+          .where(eq(tranche.id, batch.trancheId)),
+      ]);
       // The first confirmed mint tokenizes the offering's assets.
-      const assetIds = await tx
-        .select({ id: offeringAsset.assetId })
-        .from(tranche)
-        .innerJoin(offeringAsset, eq(offeringAsset.offeringId, tranche.offeringId))
-        .where(eq(tranche.id, batch.trancheId));
       await systemTransition(tx, assetIds.map((a) => a.id), "TOKENIZED", new Date());
     });
     return;
   }
+  const requests = await opts.db.select().from(mintRequest).where(eq(mintRequest.batchId, batch.id)).orderBy(asc(mintRequest.createdAt));
   const reason = await revertReasonOf(opts.chain, batch, requests, receipt.blockNumber);
   await opts.db.transaction(async (tx) => {
     await tx
@@ -143,8 +154,15 @@ async function settleMined(opts: MintWorkerOptions, batch: Batch, receipt: Trans
         errorMessage: `transaction ${receipt.transactionHash} reverted on chain: ${reason}`,
         updatedAt: new Date(),
       })
-      .where(inArray(mintRequest.id, ids));
+      .where(inArray(mintRequest.id, requests.map((r) => r.id)));
   });
+}
+
+/** Whether a mined receipt has the confirmations a settlement needs (a receipt is one; only more need the head). */
+async function deepEnough(opts: MintWorkerOptions, receipt: TransactionReceipt): Promise<boolean> {
+  if (opts.confirmations <= 1) return true;
+  const head = await opts.chain.publicClient.getBlockNumber();
+  return head - receipt.blockNumber + 1n >= BigInt(opts.confirmations);
 }
 
 /** Puts the requests of a batch whose nonce went to another transaction back in line. */
@@ -233,8 +251,7 @@ export async function resumeBatch(opts: MintWorkerOptions, batchId: string): Pro
     const txs = await db.select().from(mintTx).where(eq(mintTx.batchId, batch.id)).orderBy(asc(mintTx.createdAt));
     const receipt = await findReceipt(chain, txs.map((t) => t.hash as Hex));
     if (receipt) {
-      const head = await chain.publicClient.getBlockNumber();
-      if (head - receipt.blockNumber + 1n >= BigInt(opts.confirmations)) return settleMined(opts, batch, receipt);
+      if (await deepEnough(opts, receipt)) return settleMined(opts, batch, receipt);
     } else if (minedCount > batch.nonce) {
       opts.logger.warn({ batchId, nonce: batch.nonce }, "mint transaction dropped (nonce used by another transaction); re-queueing");
       return dropBatch(db, batch);
@@ -257,23 +274,23 @@ export async function resumeBatch(opts: MintWorkerOptions, batchId: string): Pro
     if (Date.now() - started > RESUME_WAIT_MS) {
       throw new ChainUnavailableError(`mint batch ${batchId} (nonce ${batch.nonce}) not settled yet; will look again`);
     }
-    await sleep(RECEIPT_POLL_MS);
+    await sleep(opts.receiptPollMs ?? 100);
   }
 }
 
 /**
- * Sends the given REQUESTED requests (one tranche) as one mintBatch transaction. Requests
- * that no longer pass compliance settle FAILED; those whose mint would revert settle
- * REVERTED with the decoded error. Returns the batch id, or undefined if nothing was left.
+ * The requests that still pass compliance at send time; the others settle FAILED. Requests of
+ * one batch share a tranche, so one evaluation per investor answers for all of theirs.
  */
-export async function submitBatch(opts: MintWorkerOptions, requests: MintRequestRow[]): Promise<string | undefined> {
-  const { db, chain } = opts;
-  const now = (opts.now ?? (() => new Date()))();
-  let candidates: MintRequestRow[] = [];
+async function stillCompliant(db: Database, requests: MintRequestRow[], now: Date): Promise<MintRequestRow[]> {
+  const reports = new Map<string, Promise<ComplianceReport>>();
+  const passing: MintRequestRow[] = [];
   for (const request of requests) {
-    const report = await evaluateForMint(db, { trancheId: request.trancheId, investorId: request.investorId }, now);
+    const key = `${request.trancheId}:${request.investorId}`;
+    if (!reports.has(key)) reports.set(key, evaluateForMint(db, { trancheId: request.trancheId, investorId: request.investorId }, now));
+    const report = await reports.get(key)!;
     if (report.holds) {
-      candidates.push(request);
+      passing.push(request);
       continue;
     }
     const codes = [...new Set(report.unmet.map((u) => u.code))];
@@ -282,27 +299,71 @@ export async function submitBatch(opts: MintWorkerOptions, requests: MintRequest
       errorMessage: `compliance no longer holds at send time: ${codes.join(", ")}`,
     });
   }
-  if (candidates.length === 0) return undefined;
-  const [t] = await db.select().from(tranche).where(eq(tranche.id, candidates[0]!.trancheId));
-  const token = t!.tokenAddress as Address;
+  return passing;
+}
 
-  const simulate = async (batch: MintRequestRow[]) =>
-    chain.publicClient.simulateContract({
-      account: chain.account,
-      address: token,
+type Fees = { type: "eip1559"; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: "legacy"; gasPrice: bigint };
+
+/** EIP-1559 fees when the chain has a base fee, else a legacy gas price (as viem's own preparation would choose). */
+async function currentFees(chain: ChainClients): Promise<Fees> {
+  try {
+    const fees = await chain.publicClient.estimateFeesPerGas();
+    return { type: "eip1559", maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas };
+  } catch (error) {
+    if (!(error instanceof Eip1559FeesNotSupportedError)) throw error;
+    return { type: "legacy", gasPrice: await chain.publicClient.getGasPrice() };
+  }
+}
+
+/**
+ * Sends the given REQUESTED requests (one tranche) as one mintBatch transaction. Requests
+ * that no longer pass compliance settle FAILED; those whose mint would revert settle
+ * REVERTED with the decoded error. Returns the batch and the hash it was broadcast with, or
+ * undefined if nothing was left.
+ */
+export async function submitBatch(opts: MintWorkerOptions, requests: MintRequestRow[]): Promise<{ batch: Batch; hash: Hex } | undefined> {
+  const { db, chain } = opts;
+  const now = (opts.now ?? (() => new Date()))();
+  if (requests.length === 0) return undefined;
+  const trancheRow = db
+    .select()
+    .from(tranche)
+    .where(eq(tranche.id, requests[0]!.trancheId))
+    .then(([row]) => row!);
+  // The gas estimate executes the call, so it doubles as the simulation: a revert comes back decoded.
+  // (The account is passed as an address: with the local account viem would prepare a whole transaction.)
+  const estimate = async (batch: MintRequestRow[]) =>
+    chain.publicClient.estimateContractGas({
+      account: chain.account.address,
+      address: (await trancheRow).tokenAddress as Address,
       abi: DataAssetTokenAbi,
       functionName: "mintBatch",
       args: [batch.map((r) => r.recipient as Address), batch.map((r) => BigInt(r.amount))],
     });
-  try {
-    await simulate(candidates);
-  } catch (error) {
-    if (!decodeRevert(error)) throw error;
+  const settled = (p: Promise<bigint>) => p.then((gas) => ({ gas }), (error: unknown) => ({ error }));
+  // Independent of each other, so asked together: compliance (database), fees and the estimate for
+  // every request (chain). Compliance rarely drops a request; when it does, the rest are estimated again.
+  const [compliant, t, fees, estimatedAll] = await Promise.all([
+    stillCompliant(db, requests, now),
+    trancheRow,
+    currentFees(chain),
+    settled(estimate(requests)),
+  ]);
+  let candidates = compliant;
+  if (candidates.length === 0) return undefined;
+  const token = t.tokenAddress as Address;
+  const estimated = candidates.length === requests.length ? estimatedAll : await settled(estimate(candidates));
+
+  let gas: bigint;
+  if ("gas" in estimated) {
+    gas = estimated.gas;
+  } else {
+    if (!decodeRevert(estimated.error)) throw estimated.error;
     // One bad recipient reverts the whole batch: find the culprits one by one, settle them, send the rest.
     const passing: MintRequestRow[] = [];
     for (const request of candidates) {
       try {
-        await simulate([request]);
+        await estimate([request]);
         passing.push(request);
       } catch (single) {
         const reason = decodeRevert(single);
@@ -316,52 +377,61 @@ export async function submitBatch(opts: MintWorkerOptions, requests: MintRequest
     }
     candidates = passing;
     if (candidates.length === 0) return undefined;
+    gas = await estimate(candidates);
   }
 
   const ids = candidates.map((r) => r.id);
   const data = mintBatchData(candidates);
   const submitted = await chain.withSignerLock(() =>
     withNextNonce(db, chain, async (tx, nonce) => {
-      const prepared = await chain.walletClient.prepareTransactionRequest({ to: token, data, nonce });
-      const signed = await chain.walletClient.signTransaction(prepared);
+      // Signed with the local key directly: everything is known, and the wallet client would ask the node for its chain id.
+      const signed = await chain.account.signTransaction({ ...fees, chainId: chain.chainId, to: token, data, nonce, gas });
       const hash = keccak256(signed);
-      const [batch] = await tx
-        .insert(mintBatch)
-        .values({
-          trancheId: t!.id,
-          tokenAddress: token,
-          chainId: chain.chainId,
-          signer: chain.account.address,
-          nonce,
-        })
-        .returning();
-      await tx.insert(mintTx).values({
-        hash,
-        batchId: batch!.id,
-        signedTx: signed,
-        maxFeePerGas: String(prepared.maxFeePerGas ?? prepared.gasPrice ?? 0n),
-      });
-      const moved = await tx
-        .update(mintRequest)
-        .set({
-          status: "SUBMITTED",
-          batchId: batch!.id,
-          txHash: hash,
-          nonce,
-          attempts: sql`${mintRequest.attempts} + 1`,
-          updatedAt: new Date(),
-        })
-        .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
-        .returning({ id: mintRequest.id });
+      const batchId = randomUUID();
+      // Written together: one round trip while the nonce row is locked (PostgreSQL runs them in this order).
+      const [[batch], , moved] = await Promise.all([
+        tx
+          .insert(mintBatch)
+          .values({ id: batchId, trancheId: t.id, tokenAddress: token, chainId: chain.chainId, signer: chain.account.address, nonce })
+          .returning(),
+        tx.insert(mintTx).values({
+          hash,
+          batchId,
+          signedTx: signed,
+          maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice),
+        }),
+        tx
+          .update(mintRequest)
+          .set({
+            status: "SUBMITTED",
+            batchId,
+            txHash: hash,
+            nonce,
+            attempts: sql`${mintRequest.attempts} + 1`,
+            updatedAt: new Date(),
+          })
+          .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
+          .returning({ id: mintRequest.id }),
+      ]);
       // Another worker got to one of them first: roll back, so neither nonce nor request is used twice.
       if (moved.length !== ids.length) throw new RequestTakenError(`a request of batch was submitted by another worker`);
-      return { batchId: batch!.id, signed, nonce };
+      return { batch: batch!, hash, signed };
     }),
   );
   // Broadcast after the commit: a crash right here leaves a recorded, unsent transaction that a resume re-sends.
   await chain.publicClient.sendRawTransaction({ serializedTransaction: submitted.signed }).catch(() => {});
-  opts.logger.info({ batchId: submitted.batchId, nonce: submitted.nonce, requests: ids.length }, "mint transaction broadcast");
-  return submitted.batchId;
+  opts.logger.info({ batchId: submitted.batch.id, nonce: submitted.batch.nonce, requests: ids.length }, "mint transaction broadcast");
+  return { batch: submitted.batch, hash: submitted.hash };
+}
+
+/**
+ * Drives a just-broadcast batch to its outcome. A node that mines at once (a dev chain) has
+ * the receipt already, so look for it before anything else; otherwise resume as after a crash.
+ */
+async function settleSent(opts: MintWorkerOptions, sent: { batch: Batch; hash: Hex }): Promise<void> {
+  const receipt = await findReceipt(opts.chain, [sent.hash]);
+  if (receipt && (await deepEnough(opts, receipt))) return settleMined(opts, sent.batch, receipt);
+  return resumeBatch(opts, sent.batch.id);
 }
 
 class RequestTakenError extends ConflictError {
@@ -378,23 +448,22 @@ function isRetryable(error: unknown): boolean {
 async function runJob(opts: MintWorkerOptions, workerId: string, jobs: Job[]): Promise<void> {
   const { db } = opts;
   const first = jobs[0]!;
-  const requestId = String(first.payload.mintRequestId);
-  const [request] = await db.select().from(mintRequest).where(eq(mintRequest.id, requestId));
-  if (!request || !["REQUESTED", "SUBMITTED"].includes(request.status)) return;
-  if (request.batchId) return resumeBatch(opts, request.batchId);
+  // Every mint job names its tranche (requestMint puts it in the payload), so the others can be claimed before any read.
   const more = await claimJobs(db, MINT_QUEUE, workerId, opts.leaseSeconds ?? 30, {
     limit: (opts.batchSize ?? 50) - 1,
     payloadKey: "trancheId",
-    payloadValue: request.trancheId,
+    payloadValue: String(first.payload.trancheId),
   });
   jobs.push(...more);
-  const others = more.map((j) => String(j.payload.mintRequestId));
-  const rows = others.length ? await db.select().from(mintRequest).where(inArray(mintRequest.id, others)) : [];
-  const waiting = [request, ...rows.filter((r) => r.status === "REQUESTED" && !r.batchId)];
-  const batchId = await submitBatch(opts, waiting);
-  if (batchId) await resumeBatch(opts, batchId);
-  // Jobs whose requests were already in another batch: resume those too.
-  for (const r of rows.filter((r) => r.status === "SUBMITTED" && r.batchId)) await resumeBatch(opts, r.batchId!);
+  const ids = jobs.map((j) => String(j.payload.mintRequestId));
+  const rows = await db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const inOrder = ids.flatMap((id) => byId.get(id) ?? []);
+  // Batches already out there hold the lower nonces: drive them to an outcome first, as before any new one.
+  const inFlight = new Set(inOrder.filter((r) => r.status === "SUBMITTED" && r.batchId).map((r) => r.batchId!));
+  for (const batchId of inFlight) await resumeBatch(opts, batchId);
+  const sent = await submitBatch(opts, inOrder.filter((r) => r.status === "REQUESTED" && !r.batchId));
+  if (sent) await settleSent(opts, sent);
 }
 
 /** Completes jobs whose requests are settled; the rest (e.g. re-queued after a drop) run again at once. */
@@ -402,10 +471,9 @@ async function finishJobs(db: Database, jobs: Job[]): Promise<void> {
   const ids = jobs.map((j) => String(j.payload.mintRequestId));
   const rows = await db.select({ id: mintRequest.id, status: mintRequest.status }).from(mintRequest).where(inArray(mintRequest.id, ids));
   const open = new Set(rows.filter((r) => r.status === "REQUESTED" || r.status === "SUBMITTED").map((r) => r.id));
-  for (const j of jobs) {
-    if (open.has(String(j.payload.mintRequestId))) await retryJob(db, j.id, "not settled yet", 0);
-    else await completeJob(db, j.id);
-  }
+  const done = jobs.filter((j) => !open.has(String(j.payload.mintRequestId)));
+  await completeJobs(db, done.map((j) => j.id));
+  for (const j of jobs) if (open.has(String(j.payload.mintRequestId))) await retryJob(db, j.id, "not settled yet", 0);
 }
 
 /**
@@ -491,6 +559,18 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
       });
   }
 
+  // requestMint's insert (and a re-queue after a drop) announce REQUESTED on this channel (a trigger).
+  const unlisten = opts.listen?.(CHANNELS.mintStatus, (payload) => {
+    let change: { status?: string } = {};
+    try {
+      change = JSON.parse(payload);
+    } catch {
+      // Not a status change of ours; the poll still runs.
+    }
+    if (change.status === "REQUESTED") kick();
+  });
+  unlisten?.catch((error) => log.warn({ err: (error as Error).message }, "LISTEN failed; finding work by polling only"));
+
   const schedule = () => {
     timer = setTimeout(() => {
       kick();
@@ -508,6 +588,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
       stopped = true;
       if (timer) clearTimeout(timer);
       clearInterval(heartbeat);
+      await unlisten?.then((stop) => stop()).catch(() => {});
       await running;
     },
   };

@@ -65,6 +65,12 @@ export async function completeJob(db: Database, id: number): Promise<void> {
   await db.delete(job).where(eq(job.id, id));
 }
 
+/** Completes several jobs in one statement (a settled batch). */
+export async function completeJobs(db: Database, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.delete(job).where(inArray(job.id, ids));
+}
+
 /** Releases the job to run again after `delayMs`, keeping the error for operators. */
 export async function retryJob(db: Database, id: number, error: string, delayMs: number): Promise<void> {
   await db
