@@ -1,5 +1,6 @@
 // The peer: PostGraphile 5 (Amber preset) over the same tables, on a bare node:http server.
 // usage: node bench/postgraphile-server.mjs <postgres url> <port>
+import "./node22-polyfills.mjs";
 import { createServer } from "node:http";
 import { postgraphile } from "postgraphile";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
