@@ -247,23 +247,27 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
     expect(batches.filter((b) => b.status !== "CONFIRMED")).toEqual([]);
   }
 
-  it("mints 60 requests exactly once while the worker process is SIGKILLed at random points and restarted", async () => {
+  it("mints 100 requests exactly once while the worker process is SIGKILLed at random points and restarted", async () => {
     const { trancheId, token, investors, fromBlock } = await readyTranche(5);
-    const ids = await requestMints(trancheId, investors, 60, "crash");
+    const ids = await requestMints(trancheId, investors, 100, "crash");
     // One worker at a time here, so a short lease only shortens the wait after each kill.
-    // Small batches (12 transactions for 60 requests) leave more points to crash between.
-    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, WORKER_LEASE_SECONDS: "1", MINT_BATCH_SIZE: "5" };
+    // Small batches (25 transactions for 100 requests) leave more points to crash between.
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, WORKER_LEASE_SECONDS: "1", MINT_BATCH_SIZE: "4" };
     let kills = 0;
     let broadcastKills = 0;
     const deadline = Date.now() + 150_000;
     while ((await openCount(ids)) > 0 && Date.now() < deadline) {
       const w = spawnWorker(env);
       if (kills < 8) {
+        // Every kill waits for the restarted worker to broadcast, so it lands mid-run with work
+        // left (a kill after a fixed delay could come after the fast worker had finished):
+        // even kills at once, the transaction out and its receipt not yet recorded; odd kills
+        // a random 0–40 ms later, anywhere in the settlement or the next batch.
+        const broadcast = await w.waitFor(/mint transaction broadcast/, 15_000);
         if (kills % 2 === 0) {
-          // Right after a broadcast: the transaction is out, its receipt not yet recorded.
-          if (await w.waitFor(/mint transaction broadcast/, 15_000)) broadcastKills++;
+          if (broadcast) broadcastKills++;
         } else {
-          await sleep(300 + Math.floor(Math.random() * 2500));
+          await sleep(Math.floor(Math.random() * 40));
         }
         await kill(w);
         kills++;
