@@ -8,6 +8,7 @@
  * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres); it creates and
  * drops its own database. Every workload checks its answers before it times anything.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus, totalmem } from "node:os";
 import path from "node:path";
@@ -114,8 +115,10 @@ async function main() {
     // ---------- the dev chain in its own process, then our server (API + mint worker + indexer) ----------
     const chain = await spawnTs("bench/chain-server.ts", [String(PORTS.chain)], {}, /READY (http:\/\/\S+)/);
     servers.push(chain);
+    // What `npm start` runs: the build in dist/, on node alone.
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT });
     const ours = await spawnTs(
-      "src/main.ts",
+      "dist/main.js",
       [],
       {
         DATABASE_URL: dbUrl,

@@ -2,8 +2,8 @@
  * `npm start` on embedded defaults: a child process with a fresh data dir starts PGlite,
  * the dev chain and the server, prints demo tokens, answers GraphQL, and exits cleanly on SIGTERM.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,9 +13,16 @@ const dataDir = mkdtempSync(path.join(tmpdir(), "dag-start-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("npm start", () => {
-  it("serves /graphql on embedded defaults within 60 s and stops on SIGTERM", async () => {
+  it("builds, serves /graphql on embedded defaults within 60 s and stops on SIGTERM", async () => {
     const started = Date.now();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    // What `npm start` runs: its prestart build (tsc into dist/), then the start script itself
+    // (run here without npm in between, so the signal below reaches the gateway directly).
+    const { scripts } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(scripts.prestart).toBe("npm run build");
+    execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), ...scripts.build!.split(" ").slice(1)], { cwd: root });
+    const [command, ...args] = scripts.start!.split(" ");
+    expect(command).toBe("node");
+    const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, DATA_DIR: path.join(dataDir, "db"), PORT: "0", DEV_CHAIN_PORT: "0", DATABASE_URL: "", CHAIN_RPC_URL: "" },
       stdio: ["ignore", "pipe", "pipe"],
