@@ -49,6 +49,18 @@ export const didSchema = z
   .string()
   .regex(/^did:[a-z0-9]+:[A-Za-z0-9._%:-]+$/, "must be a W3C DID such as did:pkh:eip155:1:0xabc…");
 
+/**
+ * A timestamptz as PostgreSQL prints it (DateStyle ISO), e.g. `2026-11-28 10:00:00.123456+00`:
+ * what a keyset cursor carries back, so a hand-made cursor is refused before PostgreSQL sees it.
+ */
+export function isPostgresTimestamp(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // A real calendar day (PostgreSQL refuses 2026-02-30; a JS Date would roll it over).
+  return month >= 1 && month <= 12 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+}
+
 export const nonEmpty = (max = 500) => z.string().trim().min(1, "must not be empty").max(max);
 
 /**

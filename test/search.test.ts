@@ -142,5 +142,14 @@ describe("cursor pagination", () => {
     const p = await search({ first: 1 });
     const mixed = await t.gql(SEARCH, { first: 1, after: p.pageInfo.endCursor, orderBy: "TITLE_ASC" }, token);
     expect(mixed.errors?.[0]?.message).toMatch(/cursor of the CREATED_AT_DESC order/);
+    // A hand-made cursor whose sort key PostgreSQL could not read is refused as bad input, not a 500.
+    const id = "00000000-0000-4000-8000-000000000000";
+    for (const [o, k] of [["CREATED_AT_DESC", "yesterday"], ["CREATED_AT_DESC", "2026-02-30 10:00:00+00"], ["RELEVANCE", "high"]]) {
+      const after = Buffer.from(JSON.stringify({ o, k, id })).toString("base64url");
+      const orderBy = o === "RELEVANCE" ? "RELEVANCE" : undefined;
+      const r = await t.gql(SEARCH, { first: 1, after, orderBy, search: orderBy ? "port" : undefined }, token);
+      expect(r.errors?.[0]?.extensions?.code, JSON.stringify(r)).toBe("VALIDATION_FAILED");
+      expect(r.errors?.[0]?.message).toMatch(/not a cursor/);
+    }
   });
 });

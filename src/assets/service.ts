@@ -4,7 +4,7 @@ import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, Transaction } from "../db/index.js";
-import { digestSchema, nonEmpty, parseInput, uuidSchema, wholeNumberSchema } from "../validation.js";
+import { digestSchema, isPostgresTimestamp, nonEmpty, parseInput, uuidSchema, wholeNumberSchema } from "../validation.js";
 import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
 import { organization } from "../organizations/table.js";
@@ -233,6 +233,13 @@ export type SearchDataAssetsParams = z.input<typeof searchSchema>;
 type Cursor = { o: AssetOrder; k: string; id: string };
 const cursorSchema = z.object({ o: z.enum(ASSET_ORDERS), k: z.string(), id: z.string().uuid() });
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
+/** Whether a cursor's sort key is what PostgreSQL printed for that order, so a hand-made one never reaches SQL. */
+const sortKeyIsReadable: Record<AssetOrder, (k: string) => boolean> = {
+  CREATED_AT_DESC: isPostgresTimestamp,
+  UPDATED_AT_DESC: isPostgresTimestamp,
+  TITLE_ASC: () => true,
+  RELEVANCE: (k) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(k),
+};
 function decodeCursor(cursor: string, order: AssetOrder): Cursor {
   let parsed: Cursor | undefined;
   try {
@@ -242,6 +249,7 @@ function decodeCursor(cursor: string, order: AssetOrder): Cursor {
   }
   if (!parsed) throw new ValidationError([{ path: "after", message: "is not a cursor from this API" }]);
   if (parsed.o !== order) throw new ValidationError([{ path: "after", message: `is a cursor of the ${parsed.o} order, not ${order}` }]);
+  if (!sortKeyIsReadable[order](parsed.k)) throw new ValidationError([{ path: "after", message: "is not a cursor from this API" }]);
   return parsed;
 }
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import { baseUnitAmountSchema, parseInput, uuidSchema } from "../validation.js";
+import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, uuidSchema } from "../validation.js";
 import { tranche } from "../offerings/table.js";
 import { evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
@@ -140,14 +140,6 @@ const listSchema = z.object({
  */
 type Cursor = { createdAt: string; id: string };
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c satisfies Cursor)).toString("base64url");
-/** A timestamptz as PostgreSQL prints it (DateStyle ISO), e.g. `2026-11-28 10:00:00.123456+00`. */
-function isPostgresTimestamp(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.exec(text);
-  if (!m) return false;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  // A real calendar day (PostgreSQL refuses 2026-02-30; a JS Date would roll it over).
-  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && month >= 1 && month <= 12;
-}
 function decodeCursor(cursor: string): Cursor {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
