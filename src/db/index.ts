@@ -3,6 +3,7 @@
  * is given. Everything above this module sees one type, `Database`, and runs the same code.
  */
 import { mkdirSync } from "node:fs";
+import { connect } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgAsyncDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -40,6 +41,18 @@ export type OpenDatabaseOptions = {
 };
 
 /**
+ * postgres.js's `socket` option (missing from its types): TCP_NODELAY, as libpq sets it, since
+ * postgres.js leaves Nagle's algorithm on. Without it a small message written while the previous
+ * one is unacknowledged (the end of a COPY, a statement pipelined behind another) waits for the
+ * server's delayed ACK, ~40 ms each time. postgres.js starts the protocol on a custom socket at
+ * once (writes are queued until it connects). A unix socket has no Nagle delay.
+ */
+const noDelaySocket = {
+  socket: ({ host, port, path }: { host: string[]; port: number[]; path?: string }) =>
+    path ? connect(path) : connect({ host: host[0], port: port[0]!, noDelay: true }),
+};
+
+/**
  * Opens the database and applies every pending migration from `migrations/`.
  * @example const { db, close } = await openDatabase({ dataDir: "memory://" });
  */
@@ -53,7 +66,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       import("drizzle-orm/postgres-js"),
       import("drizzle-orm/postgres-js/migrator"),
     ]);
-    const client = postgres(options.url, { max: options.maxConnections ?? 10, onnotice: () => {} });
+    const client = postgres(options.url, { max: options.maxConnections ?? 10, onnotice: () => {}, ...noDelaySocket });
     // jit: drizzle compiles one row mapper per query shape instead of walking every column of
     // every row generically; mapping rows was the largest cost of a catalogue page after GraphQL.
     const db = drizzlePostgres({ client, logger, jit: true });
