@@ -177,8 +177,10 @@ export async function importDataAssets(
       await last; // each batch waits for the one before it, so this settles after all of them
     } finally {
       // Return (or throw) only once no write is running: when a batch fails, the one after it
-      // may still be in flight, and it rolls itself back.
-      await last.catch(() => {});
+      // may still be in flight, and it rolls itself back; the one before it may still be
+      // committing, when the failure came first (a batch refused at its first statement does
+      // not wait for the one before it).
+      await Promise.allSettled([beforeLast, last]);
     }
     options.onProgress?.({ processed, imported: summary.imported, failed: summary.failed.length });
     if (atomic && summary.failed.length > 0) throw new AtomicRollback();
