@@ -8,6 +8,9 @@ import { digestSchema, nonEmpty, parseInput, uuidSchema, wholeNumberSchema } fro
 import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
 import { organization } from "../organizations/table.js";
+import { ownershipRight } from "../ownership/table.js";
+import { provenanceActivity } from "../provenance/table.js";
+import { jsonRow, rowFromJson } from "../db/json-rows.js";
 import { InvalidTransitionError, PUBLISHED_STATUSES, allowedActors, type AssetStatus } from "./lifecycle.js";
 
 /** An asset row as the services use it (the generated search vector is never read back). */
@@ -254,6 +257,31 @@ function visibleTo(ctx: ServiceContext): SQL | undefined {
   );
 }
 
+type OwnershipRight = typeof ownershipRight.$inferSelect;
+type ProvenanceActivity = typeof provenanceActivity.$inferSelect;
+
+/** Which relations of each asset a page reads with it. */
+export type PageRelations = { rights?: boolean; latestProvenance?: boolean };
+
+/** A page of assets, with each asset's owner and, when asked for, its rights and latest provenance (by position). */
+export type CataloguePage = {
+  edges: { node: DataAsset; cursor: string }[];
+  hasNextPage: boolean;
+  owners: (typeof organization.$inferSelect)[];
+  rights?: OwnershipRight[][];
+  latestProvenance?: (ProvenanceActivity | null)[];
+};
+
+// An asset's rights in their order (creation, then id), and its latest activity (by start
+// time, then id): the same orders as the loaders in loaders.ts.
+const rightsJson = sql<string>`(select coalesce(json_agg(${jsonRow(ownershipRight)} order by ${ownershipRight.createdAt}, ${ownershipRight.id}), '[]')::text
+  from ${ownershipRight} where ${ownershipRight.assetId} = ${dataAsset.id})`;
+const latestProvenanceJson = sql<string | null>`(select ${jsonRow(provenanceActivity)}::text
+  from ${provenanceActivity} where ${provenanceActivity.assetId} = ${dataAsset.id}
+  order by ${provenanceActivity.startedAt} desc, ${provenanceActivity.id} desc limit 1)`;
+const rightFromJson = rowFromJson(ownershipRight);
+const provenanceFromJson = rowFromJson(provenanceActivity);
+
 /**
  * Searches and lists the assets the caller may see. Full-text search runs on the generated
  * `search_vector` (GIN index), ranked by `ts_rank`; filters combine with AND. Pagination is
@@ -264,7 +292,8 @@ function visibleTo(ctx: ServiceContext): SQL | undefined {
 export async function searchDataAssets(
   ctx: ServiceContext,
   input: SearchDataAssetsParams,
-): Promise<{ edges: { node: DataAsset; cursor: string }[]; hasNextPage: boolean; owners: (typeof organization.$inferSelect)[] }> {
+  related: PageRelations = {},
+): Promise<CataloguePage> {
   const params = parseInput(searchSchema, input);
   const order: AssetOrder = params.orderBy ?? (params.search ? "RELEVANCE" : "CREATED_AT_DESC");
   const query = params.search ? sql`websearch_to_tsquery('english', ${params.search})` : undefined;
@@ -302,8 +331,16 @@ export async function searchDataAssets(
   // The owner organization comes in the same statement (owner_org_id is a required foreign
   // key, so the inner join drops no asset): a catalogue page nearly always shows its owner,
   // and a join on the primary key costs far less than one more statement per page.
+  // Rights and latest provenance, when the caller shows them, come in the same statement too,
+  // as one JSON text per asset (see db/json-rows.ts).
   const rows = await ctx.db
-    .select({ ...assetColumns, sortKey: sql<string>`(${key})::text`, owner: getTableColumns(organization) })
+    .select({
+      ...assetColumns,
+      sortKey: sql<string>`(${key})::text`,
+      owner: getTableColumns(organization),
+      rights: related.rights ? rightsJson : sql<null>`null`,
+      latestProvenance: related.latestProvenance ? latestProvenanceJson : sql<null>`null`,
+    })
     .from(dataAsset)
     .innerJoin(organization, eq(organization.id, dataAsset.ownerOrgId))
     .where(where)
@@ -317,9 +354,11 @@ export async function searchDataAssets(
     .execute();
   const shown = rows.slice(0, params.first);
   return {
-    edges: shown.map(({ sortKey: k, owner: _owner, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
+    edges: shown.map(({ sortKey: k, owner: _owner, rights: _rights, latestProvenance: _latest, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
     hasNextPage: rows.length > params.first,
     owners: shown.map((r) => r.owner),
+    rights: related.rights ? shown.map((r) => (JSON.parse(r.rights!) as Record<string, unknown>[]).map(rightFromJson)) : undefined,
+    latestProvenance: related.latestProvenance ? shown.map((r) => (r.latestProvenance ? provenanceFromJson(JSON.parse(r.latestProvenance)) : null)) : undefined,
   };
 }
 
