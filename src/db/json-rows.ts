@@ -6,17 +6,24 @@
 import { getTableColumns, sql, type InferSelectModel, type SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 
-/** `json_build_object(...)` of every column of `table`, keyed by the drizzle property names. */
+/**
+ * `json_build_object(...)` of every column of `table`, keyed by the drizzle property names.
+ * Timestamps go as whole milliseconds since the epoch (floored, as parsing the text does):
+ * `new Date(number)` costs a fraction of parsing an ISO string, and a page holds hundreds.
+ */
 export function jsonRow(table: PgTable): SQL {
-  const pairs = Object.entries(getTableColumns(table)).map(([key, column]) => sql`${sql.raw(`'${key}'`)}, ${column}`);
+  const pairs = Object.entries(getTableColumns(table)).map(([key, column]) => {
+    const value = column.dataType === "object date" ? sql`floor(extract(epoch from ${column}) * 1000)` : sql`${column}`;
+    return sql`${sql.raw(`'${key}'`)}, ${value}`;
+  });
   return sql`json_build_object(${sql.join(pairs, sql`, `)})`;
 }
 
 const SAME_IN_JSON = /^(string( uuid| enum)?|number int(16|32)|boolean|object json)$/;
 
 /**
- * Decodes what `jsonRow` built: JSON gives timestamps as ISO strings, and drizzle's own
- * decoding of a timestamptz is `new Date(text)`, so the same Date (milliseconds) comes out.
+ * Decodes what `jsonRow` built: the same Dates (milliseconds) as drizzle's own decoding of a
+ * timestamptz, `new Date(text)`, which drops the microseconds.
  * Other column types (strings, 32-bit integers, booleans, json) read the same from JSON as
  * from a column; any other type (bigint, numeric, bytea…) is refused when the decoder is made.
  */
@@ -26,7 +33,7 @@ export function rowFromJson<T extends PgTable>(table: T): (json: Record<string, 
   if (other) throw new Error(`rowFromJson: column ${other[0]} (${other[1].dataType}) does not read the same from JSON`);
   const dates = columns.filter(([, column]) => column.dataType === "object date").map(([key]) => key);
   return (json) => {
-    for (const key of dates) if (json[key] != null) json[key] = new Date(json[key] as string);
+    for (const key of dates) if (json[key] != null) json[key] = new Date(json[key] as number);
     return json as InferSelectModel<T>;
   };
 }
