@@ -313,7 +313,8 @@ function buildPage(db: Database, shape: PageShape) {
   // (see db/json-rows.ts).
   return db
     .select({
-      ...assetColumns,
+      // Nested, so drizzle makes the asset object itself (no copy to take the other fields off).
+      asset: assetColumns,
       sortKey: sql<string>`(${key})::text`,
       owner: getTableColumns(organization),
       rights: shape.rights ? rightsJson : sql<null>`null`,
@@ -403,7 +404,7 @@ export async function searchDataAssets(
   });
   const shown = rows.slice(0, params.first);
   return {
-    edges: shown.map(({ sortKey: k, owner: _owner, rights: _rights, latestProvenance: _latest, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
+    edges: shown.map(({ asset, sortKey }) => ({ node: asset, cursor: encodeCursor({ o: order, k: sortKey, id: asset.id }) })),
     hasNextPage: rows.length > params.first,
     owners: shown.map((r) => r.owner),
     rights: related.rights ? shown.map((r) => (JSON.parse(r.rights!) as Record<string, unknown>[]).map(rightFromJson)) : undefined,
