@@ -232,7 +232,7 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
     id title owner { id name } ownershipRights { holderOrgId shareBps } latestProvenance { id kind } latestVersion { version title } versions { version }
   } } } }`;
 
-  it("lists 10, 50 and 100 assets with owner, rights, latest provenance and versions in the same ≤ 4 statements", async () => {
+  it("lists 10, 50 and 100 assets with owner, rights, latest provenance and versions in the same ≤ 3 statements", async () => {
     const orgToken = await t.tokenFor(["ASSET_OWNER"], a.issuerOrgId, "bulk-owner");
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push(randomUUID());
@@ -266,8 +266,29 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
     const ten = await counted(10);
     const fifty = await counted(50);
     const hundred = await counted(100);
-    expect(fifty).toBeLessThanOrEqual(4);
+    expect(fifty).toBeLessThanOrEqual(3);
     expect(ten).toBe(hundred);
     expect(fifty).toBe(hundred);
+
+    // A catalogue page (owner, rights, latest provenance) is one statement, and its rights and
+    // latest provenance, read with the page, are the same as a single asset's, read on their own.
+    // Every column filled, with microsecond timestamps and nested JSON.
+    await db.execute(sql`update ownership_right set valid_until = valid_from + interval '1 day 0.123456 sec', certificate_number = 'CERT-7', document_digest = ${digest("doc")} where asset_id = any(${sql.param(ids)}::uuid[])`);
+    await db.execute(sql`update provenance_activity set ended_at = started_at + interval '0.000789 sec', inputs = '[{"digest": "0xab", "sourceUri": "s3://x"}]', parameters = '{"k": [1, "two", null]}' where asset_id = any(${sql.param(ids)}::uuid[])`);
+    const FULL = `id holderOrgId rightType shareBps validFrom validUntil certificateNumber documentDigest`;
+    const PROV = `id kind actorOrgId startedAt endedAt inputs { digest } outputDigest parameters`;
+    statements = [];
+    const page = await t.gql(`query($org: ID!) { dataAssets(first: 5, filter: { ownerOrgId: $org }) { edges { node {
+      id owner { name } ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } } }`, { org: a.issuerOrgId }, orgToken);
+    expect(statements).toHaveLength(1);
+    statements = undefined;
+    expect(page.errors).toBeUndefined();
+    expect(page.data.dataAssets.edges[0].node.ownershipRights[0].certificateNumber).toBe("CERT-7");
+    expect(page.data.dataAssets.edges[0].node.latestProvenance.parameters).toEqual({ k: [1, "two", null] });
+    for (const { node } of page.data.dataAssets.edges) {
+      const one = await t.gql(`query($id: ID!) { dataAsset(id: $id) { ... on DataAsset { ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } }`, { id: node.id }, orgToken);
+      expect(one.errors).toBeUndefined();
+      expect({ ownershipRights: node.ownershipRights, latestProvenance: node.latestProvenance }).toEqual(one.data.dataAsset);
+    }
   });
 });

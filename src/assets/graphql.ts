@@ -244,24 +244,27 @@ builder.queryField("dataAssets", (t) =>
       orderBy: t.arg({ type: AssetOrder }),
     },
     resolve: async (_root, args, ctx, info) => {
-      const page = await searchDataAssets(ctx, {
-        search: args.search,
-        filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId == null ? null : String(args.filter.ownerOrgId) } : null,
-        orderBy: args.orderBy,
-        first: args.first ?? undefined,
-        after: args.after,
-      });
-      // The page's owners were read with it: the owner field then needs no statement of its own.
+      // Owners, and rights and latest provenance when asked for, are read with the page, in
+      // its one statement; primed into the loaders, every node then resolves without a
+      // statement or a promise of its own.
+      const wanted = nodeFieldsAsked(info);
+      const page = await searchDataAssets(
+        ctx,
+        {
+          search: args.search,
+          filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId == null ? null : String(args.filter.ownerOrgId) } : null,
+          orderBy: args.orderBy,
+          first: args.first ?? undefined,
+          after: args.after,
+        },
+        { rights: wanted.has("ownershipRights"), latestProvenance: wanted.has("latestProvenance") },
+      );
       const loaders = loadersFor(ctx);
       for (const owner of page.owners) loaders.primeOrganization(owner);
-      // Rights and latest provenance, when asked for, are read now (one statement for both,
-      // see loaders.ts), so every node then resolves without a promise.
-      const wanted = nodeFieldsAsked(info);
-      const ids = page.edges.map((e) => e.node.id);
-      await Promise.all([
-        ...(wanted.has("ownershipRights") ? ids.map((id) => loaders.ownershipRights.load(id)) : []),
-        ...(wanted.has("latestProvenance") ? ids.map((id) => loaders.latestProvenance.load(id)) : []),
-      ]);
+      page.edges.forEach(({ node }, i) => {
+        if (page.rights) loaders.primeRights(node.id, page.rights[i]!);
+        if (page.latestProvenance) loaders.primeLatestProvenance(node.id, page.latestProvenance[i]!);
+      });
       return toConnection(page, args.after);
     },
   }),

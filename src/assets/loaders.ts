@@ -46,8 +46,9 @@ type Relation = OwnershipRight[] | ProvenanceActivity | null;
 const rightsOrder = [asc(ownershipRight.createdAt), asc(ownershipRight.id)];
 
 /**
- * Rights and latest provenance of a set of assets. A catalogue page asks for both in the
- * same tick, so one loader takes both kinds of key and, when a batch holds both, reads them
+ * Rights and latest provenance of a set of assets (a catalogue page reads its own with the
+ * page, see searchDataAssets; this serves every other list of assets). Both are often asked
+ * for in the same tick, so one loader takes both kinds of key and, when a batch holds both, reads them
  * in ONE statement (each asset's rights, left-joined with its latest activity, laterally):
  * every statement costs a round trip and a socket write on both sides, the largest cost of
  * a page after GraphQL execution itself. A batch of one kind reads just that kind.
@@ -170,6 +171,16 @@ function createLoaders(db: Database) {
     primeOrganization(org: Organization) {
       organizations.prime(org.id, org);
       known.organization.set(org.id, org);
+    },
+    /** An asset's rights read with its page, so the field needs no statement. */
+    primeRights(assetId: string, rights: OwnershipRight[]) {
+      relations.prime({ kind: "rights", assetId }, rights);
+      known.rights.set(assetId, rights);
+    },
+    /** An asset's latest activity (or none) read with its page. */
+    primeLatestProvenance(assetId: string, activity: ProvenanceActivity | null) {
+      relations.prime({ kind: "latestProvenance", assetId }, activity);
+      known.latestProvenance.set(assetId, activity);
     },
     organization: organizations,
     ownershipRights: { load: (assetId: string) => relations.load({ kind: "rights", assetId }) as Promise<OwnershipRight[]> },

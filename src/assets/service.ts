@@ -1,4 +1,4 @@
-import { and, arrayContains, asc, desc, eq, getTableColumns, gte, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
@@ -8,6 +8,9 @@ import { digestSchema, isPostgresTimestamp, nonEmpty, parseInput, uuidSchema, wh
 import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
 import { organization } from "../organizations/table.js";
+import { ownershipRight } from "../ownership/table.js";
+import { provenanceActivity } from "../provenance/table.js";
+import { jsonRow, rowFromJson } from "../db/json-rows.js";
 import { InvalidTransitionError, PUBLISHED_STATUSES, allowedActors, type AssetStatus } from "./lifecycle.js";
 
 /** An asset row as the services use it (the generated search vector is never read back). */
@@ -253,14 +256,120 @@ function decodeCursor(cursor: string, order: AssetOrder): Cursor {
   return parsed;
 }
 
-/** Visibility: compliance and admins see everything; others see published assets and their own organization's. */
-function visibleTo(ctx: ServiceContext): SQL | undefined {
-  if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return undefined;
-  return or(
-    inArray(dataAsset.status, [...PUBLISHED_STATUSES]),
-    ctx.auth.kind === "actor" ? eq(dataAsset.ownerOrgId, ctx.auth.actor.organizationId) : sql`false`,
-  );
+/**
+ * Who is reading, as far as visibility goes: compliance and admins see everything; an actor
+ * sees published assets and their own organization's; anyone else, published assets only.
+ */
+type Viewer = "everything" | "actor" | "public";
+function viewerOf(ctx: ServiceContext): Viewer {
+  if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return "everything";
+  return ctx.auth.kind === "actor" ? "actor" : "public";
 }
+
+const FILTERS = ["category", "securityLevel", "status", "ownerOrgId", "tags", "updatedAfter", "updatedBefore"] as const;
+type FilterName = (typeof FILTERS)[number];
+
+/** What a page statement's SQL depends on; every value goes in as a placeholder. */
+type PageShape = { viewer: Viewer; order: AssetOrder; search: boolean; after: boolean; filters: FilterName[] } & PageRelations;
+
+const placeholder = sql.placeholder;
+const searchQuery = sql`websearch_to_tsquery('english', ${placeholder("search")})`;
+// Each order: the sort key, its SQL type (to read the cursor back), and the direction.
+const SORT_KEYS: Record<AssetOrder, { key: SQL; type: string; desc: boolean }> = {
+  CREATED_AT_DESC: { key: sql`${dataAsset.createdAt}`, type: "timestamptz", desc: true },
+  UPDATED_AT_DESC: { key: sql`${dataAsset.updatedAt}`, type: "timestamptz", desc: true },
+  TITLE_ASC: { key: sql`${dataAsset.title}`, type: "text", desc: false },
+  RELEVANCE: { key: sql`ts_rank(${dataAsset.searchVector}, ${searchQuery})`, type: "real", desc: true },
+};
+// A list filter is ONE array parameter (= any), not one parameter per value, so the text does
+// not vary with how many values a caller sends.
+const FILTER_SQL: Record<FilterName, SQL> = {
+  category: sql`${dataAsset.category} = any(${placeholder("category")}::text[])`,
+  securityLevel: sql`${dataAsset.securityLevel} = any(${placeholder("securityLevel")}::text[])`,
+  status: sql`${dataAsset.status} = any(${placeholder("status")}::text[])`,
+  ownerOrgId: sql`${dataAsset.ownerOrgId} = ${placeholder("ownerOrgId")}::uuid`,
+  tags: sql`${dataAsset.tags} @> ${placeholder("tags")}::text[]`,
+  updatedAfter: sql`${dataAsset.updatedAt} >= ${placeholder("updatedAfter")}::timestamptz`,
+  updatedBefore: sql`${dataAsset.updatedAt} < ${placeholder("updatedBefore")}::timestamptz`,
+};
+
+/**
+ * The page statement of one shape. It is built once per shape and database and reused: the
+ * SQL text, its row mapper and drizzle's query object are then made once, not on every page.
+ * It is a named (server-side prepared) statement: drizzle's plain execute() asks postgres.js
+ * for an unnamed one, which costs a second round trip (describe, then bind) and a fresh parse
+ * and plan on every page. postgres.js keys prepared statements by their text, per connection;
+ * the shapes are few (the filters given, the order and the kind of caller).
+ */
+function buildPage(db: Database, shape: PageShape) {
+  const { key, type, desc: descending } = SORT_KEYS[shape.order];
+  const visible =
+    shape.viewer === "everything"
+      ? undefined
+      : or(inArray(dataAsset.status, [...PUBLISHED_STATUSES]), shape.viewer === "actor" ? sql`${dataAsset.ownerOrgId} = ${placeholder("viewerOrgId")}::uuid` : sql`false`);
+  const cursor = sql`(${placeholder("afterKey")}::${sql.raw(type)}, ${placeholder("afterId")}::uuid)`;
+  const where = and(
+    visible,
+    shape.search ? sql`${dataAsset.searchVector} @@ ${searchQuery}` : undefined,
+    ...shape.filters.map((name) => FILTER_SQL[name]),
+    shape.after ? (descending ? sql`(${key}, ${dataAsset.id}) < ${cursor}` : sql`(${key}, ${dataAsset.id}) > ${cursor}`) : undefined,
+  );
+  // The owner organization comes in the same statement (owner_org_id is a required foreign
+  // key, so the inner join drops no asset): a catalogue page nearly always shows its owner,
+  // and a join on the primary key costs far less than one more statement per page. Rights and
+  // latest provenance, when the caller shows them, come in it too, as one JSON text per asset
+  // (see db/json-rows.ts).
+  return db
+    .select({
+      // Nested, so drizzle makes the asset object itself (no copy to take the other fields off).
+      asset: assetColumns,
+      sortKey: sql<string>`(${key})::text`,
+      owner: getTableColumns(organization),
+      rights: shape.rights ? rightsJson : sql<null>`null`,
+      latestProvenance: shape.latestProvenance ? latestProvenanceJson : sql<null>`null`,
+    })
+    .from(dataAsset)
+    .innerJoin(organization, eq(organization.id, dataAsset.ownerOrgId))
+    .where(where)
+    .orderBy(descending ? sql`${key} desc` : sql`${key} asc`, descending ? desc(dataAsset.id) : asc(dataAsset.id))
+    .limit(placeholder("limit"))
+    .prepare("catalogue_page");
+}
+
+const pageStatements = new WeakMap<Database, Map<string, ReturnType<typeof buildPage>>>();
+function pageStatement(db: Database, shape: PageShape) {
+  let statements = pageStatements.get(db);
+  if (!statements) pageStatements.set(db, (statements = new Map()));
+  const name = JSON.stringify(shape);
+  let statement = statements.get(name);
+  if (!statement) statements.set(name, (statement = buildPage(db, shape)));
+  return statement;
+}
+
+type OwnershipRight = typeof ownershipRight.$inferSelect;
+type ProvenanceActivity = typeof provenanceActivity.$inferSelect;
+
+/** Which relations of each asset a page reads with it. */
+export type PageRelations = { rights?: boolean; latestProvenance?: boolean };
+
+/** A page of assets, with each asset's owner and, when asked for, its rights and latest provenance (by position). */
+export type CataloguePage = {
+  edges: { node: DataAsset; cursor: string }[];
+  hasNextPage: boolean;
+  owners: (typeof organization.$inferSelect)[];
+  rights?: OwnershipRight[][];
+  latestProvenance?: (ProvenanceActivity | null)[];
+};
+
+// An asset's rights in their order (creation, then id), and its latest activity (by start
+// time, then id): the same orders as the loaders in loaders.ts.
+const rightsJson = sql<string>`(select coalesce(json_agg(${jsonRow(ownershipRight)} order by ${ownershipRight.createdAt}, ${ownershipRight.id}), '[]')::text
+  from ${ownershipRight} where ${ownershipRight.assetId} = ${dataAsset.id})`;
+const latestProvenanceJson = sql<string | null>`(select ${jsonRow(provenanceActivity)}::text
+  from ${provenanceActivity} where ${provenanceActivity.assetId} = ${dataAsset.id}
+  order by ${provenanceActivity.startedAt} desc, ${provenanceActivity.id} desc limit 1)`;
+const rightFromJson = rowFromJson(ownershipRight);
+const provenanceFromJson = rowFromJson(provenanceActivity);
 
 /**
  * Searches and lists the assets the caller may see. Full-text search runs on the generated
@@ -272,62 +381,42 @@ function visibleTo(ctx: ServiceContext): SQL | undefined {
 export async function searchDataAssets(
   ctx: ServiceContext,
   input: SearchDataAssetsParams,
-): Promise<{ edges: { node: DataAsset; cursor: string }[]; hasNextPage: boolean; owners: (typeof organization.$inferSelect)[] }> {
+  related: PageRelations = {},
+): Promise<CataloguePage> {
   const params = parseInput(searchSchema, input);
   const order: AssetOrder = params.orderBy ?? (params.search ? "RELEVANCE" : "CREATED_AT_DESC");
-  const query = params.search ? sql`websearch_to_tsquery('english', ${params.search})` : undefined;
   const f = params.filter ?? {};
-  // Each order: the sort key, its SQL type (to read the cursor back), and the direction.
-  const sortKey: Record<AssetOrder, { key: SQL; type: string; desc: boolean }> = {
-    CREATED_AT_DESC: { key: sql`${dataAsset.createdAt}`, type: "timestamptz", desc: true },
-    UPDATED_AT_DESC: { key: sql`${dataAsset.updatedAt}`, type: "timestamptz", desc: true },
-    TITLE_ASC: { key: sql`${dataAsset.title}`, type: "text", desc: false },
-    RELEVANCE: { key: sql`ts_rank(${dataAsset.searchVector}, ${query ?? sql`''::tsquery`})`, type: "real", desc: true },
+  const given = (name: FilterName) => {
+    const value = f[name];
+    return Array.isArray(value) ? value.length > 0 : Boolean(value);
   };
-  const { key, type, desc: descending } = sortKey[order];
-  let page: SQL | undefined;
-  if (params.after) {
-    const c = decodeCursor(params.after, order);
-    page = descending
-      ? sql`(${key}, ${dataAsset.id}) < (${c.k}::${sql.raw(type)}, ${c.id}::uuid)`
-      : sql`(${key}, ${dataAsset.id}) > (${c.k}::${sql.raw(type)}, ${c.id}::uuid)`;
-  }
-  const where = and(
-    visibleTo(ctx),
-    query ? sql`${dataAsset.searchVector} @@ ${query}` : undefined,
-    // A list filter is ONE array parameter (= any), not one parameter per value: the page is a
-    // prepared statement (below), and postgres.js keeps one per distinct SQL text and connection,
-    // so the text must not vary with how many values a caller sends.
-    f.category?.length ? sql`${dataAsset.category} = any(${sql.param(f.category)}::text[])` : undefined,
-    f.securityLevel?.length ? sql`${dataAsset.securityLevel} = any(${sql.param(f.securityLevel)}::text[])` : undefined,
-    f.status?.length ? sql`${dataAsset.status} = any(${sql.param(f.status)}::text[])` : undefined,
-    f.ownerOrgId ? eq(dataAsset.ownerOrgId, f.ownerOrgId) : undefined,
-    f.tags?.length ? arrayContains(dataAsset.tags, f.tags) : undefined,
-    f.updatedAfter ? gte(dataAsset.updatedAt, f.updatedAfter) : undefined,
-    f.updatedBefore ? lt(dataAsset.updatedAt, f.updatedBefore) : undefined,
-    page,
-  );
-  // The owner organization comes in the same statement (owner_org_id is a required foreign
-  // key, so the inner join drops no asset): a catalogue page nearly always shows its owner,
-  // and a join on the primary key costs far less than one more statement per page.
-  const rows = await ctx.db
-    .select({ ...assetColumns, sortKey: sql<string>`(${key})::text`, owner: getTableColumns(organization) })
-    .from(dataAsset)
-    .innerJoin(organization, eq(organization.id, dataAsset.ownerOrgId))
-    .where(where)
-    .orderBy(descending ? sql`${key} desc` : sql`${key} asc`, descending ? desc(dataAsset.id) : asc(dataAsset.id))
-    .limit(params.first + 1)
-    // A named (server-side prepared) statement: drizzle's plain execute() asks postgres.js for
-    // an unnamed one, which costs a second round trip (describe, then bind) and a fresh parse
-    // and plan on every page. postgres.js keys prepared statements by their text, per connection;
-    // the texts are few (one per combination of filters given, order and caller kind).
-    .prepare("catalogue_page")
-    .execute();
+  const after = params.after ? decodeCursor(params.after, order) : undefined;
+  const shape: PageShape = {
+    viewer: viewerOf(ctx),
+    order,
+    search: Boolean(params.search),
+    after: Boolean(after),
+    filters: FILTERS.filter(given),
+    rights: Boolean(related.rights),
+    latestProvenance: Boolean(related.latestProvenance),
+  };
+  const rows = await pageStatement(ctx.db, shape).execute({
+    viewerOrgId: ctx.auth.kind === "actor" ? ctx.auth.actor.organizationId : undefined,
+    search: params.search,
+    ...f,
+    updatedAfter: f.updatedAfter?.toISOString(),
+    updatedBefore: f.updatedBefore?.toISOString(),
+    afterKey: after?.k,
+    afterId: after?.id,
+    limit: params.first + 1,
+  });
   const shown = rows.slice(0, params.first);
   return {
-    edges: shown.map(({ sortKey: k, owner: _owner, ...node }) => ({ node, cursor: encodeCursor({ o: order, k, id: node.id }) })),
+    edges: shown.map(({ asset, sortKey }) => ({ node: asset, cursor: encodeCursor({ o: order, k: sortKey, id: asset.id }) })),
     hasNextPage: rows.length > params.first,
     owners: shown.map((r) => r.owner),
+    rights: related.rights ? shown.map((r) => (JSON.parse(r.rights!) as Record<string, unknown>[]).map(rightFromJson)) : undefined,
+    latestProvenance: related.latestProvenance ? shown.map((r) => (r.latestProvenance ? provenanceFromJson(JSON.parse(r.latestProvenance)) : null)) : undefined,
   };
 }
 
