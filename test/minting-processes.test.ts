@@ -207,7 +207,9 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
     const requests = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
     expect(requests.map((r) => r.status)).toEqual(requests.map(() => "CONFIRMED"));
 
-    const latest = await t.chain.publicClient.getBlockNumber();
+    // Uncached: viem answers getBlockNumber from a per-client cache for up to its polling
+    // interval, and this client's poller may have cached a head older than the last mint.
+    const latest = await t.chain.publicClient.getBlockNumber({ cacheTime: 0 });
     const minted = new Map<string, Hex[]>();
     const nonces = new Set<number>();
     for (let n = fromBlock + 1n; n <= latest; n++) {

@@ -161,7 +161,7 @@ async function settleMined(opts: MintWorkerOptions, batch: Batch, receipt: Trans
 /** Whether a mined receipt has the confirmations a settlement needs (a receipt is one; only more need the head). */
 async function deepEnough(opts: MintWorkerOptions, receipt: TransactionReceipt): Promise<boolean> {
   if (opts.confirmations <= 1) return true;
-  const head = await opts.chain.publicClient.getBlockNumber();
+  const head = await opts.chain.publicClient.getBlockNumber({ cacheTime: 0 });
   return head - receipt.blockNumber + 1n >= BigInt(opts.confirmations);
 }
 
