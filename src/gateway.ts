@@ -10,6 +10,7 @@ import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./mint
 import { startHttpServer, type HttpServer } from "./http/server.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 import { startIndexer, type Indexer } from "./indexer/runner.js";
+import { confirmMintsFromEvents } from "./minting/chain-events.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -69,6 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     chain: options.chain,
     logger,
     finalityDepth: options.finalityDepth ?? 2,
+    onFinalEvents: [confirmMintsFromEvents],
     ...options.indexer,
   });
   const http = await startHttpServer(

@@ -7,9 +7,6 @@ import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { decodeEventLog, getAddress, zeroAddress, type Hex } from "viem";
 import type { Database, Transaction } from "../db/index.js";
 import { DataAssetTokenAbi } from "../chain/token.js";
-import { mintBatch, mintRequest } from "../minting/table.js";
-import { offeringAsset, tranche } from "../offerings/table.js";
-import { systemTransition } from "../assets/service.js";
 import { chainEvent, type EventSource } from "./table.js";
 
 /** A log as eth_getLogs returns it, with quantities already read as numbers. */
@@ -104,66 +101,4 @@ export async function removeEventsAbove(db: Database | Transaction, chainId: num
     .where(and(eq(chainEvent.chainId, chainId), gt(chainEvent.blockNumber, ancestor), eq(chainEvent.removed, false)))
     .returning({ txHash: chainEvent.txHash });
   return changed.length;
-}
-
-/**
- * Moves mint requests to CONFIRMED from the chain's own Transfer-from-zero logs of their
- * tranche token, once those logs are final (at or below `safeBlock`). Only REQUESTED or
- * SUBMITTED requests move, so whichever of this and the worker's receipt comes first wins
- * and the other changes nothing. A batch transaction settles every request it carries, and
- * its batch too: a worker that comes later finds the batch settled, and a batch whose requests
- * were all confirmed here is never left SUBMITTED. Returns the ids confirmed here.
- */
-export async function confirmMintsFromEvents(db: Database, chainId: number, safeBlock: bigint): Promise<string[]> {
-  if (safeBlock < 0n) return [];
-  return db.transaction(async (tx) => {
-    const candidates = await tx
-      .selectDistinct({ id: mintRequest.id, blockNumber: chainEvent.blockNumber })
-      .from(mintRequest)
-      .innerJoin(tranche, eq(tranche.id, mintRequest.trancheId))
-      .innerJoin(
-        chainEvent,
-        and(
-          eq(chainEvent.txHash, mintRequest.txHash),
-          eq(chainEvent.contract, tranche.tokenAddress),
-          eq(chainEvent.chainId, tranche.chainId),
-        ),
-      )
-      .where(
-        and(
-          eq(chainEvent.chainId, chainId),
-          inArray(mintRequest.status, ["REQUESTED", "SUBMITTED"]),
-          eq(chainEvent.eventName, "Transfer"),
-          eq(chainEvent.fromAddress, zeroAddress),
-          eq(chainEvent.removed, false),
-          sql`${chainEvent.blockNumber} <= ${safeBlock}`,
-        ),
-      );
-    const confirmed: string[] = [];
-    const batches = new Map<string, { txHash: string; blockNumber: bigint }>();
-    for (const c of candidates) {
-      const [row] = await tx
-        .update(mintRequest)
-        .set({ status: "CONFIRMED", blockNumber: c.blockNumber, errorCode: null, errorMessage: null, updatedAt: new Date() })
-        .where(and(eq(mintRequest.id, c.id), inArray(mintRequest.status, ["REQUESTED", "SUBMITTED"])))
-        .returning({ id: mintRequest.id, trancheId: mintRequest.trancheId, batchId: mintRequest.batchId, txHash: mintRequest.txHash });
-      if (!row) continue;
-      confirmed.push(row.id);
-      if (row.batchId && row.txHash) batches.set(row.batchId, { txHash: row.txHash, blockNumber: c.blockNumber });
-      // As the worker does on a receipt: the first confirmed mint tokenizes the offering's assets.
-      const assets = await tx
-        .select({ id: offeringAsset.assetId })
-        .from(tranche)
-        .innerJoin(offeringAsset, eq(offeringAsset.offeringId, tranche.offeringId))
-        .where(eq(tranche.id, row.trancheId));
-      await systemTransition(tx, assets.map((a) => a.id), "TOKENIZED", new Date());
-    }
-    for (const [batchId, mined] of batches) {
-      await tx
-        .update(mintBatch)
-        .set({ status: "CONFIRMED", minedTxHash: mined.txHash, blockNumber: mined.blockNumber, updatedAt: new Date() })
-        .where(and(eq(mintBatch.id, batchId), eq(mintBatch.status, "SUBMITTED")));
-    }
-    return confirmed;
-  });
 }

@@ -8,9 +8,9 @@
  */
 import { and, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Hex } from "viem";
-import type { IndexerDeps } from "./service.js";
+import { reportFinalEvents, type IndexerDeps } from "./service.js";
 import { deployedTokens } from "./service.js";
-import { confirmMintsFromEvents, removeEventsAbove, storeLogs, type RawLog } from "./events.js";
+import { removeEventsAbove, storeLogs, type RawLog } from "./events.js";
 import { chainReorg, indexedBlock, indexerCursor } from "./table.js";
 
 /** Stored hashes older than this many blocks below the head are pruned. */
@@ -148,7 +148,7 @@ export async function pollOnce(deps: IndexerDeps, options: { blockRange: number 
     await tx.delete(indexedBlock).where(and(eq(indexedBlock.chainId, chain.chainId), lt(indexedBlock.number, head - HASH_WINDOW)));
     return n;
   });
-  await confirmMintsFromEvents(db, chain.chainId, head - BigInt(deps.finalityDepth));
+  await reportFinalEvents(deps, head - BigInt(deps.finalityDepth));
   return { head, scannedTo: to, logs: stored, reorg };
 }
 

@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
-import { announceIndexer, applyPendingDeliveries, pruneDeliveries, type IndexerDeps } from "./service.js";
+import { announceIndexer, applyPendingDeliveries, pruneDeliveries, type FinalEventsHandler, type IndexerDeps } from "./service.js";
 import { pollOnce } from "./poller.js";
 import { reconcile } from "./reconcile.js";
 
@@ -24,6 +24,8 @@ export type IndexerOptions = {
   blockRange?: number;
   /** Seconds between reconciliations; 0 or undefined: none. */
   reconcileIntervalSeconds?: number;
+  /** The domains that settle their transactions from final events (the gateway passes minting's). */
+  onFinalEvents?: readonly FinalEventsHandler[];
 };
 
 export type Indexer = {
@@ -40,7 +42,13 @@ export type Indexer = {
  */
 export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
   const log = options.logger.child({ component: "indexer" });
-  const deps: IndexerDeps = { db: options.db, chain: options.chain, finalityDepth: options.finalityDepth, logger: log };
+  const deps: IndexerDeps = {
+    db: options.db,
+    chain: options.chain,
+    finalityDepth: options.finalityDepth,
+    logger: log,
+    onFinalEvents: options.onFinalEvents,
+  };
   await announceIndexer(options.db, options.chain.chainId, options.finalityDepth);
   const pollerEnabled = options.pollerEnabled ?? true;
   let stopped = false;

@@ -14,7 +14,7 @@ import { parseInput } from "../validation.js";
 import { ChainUnavailableError } from "../errors.js";
 import { tranche } from "../offerings/table.js";
 import { chainEvent, indexerState, webhookDelivery } from "./table.js";
-import { confirmMintsFromEvents, storeLogs } from "./events.js";
+import { storeLogs } from "./events.js";
 import { logsOfDelivery } from "./webhooks.js";
 
 export type Holding = {
@@ -28,7 +28,25 @@ export type Holding = {
 };
 
 /** What the indexer's parts share: the database, the chain and the finality rule. */
-export type IndexerDeps = { db: Database; chain: ChainClients; finalityDepth: number; logger?: Logger };
+/**
+ * Told, after each round, the block through which events are final, so the domain that owns
+ * a transaction settles it from them (minting confirms its batches). The indexer itself
+ * writes only its own tables.
+ */
+export type FinalEventsHandler = (db: Database, chainId: number, safeBlock: bigint) => Promise<unknown>;
+
+export type IndexerDeps = {
+  db: Database;
+  chain: ChainClients;
+  finalityDepth: number;
+  logger?: Logger;
+  onFinalEvents?: readonly FinalEventsHandler[];
+};
+
+/** Reports the final block to every handler. */
+export async function reportFinalEvents(deps: IndexerDeps, safeBlock: bigint): Promise<void> {
+  for (const handle of deps.onFinalEvents ?? []) await handle(deps.db, deps.chain.chainId, safeBlock);
+}
 
 /** Rows of `db.execute`, whichever driver answered (PGlite gives `{ rows }`, postgres.js an array). */
 function rowsOf<T>(result: unknown): T[] {
@@ -174,7 +192,7 @@ export async function applyPendingDeliveries(deps: IndexerDeps, limit = 100): Pr
   }
   if (applied > 0) {
     const safe = await safeBlockNumber(deps.chain, deps.finalityDepth);
-    await confirmMintsFromEvents(deps.db, deps.chain.chainId, safe);
+    await reportFinalEvents(deps, safe);
   }
   return applied;
 }

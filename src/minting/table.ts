@@ -26,6 +26,12 @@ export const mintBatch = pgTable(
     chainId: integer("chain_id").notNull(),
     signer: text("signer").notNull(),
     nonce: integer("nonce").notNull(),
+    /**
+     * The chain head read just before the nonce was signed: no transaction at this nonce was
+     * mined before it, so the search for the nonce's transaction (positive evidence that a
+     * batch is dead) starts there.
+     */
+    signedAtBlock: bigint("signed_at_block", { mode: "bigint" }),
     status: text("status", { enum: MINT_BATCH_STATUSES }).notNull().default("SUBMITTED"),
     /** The hash that was mined, once one was. */
     minedTxHash: text("mined_tx_hash"),

@@ -61,18 +61,35 @@ export async function extendLeases(db: Database, ids: number[], workerId: string
     .where(and(inArray(job.id, ids), eq(job.lockedBy, workerId)));
 }
 
-export async function completeJob(db: Database, id: number): Promise<void> {
-  await db.delete(job).where(eq(job.id, id));
+/**
+ * The fence of every write a worker makes about the work a job stands for: true only if
+ * `workerId` still holds the lease of every job in `ids`, which then stay locked (FOR UPDATE)
+ * until `tx` ends, so no other worker can claim them in between. A worker paused past its
+ * lease (GC, SIGSTOP, a slow VM) finds it false and must change nothing.
+ */
+export async function holdsLeases(tx: Transaction, ids: number[], workerId: string): Promise<boolean> {
+  if (ids.length === 0) return true;
+  const held = await tx
+    .select({ id: job.id })
+    .from(job)
+    .where(and(inArray(job.id, ids), eq(job.lockedBy, workerId), sql`${job.lockedUntil} > now()`))
+    .for("update");
+  return held.length === new Set(ids).size;
 }
 
-/** Completes several jobs in one statement (a settled batch). */
-export async function completeJobs(db: Database, ids: number[]): Promise<void> {
+/** Completes a job this worker holds (a job another worker has claimed since is left alone). */
+export async function completeJob(db: Database, id: number, workerId: string): Promise<void> {
+  await completeJobs(db, [id], workerId);
+}
+
+/** Completes several jobs this worker holds in one statement (a settled batch). */
+export async function completeJobs(db: Database, ids: number[], workerId: string): Promise<void> {
   if (ids.length === 0) return;
-  await db.delete(job).where(inArray(job.id, ids));
+  await db.delete(job).where(and(inArray(job.id, ids), eq(job.lockedBy, workerId)));
 }
 
-/** Releases the job to run again after `delayMs`, keeping the error for operators. */
-export async function retryJob(db: Database, id: number, error: string, delayMs: number): Promise<void> {
+/** Releases a job this worker holds to run again after `delayMs`, keeping the error for operators. */
+export async function retryJob(db: Database, id: number, workerId: string, error: string, delayMs: number): Promise<void> {
   await db
     .update(job)
     .set({
@@ -81,5 +98,5 @@ export async function retryJob(db: Database, id: number, error: string, delayMs:
       lastError: error.slice(0, 2000),
       runAt: sql`now() + make_interval(secs => ${delayMs / 1000})`,
     })
-    .where(eq(job.id, id));
+    .where(and(eq(job.id, id), eq(job.lockedBy, workerId)));
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "mint_batch" ADD COLUMN "signed_at_block" bigint;
