@@ -81,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger,
       production: options.production ?? false,
       wakeWorker: () => worker?.wake(),
+      workerHealth: worker ? () => worker.health() : undefined,
       changes,
       now: options.now,
       siweDomain: options.siweDomain,

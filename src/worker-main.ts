@@ -18,7 +18,14 @@ async function main() {
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel });
-  const chain = await connectChain({ rpcUrl: config.chain.rpcUrl, signerPrivateKey: config.chain.signerPrivateKey });
+  // A chain that is down at start is waited for: the worker keeps its process and says why it waits.
+  const chain = await connectChain({
+    rpcUrl: config.chain.rpcUrl,
+    signerPrivateKey: config.chain.signerPrivateKey,
+    untilReachable: true,
+    onUnreachable: (error, attempt, retryInMs) =>
+      logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying"),
+  });
   const database = await openDatabase({ url: config.databaseUrl });
   attachNonceStore(chain, database.db);
   const worker = startMintWorker({

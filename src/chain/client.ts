@@ -45,15 +45,36 @@ export function attachNonceStore(chain: ChainClients, db: Database): void {
   chain.nonceStore = db;
 }
 
+/** The longest wait between two attempts to reach a chain that is down at start. */
+const MAX_CONNECT_BACKOFF_MS = 10_000;
+
 /**
- * Connects to a JSON-RPC endpoint and reads its chain id.
+ * Connects to a JSON-RPC endpoint and reads its chain id. With `untilReachable`, a chain that
+ * is down is asked again with backoff (each failure reported to `onUnreachable`) until it
+ * answers, so a process started during an RPC outage waits for it instead of exiting.
  * @example const chain = await connectChain({ rpcUrl: "http://127.0.0.1:8545", signerPrivateKey: "0x…" });
  */
-export async function connectChain(options: { rpcUrl: string; signerPrivateKey: `0x${string}` }): Promise<ChainClients> {
+export async function connectChain(options: {
+  rpcUrl: string;
+  signerPrivateKey: `0x${string}`;
+  untilReachable?: boolean;
+  onUnreachable?: (error: Error, attempt: number, retryInMs: number) => void;
+}): Promise<ChainClients> {
   const rpcObservers = new Set<RpcObserver>();
   const transport = observedTransport(http(options.rpcUrl, { retryCount: 2, timeout: 15_000 }), rpcObservers);
   const probe = createPublicClient({ transport });
-  const chainId = await probe.getChainId();
+  let chainId: number;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      chainId = await probe.getChainId();
+      break;
+    } catch (error) {
+      if (!options.untilReachable) throw error;
+      const retryInMs = Math.min(MAX_CONNECT_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 6));
+      options.onUnreachable?.(error as Error, attempt, retryInMs);
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+    }
+  }
   const chain = defineChain({
     id: chainId,
     name: `chain-${chainId}`,

@@ -22,7 +22,10 @@ export type GatewayMetrics = {
 
 const WEBHOOK_OUTCOMES: Record<number, string> = { 202: "accepted", 200: "duplicate", 401: "rejected_signature", 400: "rejected_payload", 413: "rejected_size" };
 
-export function createMetrics(db: Database, chain: ChainClients): GatewayMetrics {
+/** What the in-process mint worker last met (see MintWorker.health); absent when it runs elsewhere. */
+export type WorkerHealthProbe = () => { ok: boolean; lostLeases: number };
+
+export function createMetrics(db: Database, chain: ChainClients, workerHealth?: WorkerHealthProbe): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -75,6 +78,25 @@ export function createMetrics(db: Database, chain: ChainClients): GatewayMetrics
     labelNames: ["outcome"] as const,
     registers: [registry],
   });
+
+  if (workerHealth) {
+    new Gauge({
+      name: "mint_worker_healthy",
+      help: "1 while the in-process mint worker's loop succeeds, 0 while the database or chain keeps failing it (the cause is in /readyz and the logs)",
+      registers: [registry],
+      collect() {
+        this.set(workerHealth().ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "mint_worker_lost_leases",
+      help: "Times the in-process mint worker found its lease taken (paused past it) and changed nothing",
+      registers: [registry],
+      collect() {
+        this.set(workerHealth().lostLeases);
+      },
+    });
+  }
 
   const apolloPlugin: ApolloServerPlugin<any> = {
     async requestDidStart() {

@@ -21,6 +21,7 @@ import { BaseError } from "../errors.js";
 import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
+import type { MintWorkerHealth } from "../minting/worker.js";
 import { handleOpenLineageRequest } from "../provenance/openlineage.js";
 import { handleChainWebhook } from "../indexer/webhooks.js";
 
@@ -31,6 +32,8 @@ export type HttpServerOptions = {
   logger: Logger;
   production: boolean;
   wakeWorker(): void;
+  /** The in-process mint worker's state, shown in /readyz and /metrics; absent without one. */
+  workerHealth?: () => MintWorkerHealth;
   /** Status changes from Postgres LISTEN, for subscriptions. */
   changes: ChangeFeed;
   now?: () => Date;
@@ -169,7 +172,7 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
-  const metrics = createMetrics(options.db, options.chain);
+  const metrics = createMetrics(options.db, options.chain, options.workerHealth);
   const apollo = createApollo(options, metrics);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
@@ -246,7 +249,10 @@ export async function startHttpServer(
       check(() => options.chain.publicClient.getBlockNumber({ cacheTime: 0 })),
     ]);
     const ready = database === "ok" && chain === "ok" && !draining;
-    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : draining ? "draining" : "not ready", database, chain });
+    // The worker's own view: a loop failing on the database or chain says why, without a probe of its own.
+    const health = options.workerHealth?.();
+    const worker = health ? (health.ok ? "ok" : `failing since ${health.failingSince?.toISOString()}: ${health.lastError}`) : undefined;
+    sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : draining ? "draining" : "not ready", database, chain, worker });
   }
 
   // Draining: on close, readiness fails (a load balancer stops sending), responses ask
