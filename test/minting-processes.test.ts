@@ -20,6 +20,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { decodeFunctionData, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
+import { startRpcProxy } from "./support/rpc-proxy.js";
 import {
   createActors,
   createOfferingWithTranche,
@@ -181,7 +182,19 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
     return ids;
   }
 
-  async function openCount(ids: string[]) {
+  async function openCount(ids: string[]): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await openCountOnce(ids);
+      } catch (error) {
+        // This process's own sessions are terminated too in one test; postgres.js reconnects.
+        if (attempt >= 20) throw error;
+        await sleep(100);
+      }
+    }
+  }
+
+  async function openCountOnce(ids: string[]) {
     const rows = await t.database.db
       .select({ id: mintRequest.id })
       .from(mintRequest)
@@ -322,4 +335,113 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
       await Promise.all(workers.map((w) => kill(w, "SIGTERM")));
     }
   }, 150_000);
+
+  it("mints each request once while receipt lookups land on a lagging node and nonce counts on a current one", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(3);
+    const proxy = await startRpcProxy(rpcUrl);
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: proxy.url, MINT_BATCH_SIZE: "3", MINT_STUCK_AFTER_SECONDS: "1" };
+    const workers = [spawnWorker(env), spawnWorker(env)];
+    try {
+      for (const w of workers) expect(await w.waitFor(/mint worker started/, 30_000), w.output()).toBe(true);
+      proxy.lagging = true;
+      const ids = await requestMints(trancheId, investors, 24, "lag");
+      // Lagging for a few seconds, current for a moment, lagging again: the old worker re-minted on every look.
+      await sleep(3000);
+      proxy.lagging = false;
+      await sleep(500);
+      proxy.lagging = true;
+      await sleep(2500);
+      proxy.lagging = false;
+      expect(proxy.hiddenReceipts).toBeGreaterThan(0);
+      expect(await waitSettled(ids, 90_000), workers.map((w) => w.output().slice(-2000)).join("\n")).toBe(true);
+      for (const w of workers) expect(w.child.exitCode, w.output().slice(-2000)).toBeNull();
+      await expectExactlyOnce(token, ids, fromBlock);
+    } finally {
+      await Promise.all(workers.map((w) => kill(w, "SIGTERM")));
+      await proxy.close();
+    }
+  }, 150_000);
+
+  it("a worker SIGSTOPped past its lease and resumed changes nothing another worker settled", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(2);
+    // The paused worker's node never shows a receipt, and answers slowly: it is waiting on one when it stops.
+    const proxy = await startRpcProxy(rpcUrl);
+    proxy.lagging = true;
+    proxy.lagDelayMs = 800;
+    const env = { DATABASE_URL: databaseUrl, WORKER_LEASE_SECONDS: "2", MINT_STUCK_AFTER_SECONDS: "1", MINT_BATCH_SIZE: "4" };
+    const paused = spawnWorker({ ...env, CHAIN_RPC_URL: proxy.url });
+    let other: Worker | undefined;
+    try {
+      expect(await paused.waitFor(/mint worker started/, 30_000), paused.output()).toBe(true);
+      const ids = await requestMints(trancheId, investors, 4, "stop");
+      expect(await paused.waitFor(/mint transaction broadcast/, 15_000), paused.output()).toBe(true);
+      await sleep(1200);
+      paused.child.kill("SIGSTOP");
+      // Its lease runs out; a second worker takes the job over and settles it.
+      other = spawnWorker({ ...env, CHAIN_RPC_URL: rpcUrl });
+      expect(await waitSettled(ids, 60_000), other.output().slice(-2000)).toBe(true);
+      const settled = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
+      paused.child.kill("SIGCONT");
+      // Awake with a stale "no receipt, waited too long": it would replace the transaction and
+      // name the replacement on the requests. Fenced, it finds the lease or the batch gone.
+      expect(await paused.waitFor(/lost the race|another writer settled/, 20_000), paused.output().slice(-3000)).toBe(true);
+      await sleep(500);
+      expect(paused.child.exitCode, paused.output().slice(-2000)).toBeNull();
+      const after = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
+      expect(after.map((r) => [r.id, r.status, r.txHash]).sort()).toEqual(settled.map((r) => [r.id, r.status, r.txHash]).sort());
+      await expectExactlyOnce(token, ids, fromBlock);
+    } finally {
+      paused.child.kill("SIGCONT");
+      await Promise.all([kill(paused, "SIGTERM"), other ? kill(other, "SIGTERM") : undefined]);
+      await proxy.close();
+    }
+  }, 150_000);
+
+  it("workers and the API ride out every database session terminated by the server, again and again", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(3);
+    const env = { DATABASE_URL: databaseUrl, CHAIN_RPC_URL: rpcUrl, MINT_BATCH_SIZE: "3" };
+    const workers = [spawnWorker(env), spawnWorker(env)];
+    try {
+      for (const w of workers) expect(await w.waitFor(/mint worker started/, 30_000), w.output()).toBe(true);
+      const first = await requestMints(trancheId, investors, 15, "term-a");
+      let terminated = 0;
+      for (let round = 0; round < 6; round++) {
+        // Every session of this database but the one asking: both workers', their LISTENs, and the API's pool.
+        const rows = (await t.database.db.execute(
+          sql`select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+        )) as unknown as { ok: boolean }[];
+        terminated += (Array.isArray(rows) ? rows : (rows as any).rows).length;
+        await sleep(300);
+      }
+      expect(terminated).toBeGreaterThan(6);
+      // The API still takes requests (its pool reconnects) and the workers still mint them.
+      const second = await requestMints(trancheId, investors, 9, "term-b");
+      const ids = [...first, ...second];
+      expect(await waitSettled(ids, 90_000), workers.map((w) => w.output().slice(-2000)).join("\n")).toBe(true);
+      for (const w of workers) expect(w.child.exitCode, w.output().slice(-3000)).toBeNull();
+      await expectExactlyOnce(token, ids, fromBlock);
+    } finally {
+      await Promise.all(workers.map((w) => kill(w, "SIGTERM")));
+    }
+  }, 150_000);
+
+  it("a worker started while the chain is down waits for it, then mints", async () => {
+    const { trancheId, token, investors, fromBlock } = await readyTranche(2);
+    const proxy = await startProxy(new URL(rpcUrl));
+    await proxy.stop();
+    const w = spawnWorker({ DATABASE_URL: databaseUrl, CHAIN_RPC_URL: proxy.url() });
+    try {
+      expect(await w.waitFor(/chain unreachable at start; retrying/, 15_000), w.output()).toBe(true);
+      const ids = await requestMints(trancheId, investors, 6, "down");
+      await sleep(2000);
+      expect(w.child.exitCode, w.output()).toBeNull();
+      await proxy.start();
+      expect(await w.waitFor(/mint worker started/, 30_000), w.output()).toBe(true);
+      expect(await waitSettled(ids, 60_000), w.output().slice(-2000)).toBe(true);
+      await expectExactlyOnce(token, ids, fromBlock);
+    } finally {
+      await kill(w, "SIGTERM");
+      await proxy.stop().catch(() => {});
+    }
+  }, 120_000);
 });
