@@ -4,7 +4,7 @@
  * the poller-built cap table equals balanceOf and reconciliation reports zero drift; a
  * tampered registry is reported with the holder and both amounts; and a token the signer
  * mints on behind the registry's back (issue 12's over-minting) is reported as OVER_MINTED
- * with the registry's and the chain's figures, while the clean
+ * with the registry's and the chain's figures, in the run and in /metrics, while the clean
  * token beside it still reports nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -165,7 +165,7 @@ describe("reconciliation", () => {
     }
   });
 
-  it("reports a token over-minted behind the registry's back as OVER_MINTED, with both figures", async () => {
+  it("reports a token over-minted behind the registry's back as OVER_MINTED, with both figures, in the run and in /metrics", async () => {
     // A second tranche token with one mint through the registry.
     const { assetId, contentDigest } = await registerApprovedAsset(t, a, "Port logistics 2026");
     const second = await createOfferingWithTranche(t, a, assetId);
@@ -220,5 +220,10 @@ describe("reconciliation", () => {
     const report = await t.gql(REPORT, {}, a.officerToken);
     expect(report.data.reconciliationReport).toMatchObject({ id: run.id, ok: false, drift: [{ holder: null }, {}, {}] });
 
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toContain(`reconciliation_drift_entries{token="${overMinted}",kind="OVER_MINTED"} 3`);
+    expect(metrics).toContain(`reconciliation_over_minted_base_units{token="${overMinted}"} 263739`);
+    expect(metrics).toContain("reconciliation_last_run_ok 0");
+    expect(metrics).not.toContain(`token="${token}"`);
   });
 });
