@@ -35,6 +35,8 @@ let t: TestGateway;
 let a: Actors;
 let token: Address;
 let trancheId: string;
+/** The second token, which the over-minting test mints on behind the registry's back. */
+let overMinted: Address;
 let investors: Awaited<ReturnType<typeof registerInvestorWithKey>>[];
 
 /** mulberry32: a small seeded PRNG, so a failing mix can be replayed from its seed. */
@@ -171,7 +173,7 @@ describe("reconciliation", () => {
     const second = await createOfferingWithTranche(t, a, assetId);
     await satisfyRequirements(t, a, { assetId, contentDigest, offeringId: second.offeringId });
     const [first, other] = [investors[0]!, investors[1]!];
-    const overMinted = await deployAndWhitelist(t, a, second.trancheId, first.investorId);
+    overMinted = await deployAndWhitelist(t, a, second.trancheId, first.investorId);
     await whitelist(t, a, second.trancheId, other.investorId);
     const requested = 250_000n;
     const r = await t.gql(
@@ -225,5 +227,18 @@ describe("reconciliation", () => {
     expect(metrics).toContain(`reconciliation_over_minted_base_units{token="${overMinted}"} 263739`);
     expect(metrics).toContain("reconciliation_last_run_ok 0");
     expect(metrics).not.toContain(`token="${token}"`);
+  });
+
+  it("reports a burn on chain as UNRECORDED_BURN: the registry never burns", async () => {
+    const other = investors[1]!;
+    await callToken(t.chain, { token: overMinted, functionName: "burn", args: [other.account.address, 739n] });
+    await t.gateway.indexer.runOnce();
+    const run = (await t.gql(RUN, {}, t.adminToken)).data.runReconciliation;
+    const drift = (run.drift as DriftRow[]).filter((d) => d.tokenAddress === overMinted);
+    expect(drift.find((d) => d.kind === "UNRECORDED_BURN")).toMatchObject({ holder: other.account.address, registryBalance: "0", chainBalance: "739" });
+    // The mints to that holder are unchanged by the burn; the supply shows it.
+    expect(drift.find((d) => d.kind === "OVER_MINTED" && d.holder === other.account.address)).toMatchObject({ chainBalance: "13739" });
+    expect(drift.find((d) => d.holder === null)).toMatchObject({ kind: "OVER_MINTED", registryBalance: "250000", chainBalance: "513000" });
+    expect(drift).toHaveLength(4);
   });
 });
