@@ -1,6 +1,6 @@
 /**
  * npm run reconcile [-- --gateway http://127.0.0.1:4000]
- * Compares every holding of the cap table with balanceOf on chain, stores the run and prints
+ * Reconciles the registry against the chain (see src/indexer/reconcile.ts), stores the run and prints
  * the report as JSON. Exit code 0: no drift; 1: drift or an error; 2: bad configuration.
  *
  * With DATABASE_URL it works on the database and the chain (CHAIN_RPC_URL, or the embedded
@@ -45,7 +45,7 @@ async function viaGateway(url: string): Promise<Report> {
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify({
       query: `mutation { runReconciliation { __typename
-        ... on ReconciliationRun { id ok error tokensChecked holdingsChecked drift { tokenAddress holder registryBalance chainBalance difference } }
+        ... on ReconciliationRun { id ok error tokensChecked holdingsChecked drift { kind tokenAddress holder registryBalance chainBalance difference } }
         ... on Error { code message } } }`,
     }),
   });

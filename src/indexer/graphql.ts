@@ -3,7 +3,7 @@ import { ChainUnavailableError } from "../errors.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { finalityDepthOf, holdingsOfToken, holdingsOfWallet, type Holding } from "./service.js";
 import { lastReconciliation, reconcile, type ReconciliationRun } from "./reconcile.js";
-import type { DriftEntry } from "./table.js";
+import { DRIFT_KINDS, type DriftEntry } from "./table.js";
 
 const HoldingRef = builder.objectRef<Holding>("Holding").implement({
   description: "One line of a token's cap table, derived from the Transfer events the registry has applied.",
@@ -46,13 +46,35 @@ builder.objectField(InvestorRef, "holdings", (t) =>
   }),
 );
 
+const DriftKind = builder.enumType("ReconciliationDriftKind", {
+  description: "What a drift entry compares: the registry's index of the chain, or the chain against what the registry confirmed.",
+  values: {
+    CAP_TABLE_LAG: {
+      description: "The indexed cap table differs from balanceOf / totalSupply: the registry's index misses (or has extra) Transfer events; the chain itself may be right.",
+    },
+    OVER_MINTED: {
+      description: "The chain minted more than the registry's CONFIRMED mint requests: totalSupply (holder null) or the mints to one recipient.",
+    },
+    UNDER_MINTED: { description: "The registry holds CONFIRMED mints the chain does not have (totalSupply, or the mints to one recipient)." },
+    UNRECORDED_BURN: { description: "Tokens burned on chain from this holder; the registry records no burns." },
+    FORCED_TRANSFER_MISMATCH: { description: "A forced transfer the registry recorded that the chain does not show with the same parties and amount." },
+  } satisfies Record<(typeof DRIFT_KINDS)[number], { description: string }>,
+});
+
 const DriftRef = builder.objectRef<DriftEntry>("ReconciliationDrift").implement({
-  description: "A balance on which the registry and the chain disagree.",
+  description: "A figure on which the registry and the chain disagree; what the figures are depends on `kind`.",
   fields: (t) => ({
+    kind: t.field({ type: DriftKind, resolve: (d) => d.kind }),
     tokenAddress: t.exposeString("tokenAddress"),
-    holder: t.exposeString("holder", { nullable: true, description: "null: the token's total supply" }),
-    registryBalance: t.exposeString("registryBalance", { description: "Base units" }),
-    chainBalance: t.exposeString("chainBalance", { description: "Base units (balanceOf / totalSupply)" }),
+    holder: t.exposeString("holder", { nullable: true, description: "null: the token as a whole (its total supply)" }),
+    registryBalance: t.exposeString("registryBalance", {
+      description:
+        "Base units. CAP_TABLE_LAG: the indexed balance (or their sum); OVER_/UNDER_MINTED: the CONFIRMED mints (with mined ones awaiting confirmation), in all or to this recipient; UNRECORDED_BURN: 0; FORCED_TRANSFER_MISMATCH: the recorded amount",
+    }),
+    chainBalance: t.exposeString("chainBalance", {
+      description:
+        "Base units. CAP_TABLE_LAG: balanceOf (or totalSupply); OVER_/UNDER_MINTED: totalSupply, or the Transfers from 0x0 to this recipient; UNRECORDED_BURN: the Transfers to 0x0 from this holder; FORCED_TRANSFER_MISMATCH: what that transaction moved from this holder",
+    }),
     difference: t.string({
       description: "registryBalance − chainBalance, base units",
       resolve: (d) => (BigInt(d.registryBalance) - BigInt(d.chainBalance)).toString(),
@@ -79,7 +101,8 @@ builder.queryField("reconciliationReport", (t) =>
   t.field({
     type: ReconciliationRunRef,
     nullable: true,
-    description: "The last reconciliation of the cap table against balanceOf (null before the first). ADMIN, COMPLIANCE_OFFICER or ISSUER.",
+    description:
+      "The last reconciliation of the registry against the chain: the cap table against balanceOf, totalSupply and mints per recipient against CONFIRMED mint requests, recorded forced transfers (null before the first). ADMIN, COMPLIANCE_OFFICER or ISSUER.",
     authScopes: { anyRole: ["ADMIN", "COMPLIANCE_OFFICER", "ISSUER"] },
     errors: {},
     resolve: async (_root, _args, ctx) => (await lastReconciliation(ctx)) ?? null,
@@ -89,7 +112,7 @@ builder.queryField("reconciliationReport", (t) =>
 builder.mutationField("runReconciliation", (t) =>
   t.field({
     type: ReconciliationRunRef,
-    description: "Reconciles the cap table against the chain now and stores the run. ADMIN.",
+    description: "Reconciles the registry (cap table, CONFIRMED mints, forced transfers) against the chain now and stores the run. ADMIN.",
     authScopes: { anyRole: ["ADMIN"] },
     errors: {},
     resolve: async (_root, _args, ctx) =>

@@ -94,10 +94,32 @@ export const chainReorg = pgTable("chain_reorg", {
   createdAt: createdAt(),
 });
 
+/**
+ * What a drift entry compares, so a client can tell an index that is behind or lost an event
+ * (CAP_TABLE_LAG: the chain is right, the registry's view of it is not) from tokens the chain
+ * holds without the registry having confirmed them (OVER_MINTED) and the reverse.
+ */
+export const DRIFT_KINDS = [
+  /** Indexed cap table vs balanceOf / totalSupply: the registry's index of the chain's events is incomplete. */
+  "CAP_TABLE_LAG",
+  /** The chain minted more than the registry's CONFIRMED mint requests add up to. */
+  "OVER_MINTED",
+  /** The registry holds CONFIRMED mints the chain does not have. */
+  "UNDER_MINTED",
+  /** Tokens burned on chain: the registry records no burns, so every burn is unaccounted for. */
+  "UNRECORDED_BURN",
+  /** A forced transfer the registry recorded that the chain does not show as recorded. */
+  "FORCED_TRANSFER_MISMATCH",
+] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
+
 export type DriftEntry = {
+  /** Runs stored before kinds existed compared only the cap table: read them as CAP_TABLE_LAG. */
+  kind: DriftKind;
   tokenAddress: string;
-  /** null: the token's total supply. */
+  /** null: the token as a whole (its total supply). */
   holder: string | null;
+  /** Base units, decimal string. What the figure is depends on `kind` (see reconcile.ts). */
   registryBalance: string;
   chainBalance: string;
 };
