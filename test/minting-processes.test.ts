@@ -168,12 +168,12 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
   }
 
   /** Requests `count` mints with distinct amounts, so each (recipient, amount) names one request. */
-  async function requestMints(trancheId: string, investors: { investorId: string }[], count: number, prefix: string) {
+  async function requestMints(trancheId: string, investors: { investorId: string }[], count: number, prefix: string, firstAmount = 10_000) {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const r = await t.gql(
         REQUEST_MINT,
-        { input: { idempotencyKey: `${prefix}-${i}`, trancheId, investorId: investors[i % investors.length]!.investorId, amount: String(10_000 + i) } },
+        { input: { idempotencyKey: `${prefix}-${i}`, trancheId, investorId: investors[i % investors.length]!.investorId, amount: String(firstAmount + i) } },
         a.issuerToken,
       );
       expect(r.data?.requestMint?.__typename, JSON.stringify(r)).toBe("MintRequest");
@@ -364,10 +364,12 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
 
   it("a worker SIGSTOPped past its lease and resumed changes nothing another worker settled", async () => {
     const { trancheId, token, investors, fromBlock } = await readyTranche(2);
-    // The paused worker's node never shows a receipt, and answers slowly: it is waiting on one when it stops.
+    // The paused worker's node is stuck at the current block: it never sees its mint mined, so
+    // after a second it replaces the transaction again and again (same nonce, higher fee).
     const proxy = await startRpcProxy(rpcUrl);
-    proxy.lagging = true;
-    proxy.lagDelayMs = 800;
+    proxy.behindAt = await t.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    // Slow receipt answers keep it between reading the batch and writing about it most of the time.
+    proxy.lagDelayMs = 700;
     const env = { DATABASE_URL: databaseUrl, WORKER_LEASE_SECONDS: "2", MINT_STUCK_AFTER_SECONDS: "1", MINT_BATCH_SIZE: "4" };
     const paused = spawnWorker({ ...env, CHAIN_RPC_URL: proxy.url });
     let other: Worker | undefined;
@@ -375,16 +377,18 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
       expect(await paused.waitFor(/mint worker started/, 30_000), paused.output()).toBe(true);
       const ids = await requestMints(trancheId, investors, 4, "stop");
       expect(await paused.waitFor(/mint transaction broadcast/, 15_000), paused.output()).toBe(true);
-      await sleep(1200);
+      expect(await paused.waitFor(/replaced a stuck mint transaction/, 15_000), paused.output()).toBe(true);
+      // Into its next look at the receipts (each slow), after it has read the batch as SUBMITTED.
+      await sleep(400);
       paused.child.kill("SIGSTOP");
       // Its lease runs out; a second worker takes the job over and settles it.
       other = spawnWorker({ ...env, CHAIN_RPC_URL: rpcUrl });
       expect(await waitSettled(ids, 60_000), other.output().slice(-2000)).toBe(true);
       const settled = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
       paused.child.kill("SIGCONT");
-      // Awake with a stale "no receipt, waited too long": it would replace the transaction and
-      // name the replacement on the requests. Fenced, it finds the lease or the batch gone.
-      expect(await paused.waitFor(/lost the race|another writer settled/, 20_000), paused.output().slice(-3000)).toBe(true);
+      // Awake with a stale "not mined, waited too long": it would replace the transaction once
+      // more and name the replacement on the settled requests. Fenced, it finds its lease gone.
+      expect(await paused.waitFor(/lost the race/, 20_000), paused.output().slice(-3000)).toBe(true);
       await sleep(500);
       expect(paused.child.exitCode, paused.output().slice(-2000)).toBeNull();
       const after = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
@@ -415,7 +419,7 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
       }
       expect(terminated).toBeGreaterThan(6);
       // The API still takes requests (its pool reconnects) and the workers still mint them.
-      const second = await requestMints(trancheId, investors, 9, "term-b");
+      const second = await requestMints(trancheId, investors, 9, "term-b", 20_000);
       const ids = [...first, ...second];
       expect(await waitSettled(ids, 90_000), workers.map((w) => w.output().slice(-2000)).join("\n")).toBe(true);
       for (const w of workers) expect(w.child.exitCode, w.output().slice(-3000)).toBeNull();

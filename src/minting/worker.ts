@@ -318,9 +318,12 @@ export async function resumeBatch(ctx: MintContext, batchId: string): Promise<vo
   let resentAt = 0;
   let searchedAt = 0;
   try {
-    for (;;) {
+    for (let look = 0; ; look++) {
       const [batch] = await db.select().from(mintBatch).where(eq(mintBatch.id, batchId));
-      if (!batch || batch.status !== "SUBMITTED") return;
+      if (!batch || batch.status !== "SUBMITTED") {
+        if (look > 0) logger.info({ batchId, status: batch?.status }, "another writer settled the batch first; changed nothing");
+        return;
+      }
       // Order matters: read the mined nonce count first, then our recorded hashes, then receipts.
       // A hash recorded after the count was read cannot have been mined before it.
       const minedCount = await chain.publicClient.getTransactionCount({ address: batch.signer as Address, blockTag: "latest" });
@@ -580,12 +583,13 @@ async function runJob(ctx: MintContext, jobs: Job[]): Promise<void> {
 }
 
 /** Completes jobs whose requests are settled; the rest (e.g. re-queued after a drop) run again at once. */
-async function finishJobs(db: Database, workerId: string, jobs: Job[]): Promise<void> {
+async function finishJobs(db: Database, logger: Logger, workerId: string, jobs: Job[]): Promise<void> {
   const ids = jobs.map((j) => String(j.payload.mintRequestId));
   const rows = await db.select({ id: mintRequest.id, status: mintRequest.status }).from(mintRequest).where(inArray(mintRequest.id, ids));
   const open = new Set(rows.filter((r) => r.status === "REQUESTED" || r.status === "SUBMITTED").map((r) => r.id));
   const done = jobs.filter((j) => !open.has(String(j.payload.mintRequestId)));
-  await completeJobs(db, done.map((j) => j.id), workerId);
+  const completed = await completeJobs(db, done.map((j) => j.id), workerId);
+  if (completed < done.length) logger.warn({ jobs: done.length - completed }, "lost the race for mint jobs another worker took over; left them to it");
   for (const j of jobs) if (open.has(String(j.payload.mintRequestId))) await retryJob(db, j.id, workerId, "not settled yet", 0);
 }
 
@@ -632,7 +636,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
       held = jobs;
       try {
         await runJob(ctx, jobs);
-        await finishJobs(opts.db, workerId, jobs);
+        await finishJobs(opts.db, log, workerId, jobs);
       } catch (error) {
         if (error instanceof LeaseLostError) {
           // Another worker holds these jobs now (or has finished them): theirs to settle, not ours.

@@ -82,10 +82,11 @@ export async function completeJob(db: Database, id: number, workerId: string): P
   await completeJobs(db, [id], workerId);
 }
 
-/** Completes several jobs this worker holds in one statement (a settled batch). */
-export async function completeJobs(db: Database, ids: number[], workerId: string): Promise<void> {
-  if (ids.length === 0) return;
-  await db.delete(job).where(and(inArray(job.id, ids), eq(job.lockedBy, workerId)));
+/** Completes several jobs this worker holds in one statement (a settled batch); returns how many it still held. */
+export async function completeJobs(db: Database, ids: number[], workerId: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  const deleted = await db.delete(job).where(and(inArray(job.id, ids), eq(job.lockedBy, workerId))).returning({ id: job.id });
+  return deleted.length;
 }
 
 /** Releases a job this worker holds to run again after `delayMs`, keeping the error for operators. */

@@ -14,6 +14,11 @@ export type RpcProxy = {
   lagging: boolean;
   /** Delay before a hidden receipt answers (a slow backend), in ms. */
   lagDelayMs: number;
+  /**
+   * While set, the proxy is a node stuck at this block: the head, the latest block and nonce
+   * counts are those of this block, and no receipt is found. Broadcasts still reach the node.
+   */
+  behindAt: bigint | undefined;
   /** eth_sendRawTransaction answers an error and reaches no node while true. */
   refuseBroadcasts: boolean;
   /** How many receipt lookups were answered "none" by the proxy. */
@@ -21,11 +26,33 @@ export type RpcProxy = {
   close(): Promise<void>;
 };
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 type Call = { jsonrpc: string; id: unknown; method: string; params?: unknown[] };
 
 export async function startRpcProxy(target: string, options: { port?: number } = {}): Promise<RpcProxy> {
-  const state = { lagging: false, lagDelayMs: 0, hiddenReceipts: 0, refuseBroadcasts: false };
+  const state = { lagging: false, lagDelayMs: 0, hiddenReceipts: 0, refuseBroadcasts: false, behindAt: undefined as bigint | undefined };
+  const forward = async (call: Call): Promise<unknown> => {
+    const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(call) });
+    return response.json();
+  };
+  const stuckAt = (call: Call): Promise<unknown> | undefined => {
+    const at = state.behindAt;
+    if (at === undefined) return undefined;
+    const hex = `0x${at.toString(16)}`;
+    const latest = (tag: unknown) => tag === "latest" || tag === "pending" || tag === undefined;
+    if (call.method === "eth_blockNumber") return Promise.resolve({ jsonrpc: "2.0", id: call.id, result: hex });
+    if (call.method === "eth_getTransactionReceipt") {
+      state.hiddenReceipts++;
+      return sleep(state.lagDelayMs).then(() => ({ jsonrpc: "2.0", id: call.id, result: null }));
+    }
+    if (call.method === "eth_getTransactionCount" && latest(call.params?.[1])) return forward({ ...call, params: [call.params![0], hex] });
+    if (call.method === "eth_getBlockByNumber" && latest(call.params?.[0])) return forward({ ...call, params: [hex, ...(call.params ?? []).slice(1)] });
+    return undefined;
+  };
   const answer = async (call: Call): Promise<unknown> => {
+    const stuck = stuckAt(call);
+    if (stuck) return stuck;
     if (state.lagging && call.method === "eth_getTransactionReceipt") {
       state.hiddenReceipts++;
       if (state.lagDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.lagDelayMs));
@@ -34,8 +61,7 @@ export async function startRpcProxy(target: string, options: { port?: number } =
     if (state.refuseBroadcasts && call.method === "eth_sendRawTransaction") {
       return { jsonrpc: "2.0", id: call.id, error: { code: -32000, message: "refused by the test proxy" } };
     }
-    const response = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(call) });
-    return response.json();
+    return forward(call);
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
