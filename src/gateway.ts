@@ -11,6 +11,7 @@ import { startHttpServer, type HttpServer } from "./http/server.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 import { startIndexer, type Indexer } from "./indexer/runner.js";
 import { confirmMintsFromEvents } from "./minting/chain-events.js";
+import { WRITE_OWNERS } from "./write-owners.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -43,7 +44,7 @@ export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; inde
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ level: "info" });
   // Every signer transaction of this process takes its nonce under the database lock.
-  attachNonceStore(options.chain, options.db);
+  attachNonceStore(options.chain, options.db, logger);
   const worker =
     options.workerEnabled === false
       ? undefined
@@ -54,6 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           logger,
           confirmations: options.mintConfirmations ?? 1,
           now: options.now,
+          writeOwners: WRITE_OWNERS,
           ...options.mintWorker,
         });
   const changes = createChangeFeed(options.listen);

@@ -9,6 +9,7 @@ import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { attachNonceStore, connectChain } from "./chain/client.js";
 import { startMintWorker } from "./minting/worker.js";
+import { WRITE_OWNERS } from "./write-owners.js";
 
 async function main() {
   const config = loadConfigOrExit();
@@ -27,13 +28,14 @@ async function main() {
       logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying"),
   });
   const database = await openDatabase({ url: config.databaseUrl });
-  attachNonceStore(chain, database.db);
+  attachNonceStore(chain, database.db, logger);
   const worker = startMintWorker({
     db: database.db,
     chain,
     logger,
     confirmations: config.mintConfirmations,
     listen: database.listen,
+    writeOwners: WRITE_OWNERS,
     ...config.mintWorker,
   });
   logger.info({ workerId: worker.id, chainId: chain.chainId, signer: chain.account.address }, "mint worker started");

@@ -10,7 +10,8 @@ import type { Address, Hex } from "viem";
 import { startDevChain, devChainSignerKey, type DevChain } from "../src/chain/dev-chain.js";
 import { chainEvent, chainReorg } from "../src/indexer/table.js";
 import { job } from "../src/queue/table.js";
-import { mintBatch, mintRequest } from "../src/minting/table.js";
+import { mintRequest } from "../src/minting/table.js";
+import { chainWrite } from "../src/chain/table.js";
 import type { TestGateway } from "./support/harness.js";
 import {
   REQUEST_MINT,
@@ -78,7 +79,7 @@ describe("the built-in poller", () => {
     expect(await balanceOf(t, token, inv1.account.address)).toBe(1000n);
     // Its batch settled with it: no batch is left SUBMITTED once its requests are confirmed.
     const [request] = await t.database.db.select().from(mintRequest).where(eq(mintRequest.id, settled.id));
-    const [batch] = await t.database.db.select().from(mintBatch).where(eq(mintBatch.id, request!.batchId!));
+    const [batch] = await t.database.db.select().from(chainWrite).where(eq(chainWrite.id, request!.batchId!));
     expect(batch).toMatchObject({ status: "CONFIRMED", minedTxHash: settled.txHash });
 
     // Now let the worker's receipt wait end: it settles the same request again, with the same outcome.

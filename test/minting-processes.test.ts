@@ -36,6 +36,7 @@ import {
 import { devChainSignerKey } from "../src/chain/dev-chain.js";
 import { DataAssetTokenAbi, callToken } from "../src/chain/token.js";
 import { mintBatch, mintRequest } from "../src/minting/table.js";
+import { chainWrite } from "../src/chain/table.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const WORKER_KEY = devChainSignerKey(19);
@@ -256,8 +257,9 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
     expect(supply).toBe(requests.reduce((sum, r) => sum + BigInt(r.amount), 0n));
     // No batch lost its nonce to another transaction: nonces were never handed out twice.
     const batches = await t.database.db
-      .select({ status: mintBatch.status })
-      .from(mintBatch)
+      .select({ status: chainWrite.status })
+      .from(chainWrite)
+      .innerJoin(mintBatch, eq(mintBatch.id, chainWrite.id))
       .where(eq(mintBatch.tokenAddress, token));
     expect(batches.filter((b) => b.status !== "CONFIRMED")).toEqual([]);
   }

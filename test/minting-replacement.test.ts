@@ -24,7 +24,8 @@ import { devChainSignerKey, startDevChain, type DevChain } from "../src/chain/de
 import { attachNonceStore, connectChain, type ChainClients } from "../src/chain/client.js";
 import { DataAssetTokenAbi, deployToken, setWhitelisted } from "../src/chain/token.js";
 import { tranche } from "../src/offerings/table.js";
-import { mintRequest, mintTx } from "../src/minting/table.js";
+import { mintRequest } from "../src/minting/table.js";
+import { chainTx } from "../src/chain/table.js";
 import { startMintWorker, type MintWorker } from "../src/minting/worker.js";
 
 let t: TestGateway;
@@ -84,10 +85,10 @@ describe("a stuck mint transaction", () => {
     });
 
     // Wait until the worker has replaced its first transaction at least once.
-    let versions: (typeof mintTx.$inferSelect)[] = [];
+    let versions: (typeof chainTx.$inferSelect)[] = [];
     for (let i = 0; i < 200 && versions.length < 2; i++) {
       const [row] = await t.database.db.select().from(mintRequest).where(eq(mintRequest.id, id));
-      if (row?.batchId) versions = await t.database.db.select().from(mintTx).where(eq(mintTx.batchId, row.batchId));
+      if (row?.batchId) versions = await t.database.db.select().from(chainTx).where(eq(chainTx.writeId, row.batchId));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(versions.length).toBeGreaterThanOrEqual(2);
@@ -99,8 +100,8 @@ describe("a stuck mint transaction", () => {
     expect(settled.status, JSON.stringify(settled)).toBe("CONFIRMED");
     const after = await t.database.db
       .select()
-      .from(mintTx)
-      .where(eq(mintTx.batchId, (await t.database.db.select().from(mintRequest).where(eq(mintRequest.id, id)))[0]!.batchId!));
+      .from(chainTx)
+      .where(eq(chainTx.writeId, (await t.database.db.select().from(mintRequest).where(eq(mintRequest.id, id)))[0]!.batchId!));
     expect(after.map((v) => v.hash)).toContain(settled.txHash);
 
     // On chain: one mint, from one of the recorded versions; every other version is gone for good.

@@ -24,7 +24,8 @@ import {
   type Actors,
 } from "./support/flow.js";
 import { DataAssetTokenAbi, setWhitelisted } from "../src/chain/token.js";
-import { mintBatch, mintRequest } from "../src/minting/table.js";
+import { mintRequest } from "../src/minting/table.js";
+import { chainWrite } from "../src/chain/table.js";
 import { tranche } from "../src/offerings/table.js";
 import { startMintWorker } from "../src/minting/worker.js";
 
@@ -125,8 +126,8 @@ describe("mint worker", () => {
       expect(transfers.map((l) => l.args.value).sort()).toEqual([1000n, 1001n, 1002n, 1003n, 1004n, 1005n]);
       const batches = await t.database.db
         .select()
-        .from(mintBatch)
-        .where(inArray(mintBatch.minedTxHash, [...hashes] as string[]));
+        .from(chainWrite)
+        .where(inArray(chainWrite.minedTxHash, [...hashes] as string[]));
       expect(batches).toHaveLength(1);
 
       const reverted = await waitForMint(t, a.issuerToken, bad);

@@ -17,6 +17,7 @@ import {
   type Transport,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import pino, { type Logger } from "pino";
 import type { Database } from "../db/index.js";
 
 /** Told of every JSON-RPC call: method, duration in seconds, whether it succeeded. */
@@ -31,18 +32,21 @@ export type ChainClients = {
   account: LocalAccount;
   /** Runs `fn` alone among this process's signer transactions. */
   withSignerLock<T>(fn: () => Promise<T>): Promise<T>;
-  /** The database holding the signer's nonce row, once attached (see `attachNonceStore`). */
+  /** The database holding the signer's nonce row and the chain-write records, once attached (see `attachNonceStore`). */
   nonceStore?: Database;
+  /** Where the chain-write pipeline reports replacements and refused broadcasts (silent until attached). */
+  logger: Logger;
   /** Observers of JSON-RPC latency (metrics); add and remove freely. */
   rpcObservers: Set<RpcObserver>;
 };
 
 /**
- * Makes every later signer transaction of `chain` take its nonce under the database's
- * `signer_nonce` row lock (cross-process), instead of trusting the node's pending count alone.
+ * Makes every later signer transaction of `chain` go through the chain-write pipeline on `db`:
+ * its nonce under the `signer_nonce` row lock (cross-process), its bytes recorded before broadcast.
  */
-export function attachNonceStore(chain: ChainClients, db: Database): void {
+export function attachNonceStore(chain: ChainClients, db: Database, logger?: Logger): void {
   chain.nonceStore = db;
+  if (logger) chain.logger = logger.child({ component: "chain-writes" });
 }
 
 /** The longest wait between two attempts to reach a chain that is down at start. */
@@ -92,6 +96,7 @@ export async function connectChain(options: {
     walletClient,
     account,
     rpcObservers,
+    logger: pino({ level: "silent" }),
     withSignerLock<T>(fn: () => Promise<T>): Promise<T> {
       const run = tail.then(fn, fn);
       tail = run.catch(() => {});

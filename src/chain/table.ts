@@ -1,4 +1,5 @@
-import { integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { baseUnits, createdAt } from "../db/columns.js";
 
 /**
  * The next nonce of each signer, per chain. Every process that signs locks this row
@@ -14,4 +15,60 @@ export const signerNonce = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.chainId, t.address] })],
+);
+
+export const CHAIN_WRITE_STATUSES = ["SUBMITTED", "CONFIRMED", "REVERTED", "DROPPED"] as const;
+
+/**
+ * One transaction of the gateway's signer, whatever it does (a mint batch, a deployment, a
+ * whitelist change, a token control): its nonce and what became of it. Every signed version
+ * (the first and fee-bumped replacements, all with this nonce) is a `chain_tx` row, so at most
+ * one of them can ever be mined. See writes.ts for the pipeline that writes these.
+ */
+export const chainWrite = pgTable(
+  "chain_write",
+  {
+    id: uuid("id").primaryKey(),
+    /** The owning domain's name for it: MINT_BATCH, DEPLOY_TOKEN, TOKEN_CALL. */
+    kind: text("kind").notNull(),
+    chainId: integer("chain_id").notNull(),
+    signer: text("signer").notNull(),
+    nonce: integer("nonce").notNull(),
+    /** The contract called; null for a deployment. */
+    toAddress: text("to_address"),
+    /**
+     * The chain head read just before the nonce was signed: no transaction at this nonce was
+     * mined before it, so the search for the nonce's transaction (the positive evidence that a
+     * write is dead) starts there.
+     */
+    signedAtBlock: bigint("signed_at_block", { mode: "bigint" }),
+    /** What the owner needs to settle it (e.g. the tranche a deployment is for). */
+    subject: jsonb("subject").$type<Record<string, unknown>>().notNull().default({}),
+    status: text("status", { enum: CHAIN_WRITE_STATUSES }).notNull().default("SUBMITTED"),
+    /** The hash mined at this nonce: one of ours (CONFIRMED, REVERTED) or the foreign one that took it (DROPPED). */
+    minedTxHash: text("mined_tx_hash"),
+    blockNumber: bigint("block_number", { mode: "bigint" }),
+    /** A deployment's contract, once mined. */
+    contractAddress: text("contract_address"),
+    revertReason: text("revert_reason"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique().on(t.chainId, t.signer, t.nonce), index("chain_write_status_idx").on(t.status)],
+);
+
+/** A signed version of a write's transaction, recorded before it is broadcast. */
+export const chainTx = pgTable(
+  "chain_tx",
+  {
+    hash: text("hash").primaryKey(),
+    writeId: uuid("write_id")
+      .notNull()
+      .references(() => chainWrite.id),
+    signedTx: text("signed_tx").notNull(),
+    /** Fee cap of this version (wei, decimal string); a replacement bumps it. */
+    maxFeePerGas: baseUnits("max_fee_per_gas").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("chain_tx_write_idx").on(t.writeId)],
 );

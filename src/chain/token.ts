@@ -5,8 +5,6 @@ import {
   encodeDeployData,
   encodeFunctionData,
   getAddress,
-  BaseError as ViemBaseError,
-  ContractFunctionRevertedError,
   type Address,
   type ContractFunctionArgs,
   type ContractFunctionName,
@@ -16,7 +14,10 @@ import { DataAssetTokenAbi, DataAssetTokenBytecode } from "./generated/DataAsset
 import type { ChainClients } from "./client.js";
 import { ChainUnavailableError } from "../errors.js";
 import { ContractRevertedError } from "./errors.js";
-import { withNextNonce } from "./nonce.js";
+import { decodeRevert } from "./revert.js";
+import { NO_OWNER, resumeWrite, sendWrite, type ChainWrite, type WriteOwner } from "./writes.js";
+
+export { decodeRevert };
 
 export { DataAssetTokenAbi };
 
@@ -35,18 +36,18 @@ export type DeployTokenParameters = {
 export async function deployToken(
   chain: ChainClients,
   params: DeployTokenParameters,
+  options: WriteOptions = {},
 ): Promise<{ address: Address; txHash: Hex }> {
   const data = encodeDeployData({
     abi: DataAssetTokenAbi,
     bytecode: DataAssetTokenBytecode,
     args: [params.name, params.symbol, params.assetId, params.contentDigest, params.offeringTermsDigest, chain.account.address],
   });
-  const txHash = await sendSignerTransaction(chain, { data });
-  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash: txHash });
-  if (receipt.status !== "success" || !receipt.contractAddress) {
-    throw new ChainUnavailableError(`token deployment ${txHash} reverted`);
+  const settled = await sendSignerTransaction(chain, { data }, { kind: "DEPLOY_TOKEN", ...options });
+  if (settled.status === "REVERTED" || !settled.contractAddress) {
+    throw new ContractRevertedError("deploy", settled.revertReason ?? "no contract was created");
   }
-  return { address: getAddress(receipt.contractAddress), txHash };
+  return { address: getAddress(settled.contractAddress), txHash: settled.minedTxHash as Hex };
 }
 
 /** Sets an address's whitelist flag on the token and waits for the receipt. */
@@ -57,18 +58,36 @@ export async function setWhitelisted(
   return callToken(chain, { token: params.token, functionName: "setWhitelisted", args: [params.account, params.whitelisted] });
 }
 
+/** How a write is named in the pipeline and who settles it if its caller is gone before the outcome. */
+export type WriteOptions = { kind?: string; subject?: Record<string, unknown>; owner?: WriteOwner };
+
 /**
- * Broadcasts a transaction of the gateway's signer with the next nonce: taken under the
- * database's signer_nonce lock when a nonce store is attached (cross-process safe), else
- * from the node. Alone among this process's signer transactions either way.
+ * Sends a transaction of the gateway's signer through the chain-write pipeline (recorded
+ * before broadcast under the signer_nonce lock, resumed by hash, fee-bumped when stuck) and
+ * waits for its outcome: the settled write, CONFIRMED or REVERTED. A write the pipeline had
+ * to give up on (a foreign transaction took its nonce) answers ChainUnavailableError, as does
+ * one still open after the wait (it stays recorded, and a worker's sweep settles it later).
+ * Without a database attached (a bare client), the node picks the nonce and nothing is recorded.
  */
-export async function sendSignerTransaction(chain: ChainClients, request: { to?: Address; data: Hex }): Promise<Hex> {
-  return chain.withSignerLock(async () => {
-    const db = chain.nonceStore;
-    if (!db) return chain.walletClient.sendTransaction(request);
-    // Broadcast while the row is locked: the node's pending count then covers it before the lock is released.
-    return withNextNonce(db, chain, (_tx, nonce) => chain.walletClient.sendTransaction({ ...request, nonce }));
-  });
+export async function sendSignerTransaction(
+  chain: ChainClients,
+  request: { to?: Address; data: Hex },
+  options: WriteOptions = {},
+): Promise<Pick<ChainWrite, "status" | "minedTxHash" | "contractAddress" | "revertReason">> {
+  const db = chain.nonceStore;
+  if (!db) {
+    const hash = await chain.withSignerLock(() => chain.walletClient.sendTransaction(request));
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    return { status: receipt.status === "success" ? "CONFIRMED" : "REVERTED", minedTxHash: hash, contractAddress: receipt.contractAddress ?? null, revertReason: null };
+  }
+  const ctx = { db, chain, logger: chain.logger };
+  const gas = await chain.publicClient.estimateGas({ account: chain.account.address, to: request.to, data: request.data });
+  const { write } = await sendWrite(ctx, { kind: options.kind ?? "TOKEN_CALL", to: request.to, data: request.data, gas, subject: options.subject });
+  const settled = await resumeWrite(ctx, write.id, options.owner ?? NO_OWNER);
+  if (settled.status === "DROPPED") {
+    throw new ChainUnavailableError(`transaction at nonce ${settled.nonce} was replaced by another transaction of the signer (${settled.minedTxHash}); try again`);
+  }
+  return settled;
 }
 
 type WriteName = ContractFunctionName<typeof DataAssetTokenAbi, "nonpayable">;
@@ -96,22 +115,11 @@ export async function callToken<F extends WriteName>(
     if (reason) throw new ContractRevertedError(params.functionName, reason);
     throw new ChainUnavailableError(`could not simulate ${params.functionName}: ${(error as Error).message.split("\n")[0]}`);
   }
-  const txHash = await sendSignerTransaction(chain, { to: params.token, data: encodeCall(request) });
-  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash: txHash });
-  if (receipt.status !== "success") throw new ChainUnavailableError(`${params.functionName} tx ${txHash} reverted`);
-  return { txHash };
+  const settled = await sendSignerTransaction(chain, { to: params.token, data: encodeCall(request) });
+  if (settled.status !== "CONFIRMED") throw new ContractRevertedError(params.functionName, settled.revertReason ?? "reverted");
+  return { txHash: settled.minedTxHash as Hex };
 }
 
 function encodeCall(request: { abi: any; functionName: string; args?: readonly unknown[] }): Hex {
   return encodeFunctionData({ abi: request.abi, functionName: request.functionName, args: request.args } as any);
-}
-
-/** The name of a contract custom error (or the revert reason) inside a viem error, if any. */
-export function decodeRevert(error: unknown): string | undefined {
-  if (!(error instanceof ViemBaseError)) return undefined;
-  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (reverted instanceof ContractFunctionRevertedError) {
-    return reverted.data?.errorName ?? reverted.reason ?? reverted.shortMessage;
-  }
-  return undefined;
 }

@@ -31,7 +31,8 @@ import { getAddress, zeroAddress, type Address } from "viem";
 import type { Database } from "../db/index.js";
 import { DataAssetTokenAbi } from "../chain/token.js";
 import { tranche } from "../offerings/table.js";
-import { mintBatch, mintRequest, mintTx, tokenControlAction } from "../minting/table.js";
+import { chainTx, chainWrite } from "../chain/table.js";
+import { mintRequest, tokenControlAction } from "../minting/table.js";
 import type { IndexerDeps } from "./service.js";
 import { deployedTokens, queryHoldings } from "./service.js";
 import { chainEvent, indexerCursor, reconciliationRun, type DriftEntry } from "./table.js";
@@ -94,14 +95,14 @@ async function registryMinted(db: Database, t: TokenAt): Promise<AmountsByHolder
   const inFlight = await db
     .select({ holder: mintRequest.recipient, amount })
     .from(mintRequest)
-    .innerJoin(mintBatch, eq(mintBatch.id, mintRequest.batchId))
+    .innerJoin(chainWrite, eq(chainWrite.id, mintRequest.batchId))
     .where(
       and(
         eq(mintRequest.trancheId, t.trancheId),
         eq(mintRequest.status, "SUBMITTED"),
-        eq(mintBatch.status, "SUBMITTED"),
-        sql`exists (select 1 from ${mintTx} join ${chainEvent} on ${chainEvent.txHash} = lower(${mintTx.hash})
-          where ${mintTx.batchId} = ${mintBatch.id} and ${chainEvent.chainId} = ${t.chainId} and ${chainEvent.contract} = ${t.address}
+        eq(chainWrite.status, "SUBMITTED"),
+        sql`exists (select 1 from ${chainTx} join ${chainEvent} on ${chainEvent.txHash} = lower(${chainTx.hash})
+          where ${chainTx.writeId} = ${chainWrite.id} and ${chainEvent.chainId} = ${t.chainId} and ${chainEvent.contract} = ${t.address}
             and ${chainEvent.eventName} = 'Transfer' and ${chainEvent.fromAddress} = ${zeroAddress}
             and not ${chainEvent.removed} and ${chainEvent.blockNumber} <= ${t.at})`,
       ),

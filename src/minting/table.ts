@@ -3,54 +3,23 @@ import { baseUnits, createdAt, id } from "../db/columns.js";
 import { organization } from "../organizations/table.js";
 import { tranche } from "../offerings/table.js";
 import { investor } from "../investors/table.js";
+import { chainWrite } from "../chain/table.js";
 
 export const MINT_STATUSES = ["REQUESTED", "SUBMITTED", "CONFIRMED", "FAILED", "REVERTED"] as const;
 export type MintStatus = (typeof MINT_STATUSES)[number];
 
-export const MINT_BATCH_STATUSES = ["SUBMITTED", "CONFIRMED", "REVERTED", "DROPPED"] as const;
-
 /**
- * One logical mint transaction: a nonce of the signer carrying `mintBatch` for one or more
- * requests of one tranche. Every signed version of it (the first one and fee-bumped
- * replacements, all with the same nonce) is a `mint_tx` row, so at most one of them can
- * ever be mined.
+ * One mint transaction: a chain write (`chain_write`, its nonce, versions and outcome) carrying
+ * `mintBatch` for one or more requests of one tranche. The requests name it as their batch.
  */
-export const mintBatch = pgTable(
-  "mint_batch",
-  {
-    id: id(),
-    trancheId: uuid("tranche_id")
-      .notNull()
-      .references(() => tranche.id),
-    tokenAddress: text("token_address").notNull(),
-    chainId: integer("chain_id").notNull(),
-    signer: text("signer").notNull(),
-    nonce: integer("nonce").notNull(),
-    /**
-     * The chain head read just before the nonce was signed: no transaction at this nonce was
-     * mined before it, so the search for the nonce's transaction (positive evidence that a
-     * batch is dead) starts there.
-     */
-    signedAtBlock: bigint("signed_at_block", { mode: "bigint" }),
-    status: text("status", { enum: MINT_BATCH_STATUSES }).notNull().default("SUBMITTED"),
-    /** The hash that was mined, once one was. */
-    minedTxHash: text("mined_tx_hash"),
-    blockNumber: bigint("block_number", { mode: "bigint" }),
-    createdAt: createdAt(),
-    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [unique().on(t.chainId, t.signer, t.nonce), index("mint_batch_status_idx").on(t.status)],
-);
-
-/** A signed version of a batch's transaction, recorded before it is broadcast. */
-export const mintTx = pgTable("mint_tx", {
-  hash: text("hash").primaryKey(),
-  batchId: uuid("batch_id")
+export const mintBatch = pgTable("mint_batch", {
+  id: uuid("id")
+    .primaryKey()
+    .references(() => chainWrite.id),
+  trancheId: uuid("tranche_id")
     .notNull()
-    .references(() => mintBatch.id),
-  signedTx: text("signed_tx").notNull(),
-  /** Fee cap of this version (wei, decimal string); a replacement bumps it. */
-  maxFeePerGas: baseUnits("max_fee_per_gas").notNull(),
+    .references(() => tranche.id),
+  tokenAddress: text("token_address").notNull(),
   createdAt: createdAt(),
 });
 

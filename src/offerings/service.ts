@@ -1,6 +1,6 @@
-import { asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
-import type { Hex } from "viem";
+import { getAddress, type Hex } from "viem";
 import type { ServiceContext } from "../context.js";
 import { requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
@@ -11,6 +11,7 @@ import { PUBLISHED_STATUSES } from "../assets/lifecycle.js";
 import { systemTransition } from "../assets/service.js";
 import { INVESTOR_CLASSES } from "../investors/table.js";
 import { deployToken } from "../chain/token.js";
+import type { WriteOwner } from "../chain/writes.js";
 import { PRODUCT_TYPES, SENIORITIES, offering, offeringAsset, tranche } from "./table.js";
 
 export type Offering = typeof offering.$inferSelect;
@@ -112,17 +113,35 @@ export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId
     .where(eq(offeringAsset.offeringId, o.id))
     .orderBy(asc(dataAsset.createdAt))
     .limit(1);
-  const { address, txHash } = await deployToken(ctx.chain, {
-    name: t.tokenName,
-    symbol: t.tokenSymbol,
-    assetId: primary!.id,
-    contentDigest: primary!.contentDigest as Hex,
-    offeringTermsDigest: o.termsDigest as Hex,
-  });
-  const [updated] = await ctx.db
-    .update(tranche)
-    .set({ tokenAddress: address, chainId: ctx.chain.chainId, deployTxHash: txHash })
-    .where(eq(tranche.id, t.id))
-    .returning();
+  const { address } = await deployToken(
+    ctx.chain,
+    {
+      name: t.tokenName,
+      symbol: t.tokenSymbol,
+      assetId: primary!.id,
+      contentDigest: primary!.contentDigest as Hex,
+      offeringTermsDigest: o.termsDigest as Hex,
+    },
+    { subject: { trancheId: t.id }, owner: trancheTokenOwner },
+  );
+  // The owner recorded the token with the write's settlement; a concurrent deploy may have won.
+  const [updated] = await ctx.db.select().from(tranche).where(eq(tranche.id, t.id));
+  if (updated!.tokenAddress !== address) throw new ConflictError(`tranche ${t.id} already has token ${updated!.tokenAddress}`);
   return updated!;
 }
+
+/**
+ * Settles a tranche-token deployment: the mined contract becomes the tranche's token, in the
+ * transaction that settles the chain write, whether the deploying request is still waiting or
+ * a worker resumed the write after a crash. The first deployment of a tranche wins.
+ */
+export const trancheTokenOwner: WriteOwner = {
+  async settle(tx, write, outcome) {
+    const trancheId = write.subject.trancheId as string | undefined;
+    if (outcome.status !== "CONFIRMED" || !outcome.receipt.contractAddress || !trancheId) return;
+    await tx
+      .update(tranche)
+      .set({ tokenAddress: getAddress(outcome.receipt.contractAddress), chainId: write.chainId, deployTxHash: outcome.receipt.transactionHash })
+      .where(and(eq(tranche.id, trancheId), isNull(tranche.tokenAddress)));
+  },
+};

@@ -1,1 +1,0 @@
-ALTER TABLE "mint_batch" ADD COLUMN "signed_at_block" bigint;
