@@ -15,12 +15,14 @@ import { ChainMismatchError } from "./chain/errors.js";
 import { startGateway } from "./gateway.js";
 import { seedDemo } from "./demo.js";
 
+/** The embedded chain once started: a start that fails later must not leave it running. */
+let devChain: DevChain | undefined;
+
 async function main() {
   const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel });
   if (config.usingDevSecrets) logger.warn("JWT_SECRET is not set: using the built-in development secret");
 
-  let devChain: DevChain | undefined;
   let rpcUrl: string;
   let signerKey: `0x${string}`;
   if (config.chain.kind === "embedded") {
@@ -89,7 +91,8 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-main().catch((error) => {
+main().catch(async (error) => {
   console.error(error);
+  await devChain?.close();
   process.exit(1);
 });

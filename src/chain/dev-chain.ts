@@ -138,7 +138,14 @@ function listeningAddress(child: ChildProcess): Promise<string> {
       child.stderr!.off("data", onData).resume();
       resolve(match[1]!);
     };
-    const onExit = (code: number | null) => reject(new Error(`anvil exited (${code}) before listening:\n${output.slice(-2000)}`));
+    const onExit = (code: number | null) =>
+      reject(
+        new Error(
+          /Address already in use/.test(output)
+            ? `The dev chain's port is in use (another node, or an anvil left by a killed npm start on another DATA_DIR): stop it or set DEV_CHAIN_PORT`
+            : `anvil exited (${code}) before listening:\n${output.slice(-2000)}`,
+        ),
+      );
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     child.once("exit", onExit);
