@@ -53,7 +53,7 @@ export async function startDevChain(options: DevChainOptions): Promise<DevChain>
   }
 
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
-  const address = await listeningAddress(child);
+  const address = await listeningAddress(child, files?.state);
   const rpcUrl = `http://${address}`;
   if (files) {
     writeFileSync(files.pid, String(child.pid));
@@ -124,8 +124,8 @@ function anvilBinary(): string {
   }
 }
 
-/** Resolves to anvil's `host:port` once it listens; rejects with its output if it exits first. */
-function listeningAddress(child: ChildProcess): Promise<string> {
+/** Resolves to anvil's `host:port` once it listens; rejects with what went wrong if it exits first. */
+function listeningAddress(child: ChildProcess, stateFile: string | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = "";
     const onData = (chunk: Buffer) => {
@@ -138,19 +138,24 @@ function listeningAddress(child: ChildProcess): Promise<string> {
       child.stderr!.off("data", onData).resume();
       resolve(match[1]!);
     };
-    const onExit = (code: number | null) =>
-      reject(
-        new Error(
-          /Address already in use/.test(output)
-            ? `The dev chain's port is in use (another node, or an anvil left by a killed npm start on another DATA_DIR): stop it or set DEV_CHAIN_PORT`
-            : `anvil exited (${code}) before listening:\n${output.slice(-2000)}`,
-        ),
-      );
+    const onExit = (code: number | null) => reject(new Error(startFailure(code, output, stateFile)));
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     child.once("exit", onExit);
     child.once("error", reject);
   });
+}
+
+function startFailure(code: number | null, output: string, stateFile: string | undefined): string {
+  if (/Address already in use/.test(output)) {
+    return "The dev chain's port is in use (another node, or an anvil left by a killed npm start on another DATA_DIR): stop it or set DEV_CHAIN_PORT";
+  }
+  if (stateFile && /failed to parse json file/.test(output)) {
+    // anvil rewrites the file in place: an anvil killed mid-write (not a killed npm start, whose
+    // anvil lives on) leaves it cut short.
+    return `The dev chain's state file ${stateFile} is damaged (anvil was killed while writing it): restore it, or delete DATA_DIR to start database and chain over.\n${output.slice(-500)}`;
+  }
+  return `anvil exited (${code}) before listening:\n${output.slice(-2000)}`;
 }
 
 /** SIGTERM (anvil then writes its state and exits), SIGKILL if it has not exited in time. */
