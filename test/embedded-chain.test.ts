@@ -6,7 +6,7 @@
  * database pointed at another chain, or whose chain lost its state, is refused at start.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPublicClient, http, type Address } from "viem";
@@ -28,6 +28,13 @@ import {
 } from "./support/flow.js";
 
 const root = path.resolve(import.meta.dirname, "..");
+/**
+ * `npm start`'s build (tsc -p tsconfig.build.json) into a folder of this test's own:
+ * test/start.test.ts rebuilds dist/ in a parallel worker, and a start that read dist/ while
+ * tsc rewrote it could load a half-written file. The build finds ../../migrations beside it
+ * as dist/ does, through a link.
+ */
+const build = path.join(root, "test/artifacts/embedded-chain");
 const scratch = mkdtempSync(path.join(tmpdir(), "dag-chain-"));
 const running = new Set<ChildProcess>();
 
@@ -35,7 +42,7 @@ type StartedGateway = GatewayClient & { url: string; rpcUrl: string; child: Chil
 
 /** What `npm start` runs after its build, on `dataDir`, with free ports; resolves once it serves. */
 async function startGatewayProcess(dataDir: string, env: Record<string, string> = {}): Promise<StartedGateway> {
-  const child = spawn(process.execPath, ["dist/main.js"], {
+  const child = spawn(process.execPath, [path.join(build, "dist/main.js")], {
     cwd: root,
     env: {
       ...process.env,
@@ -87,7 +94,7 @@ async function startGatewayProcess(dataDir: string, env: Record<string, string> 
 
 /** A start that must be refused: its exit code and everything it printed. */
 async function refusedStart(dataDir: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["dist/main.js"], {
+  const child = spawn(process.execPath, [path.join(build, "dist/main.js")], {
     cwd: root,
     env: { ...process.env, DATA_DIR: dataDir, PORT: "0", DEV_CHAIN_PORT: "0", DATABASE_URL: "", CHAIN_RPC_URL: "", JWT_SECRET: TEST_JWT_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -148,8 +155,12 @@ async function expectChainKept(g: StartedGateway, before: Awaited<ReturnType<typ
 }
 
 beforeAll(() => {
-  // What `npm start` runs first: its prestart build (tsc into dist/).
-  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root });
+  rmSync(build, { recursive: true, force: true });
+  mkdirSync(build, { recursive: true });
+  symlinkSync(path.join(root, "migrations"), path.join(build, "migrations"));
+  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", path.join(build, "dist")], {
+    cwd: root,
+  });
 });
 
 // A test that failed half-way leaves its gateway running, holding the data dir.

@@ -53,10 +53,11 @@ export async function startDevChain(options: DevChainOptions): Promise<DevChain>
   }
 
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  // Written at once: a gateway killed while anvil starts leaves an orphan the next start must find.
+  if (files && child.pid) writeFileSync(files.pid, String(child.pid));
   const address = await listeningAddress(child, files?.state);
   const rpcUrl = `http://${address}`;
   if (files) {
-    writeFileSync(files.pid, String(child.pid));
     // The genesis timestamp is pinned (see genesisTimestamp), and anvil's clock starts from it;
     // set the clock to now so new blocks are not stamped in the past.
     await rpc(rpcUrl, "evm_setTime", [Math.floor(Date.now() / 1000)]);
