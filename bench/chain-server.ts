@@ -1,4 +1,4 @@
-// The dev chain (Hardhat EDR) in its own process, as a production gateway would reach a node:
+// The dev chain (anvil, in memory) behind a small launcher, as a production gateway would reach a node:
 // the server under test then carries no chain in its memory or on its event loop.
 // usage: tsx bench/chain-server.ts <port>
 import { startDevChain } from "../src/chain/dev-chain.js";

@@ -2,6 +2,7 @@
  * The one place that reads the environment. Everything else receives a typed `Config`.
  * A bad variable stops the process at start with a message that names it.
  */
+import path from "node:path";
 import { z } from "zod";
 
 const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
@@ -63,8 +64,11 @@ export type Config = {
   databaseUrl?: string;
   /** PGlite data directory; `memory://` keeps it in memory (tests). */
   dataDir: string;
-  /** External chain, or undefined to start the embedded dev chain. */
-  chain: { kind: "external"; rpcUrl: string; signerPrivateKey: `0x${string}` } | { kind: "embedded"; port: number };
+  /**
+   * An external chain, or the embedded dev chain with its state in `stateFile`
+   * (DATA_DIR/chain/state.json; none when DATA_DIR is in memory).
+   */
+  chain: { kind: "external"; rpcUrl: string; signerPrivateKey: `0x${string}` } | { kind: "embedded"; port: number; stateFile?: string };
   jwtSecret: string;
   webhookSecret: string;
   usingDevSecrets: boolean;
@@ -114,7 +118,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     chain: e.CHAIN_RPC_URL
       ? { kind: "external", rpcUrl: e.CHAIN_RPC_URL, signerPrivateKey: e.SIGNER_PRIVATE_KEY as `0x${string}` }
-      : { kind: "embedded", port: e.DEV_CHAIN_PORT },
+      : {
+          kind: "embedded",
+          port: e.DEV_CHAIN_PORT,
+          stateFile: e.DATA_DIR.startsWith("memory://") ? undefined : path.join(e.DATA_DIR, "chain", "state.json"),
+        },
     jwtSecret: e.JWT_SECRET ?? DEV_JWT_SECRET,
     webhookSecret: e.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET,
     usingDevSecrets: !e.JWT_SECRET,

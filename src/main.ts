@@ -1,37 +1,60 @@
 /**
  * `npm start`: the whole gateway in one process. On embedded defaults it opens PGlite in
- * DATA_DIR, starts the dev chain on loopback, seeds demo organizations and prints a token
- * per role. With DATABASE_URL / CHAIN_RPC_URL it uses those instead.
+ * DATA_DIR, starts the dev chain (anvil) on loopback with its state in DATA_DIR/chain, seeds
+ * demo organizations and prints a token per role. With DATABASE_URL / CHAIN_RPC_URL it uses
+ * those instead. It refuses to start (exit code 2) on a chain that is not the one the
+ * database's records were written on.
  */
 import pino from "pino";
 import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { devChainSignerKey, startDevChain, type DevChain } from "./chain/dev-chain.js";
 import { connectChain } from "./chain/client.js";
+import { checkChainBinding } from "./chain/binding.js";
+import { ChainMismatchError } from "./chain/errors.js";
 import { startGateway } from "./gateway.js";
 import { seedDemo } from "./demo.js";
+
+/** The embedded chain once started: a start that fails later must not leave it running. */
+let devChain: DevChain | undefined;
 
 async function main() {
   const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel });
   if (config.usingDevSecrets) logger.warn("JWT_SECRET is not set: using the built-in development secret");
 
-  let devChain: DevChain | undefined;
   let rpcUrl: string;
   let signerKey: `0x${string}`;
   if (config.chain.kind === "embedded") {
-    devChain = await startDevChain({ port: config.chain.port });
+    devChain = await startDevChain({ port: config.chain.port, stateFile: config.chain.stateFile });
     rpcUrl = devChain.rpcUrl;
     signerKey = devChainSignerKey(0);
-    logger.info({ rpcUrl }, "embedded dev chain (Hardhat EDR) started; JSON-RPC served on loopback");
+    logger.info({ rpcUrl, stateFile: config.chain.stateFile }, "embedded dev chain (anvil) started; JSON-RPC served on loopback");
   } else {
     rpcUrl = config.chain.rpcUrl;
     signerKey = config.chain.signerPrivateKey;
   }
-  const chain = await connectChain({ rpcUrl, signerPrivateKey: signerKey });
+  // An external chain that is down at start is waited for, saying why, instead of exiting.
+  const chain = await connectChain({
+    rpcUrl,
+    signerPrivateKey: signerKey,
+    untilReachable: true,
+    onUnreachable: (error, attempt, retryInMs) =>
+      logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying"),
+  });
 
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   logger.info({ driver: database.driver, dataDir: config.databaseUrl ? undefined : config.dataDir }, "database ready");
+
+  try {
+    await checkChainBinding(database.db, chain);
+  } catch (error) {
+    if (!(error instanceof ChainMismatchError)) throw error;
+    console.error(error.message);
+    await database.close();
+    await devChain?.close();
+    process.exit(2);
+  }
 
   const gateway = await startGateway({
     db: database.db,
@@ -61,12 +84,6 @@ async function main() {
     const lines = identities.map((i) => `  ${i.role.padEnd(19)} ${i.organizationName} (${i.organizationId})\n    Bearer ${i.token}`);
     console.log(`\nDemo tokens (valid 7 days). Send as the Authorization header:\n${lines.join("\n")}\n`);
   }
-  if (devChain) {
-    console.log(
-      "Note: the embedded chain keeps its state in memory. Tokens deployed in an earlier run are gone after a restart; deploy again.\n",
-    );
-  }
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -81,7 +98,8 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
-main().catch((error) => {
+main().catch(async (error) => {
   console.error(error);
+  await devChain?.close();
   process.exit(1);
 });

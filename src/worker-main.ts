@@ -8,6 +8,8 @@ import pino from "pino";
 import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { attachNonceStore, connectChain } from "./chain/client.js";
+import { checkChainBinding } from "./chain/binding.js";
+import { ChainMismatchError } from "./chain/errors.js";
 import { startMintWorker } from "./minting/worker.js";
 import { WRITE_OWNERS } from "./write-owners.js";
 
@@ -28,6 +30,15 @@ async function main() {
       logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying"),
   });
   const database = await openDatabase({ url: config.databaseUrl });
+  // The same refusal as npm start's: never mint against a chain the database's rows were not written on.
+  try {
+    await checkChainBinding(database.db, chain);
+  } catch (error) {
+    if (!(error instanceof ChainMismatchError)) throw error;
+    console.error(error.message);
+    await database.close();
+    process.exit(2);
+  }
   attachNonceStore(chain, database.db, logger);
   const worker = startMintWorker({
     db: database.db,

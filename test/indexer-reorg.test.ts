@@ -83,7 +83,7 @@ describe("the built-in poller", () => {
     expect(batch).toMatchObject({ status: "CONFIRMED", minedTxHash: settled.txHash });
 
     // Now let the worker's receipt wait end: it settles the same request again, with the same outcome.
-    await rpc("hardhat_mine", [`0x${MINT_CONFIRMATIONS.toString(16)}`]);
+    await rpc("anvil_mine", [`0x${MINT_CONFIRMATIONS.toString(16)}`]);
     await waitFor("the mint job done", async () => (await t.database.db.select().from(job)).length === 0);
     const again = await waitForMint(t, a.issuerToken, settled.id);
     expect(again).toMatchObject({ status: "CONFIRMED", blockNumber: settled.blockNumber, txHash: settled.txHash });

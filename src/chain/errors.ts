@@ -8,3 +8,23 @@ export class ContractRevertedError extends BaseError {
     super(`${functionName} would revert on chain: ${reason}`);
   }
 }
+
+/**
+ * The connected chain is not the one this database's rows were written on (another chain id
+ * or genesis block, or recorded tokens that have no code there). Starting anyway would send
+ * mints to contracts that do not exist and nonces the chain never saw.
+ */
+export class ChainMismatchError extends BaseError {
+  readonly code = "CHAIN_MISMATCH";
+  override name = "ChainMismatchError";
+  constructor(readonly differences: string[]) {
+    super(
+      [
+        "The connected chain is not the one this database's records were written on:",
+        ...differences.map((d) => `  - ${d}`),
+        "Remedy: point CHAIN_RPC_URL at the chain the records were written on, or start on a fresh database.",
+        "On embedded defaults DATA_DIR holds both the database and the chain's state (DATA_DIR/chain): stop the gateway and delete DATA_DIR to start over.",
+      ].join("\n"),
+    );
+  }
+}

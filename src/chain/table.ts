@@ -72,3 +72,15 @@ export const chainTx = pgTable(
   },
   (t) => [index("chain_tx_write_idx").on(t.writeId)],
 );
+
+/**
+ * The chain this database's rows were written on (token addresses, mint transactions,
+ * nonces, indexer cursors all mean something on that chain only). Recorded at the first
+ * start; every later start compares the connected chain with it (see binding.ts).
+ */
+export const chainBinding = pgTable("chain_binding", {
+  chainId: integer("chain_id").primaryKey(),
+  /** Hash of block 0: two chains with one chain id (two dev chains, say) differ here. */
+  genesisHash: text("genesis_hash").notNull(),
+  boundAt: timestamp("bound_at", { withTimezone: true }).notNull().defaultNow(),
+});

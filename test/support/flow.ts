@@ -7,6 +7,9 @@ import { createHash, randomUUID } from "node:crypto";
 import { privateKeyToAccount, generatePrivateKey, type PrivateKeyAccount } from "viem/accounts";
 import type { TestGateway } from "./harness.js";
 
+/** What the flow needs of a gateway: GraphQL over HTTP and tokens (a TestGateway, or a gateway in a child process). */
+export type GatewayClient = Pick<TestGateway, "gql" | "adminToken" | "tokenFor">;
+
 export const digest = (text: string) => `0x${createHash("sha256").update(text).digest("hex")}`;
 
 /** Asserts a mutation answered its success type (not an error member) and returns it. */
@@ -28,7 +31,7 @@ export type Actors = {
   issuerOrgId: string;
 };
 
-export async function createActors(t: TestGateway): Promise<Actors> {
+export async function createActors(t: GatewayClient): Promise<Actors> {
   const create = async (input: Record<string, unknown>) =>
     ok<{ __typename: string; id: string }>(
       await t.gql(
@@ -58,7 +61,7 @@ export async function createActors(t: TestGateway): Promise<Actors> {
   };
 }
 
-export async function registerApprovedAsset(t: TestGateway, a: Actors, title = "Port logistics 2025") {
+export async function registerApprovedAsset(t: GatewayClient, a: Actors, title = "Port logistics 2025") {
   const contentDigest = digest(`${title}-${randomUUID()}`);
   const asset = ok<{ __typename: string; id: string; status: string }>(
     await t.gql(
@@ -92,7 +95,7 @@ export async function registerApprovedAsset(t: TestGateway, a: Actors, title = "
   return { assetId: asset.id, contentDigest };
 }
 
-export async function createOfferingWithTranche(t: TestGateway, a: Actors, assetId: string, supplyCap = "1000000000000000000000000") {
+export async function createOfferingWithTranche(t: GatewayClient, a: Actors, assetId: string, supplyCap = "1000000000000000000000000") {
   const offering = ok<{ __typename: string; id: string; tranches: { id: string }[] }>(
     await t.gql(
       `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
@@ -117,7 +120,7 @@ export async function createOfferingWithTranche(t: TestGateway, a: Actors, asset
 }
 
 /** Proves control of the investor's wallet with Sign-In with Ethereum (needed before whitelisting). */
-export async function proveWallet(t: TestGateway, token: string, investorId: string, account: PrivateKeyAccount) {
+export async function proveWallet(t: GatewayClient, token: string, investorId: string, account: PrivateKeyAccount) {
   const challenge = ok<{ __typename: string; message: string }>(
     await t.gql(
       `mutation($id: ID!) { requestWalletChallenge(investorId: $id) { __typename ... on WalletChallenge { nonce message } ${ERROR_FIELDS} } }`,
@@ -140,7 +143,7 @@ export async function proveWallet(t: TestGateway, token: string, investorId: str
 }
 
 export async function registerVerifiedInvestor(
-  t: TestGateway,
+  t: GatewayClient,
   a: Actors,
   investorClass = "PROFESSIONAL",
   options: { jurisdiction?: string; kycExpiresAt?: Date } = {},
@@ -177,7 +180,7 @@ export async function registerVerifiedInvestor(
 }
 
 /** Records everything the onshore and offshore requirements need for one asset and offering. */
-export async function satisfyRequirements(t: TestGateway, a: Actors, ids: { assetId: string; contentDigest: string; offeringId: string }) {
+export async function satisfyRequirements(t: GatewayClient, a: Actors, ids: { assetId: string; contentDigest: string; offeringId: string }) {
   ok(
     await t.gql(
       `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) { __typename ... on OwnershipRight { id } ${ERROR_FIELDS} } }`,
@@ -221,7 +224,7 @@ export async function satisfyRequirements(t: TestGateway, a: Actors, ids: { asse
   await attest({ subjectId: ids.offeringId, requirementCode: "OFFSHORE_LEGAL_OPINION", evidenceDigest: digest("opinion") });
 }
 
-export async function deployAndWhitelist(t: TestGateway, a: Actors, trancheId: string, investorId: string) {
+export async function deployAndWhitelist(t: GatewayClient, a: Actors, trancheId: string, investorId: string) {
   const tranche = ok<{ __typename: string; tokenAddress: `0x${string}` }>(
     await t.gql(
       `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress chainId } ${ERROR_FIELDS} } }`,
@@ -256,7 +259,7 @@ export const REQUEST_MINT = `mutation($input: RequestMintInput!) {
 export const MINT_REQUEST = `query($id: ID!) { mintRequest(id: $id) { __typename ... on MintRequest { id status txHash blockNumber errorCode errorMessage } ${ERROR_FIELDS} } }`;
 
 /** Polls the mint request over GraphQL until it settles (or the deadline passes). */
-export async function waitForMint(t: TestGateway, token: string, id: string, timeoutMs = 30_000) {
+export async function waitForMint(t: GatewayClient, token: string, id: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await t.gql(MINT_REQUEST, { id }, token);

@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { openDatabase, type DatabaseHandle } from "../../src/db/index.js";
 import { connectChain, type ChainClients } from "../../src/chain/client.js";
 import { devChainSignerKey } from "../../src/chain/dev-chain.js";
+import { checkChainBinding } from "../../src/chain/binding.js";
 import { startGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
 import { insertOrganization } from "../../src/organizations/service.js";
 import { issueToken } from "../../src/auth/jwt.js";
@@ -73,6 +74,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const database = await openTestDatabase(options.onQuery);
   const signerKey = options.signerKey ?? poolSignerKey();
   const chain = await connectChain({ rpcUrl: options.rpcUrl ?? inject("rpcUrl"), signerPrivateKey: signerKey });
+  // As npm start does: it records the chain on this new database.
+  await checkChainBinding(database.db, chain);
   const gateway = await startGateway({
     db: database.db,
     listen: database.listen,
