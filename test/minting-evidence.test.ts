@@ -32,6 +32,10 @@ import { chainWrite } from "../src/chain/table.js";
 import { MINT_QUEUE } from "../src/minting/service.js";
 import { LeaseLostError, resumeBatch, startMintWorker, submitBatch, type MintContext, type MintWorker } from "../src/minting/worker.js";
 import { claimJob } from "../src/queue/service.js";
+import { sendWrite, sweepOpenWrites } from "../src/chain/writes.js";
+import { deployTokenData } from "../src/chain/token.js";
+import { tranche } from "../src/offerings/table.js";
+import { WRITE_OWNERS } from "../src/write-owners.js";
 import { job } from "../src/queue/table.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -221,5 +225,38 @@ describe("a worker that lost its lease", () => {
     expect([done!.status, done!.txHash]).toEqual(["CONFIRMED", sent!.hash]);
     await expectMintedOnce(token, [id], fromBlock);
     await t.database.db.delete(job).where(eq(job.id, claimed!.id));
+  });
+});
+
+describe("a chain write whose caller is gone", () => {
+  it("is resumed by the sweep and settled by its owner: a deployment recorded but never broadcast lands on its tranche", async () => {
+    const asset = await registerApprovedAsset(t, a, `Orphan ${Math.random()}`);
+    const offering = await createOfferingWithTranche(t, a, asset.assetId);
+    const data = deployTokenData(proxied, {
+      name: "Orphan",
+      symbol: "ORP",
+      assetId: asset.assetId,
+      contentDigest: asset.contentDigest as Hex,
+      offeringTermsDigest: asset.contentDigest as Hex,
+    });
+    const ctx = { db: t.database.db, chain: proxied, logger: silent, receiptPollMs: 50 };
+    // Recorded, but the node refuses the broadcast and the caller goes away (a crash, a wait that ran out).
+    proxy.refuseBroadcasts = true;
+    const gas = await t.chain.publicClient.estimateGas({ account: t.chain.account.address, data });
+    const { write } = await sendWrite(ctx, { kind: "DEPLOY_TOKEN", data, gas, subject: { trancheId: offering.trancheId } });
+    const [before] = await t.database.db.select().from(tranche).where(eq(tranche.id, offering.trancheId));
+    expect(before!.tokenAddress).toBeNull();
+    proxy.refuseBroadcasts = false;
+
+    expect(await sweepOpenWrites(ctx, WRITE_OWNERS, { idleMs: 0, skipKinds: ["MINT_BATCH"] })).toBeGreaterThanOrEqual(1);
+    const [settled] = await t.database.db.select().from(chainWrite).where(eq(chainWrite.id, write.id));
+    expect(settled!.status).toBe("CONFIRMED");
+    const [after] = await t.database.db.select().from(tranche).where(eq(tranche.id, offering.trancheId));
+    expect(after!.tokenAddress?.toLowerCase()).toBe(settled!.contractAddress?.toLowerCase());
+    // The chain's word: the contract is there, deployed by the recorded transaction at the recorded nonce.
+    const code = await t.chain.publicClient.getCode({ address: after!.tokenAddress as Address });
+    expect(code && code.length > 2).toBe(true);
+    const mined = await t.chain.publicClient.getTransaction({ hash: settled!.minedTxHash as Hex });
+    expect([mined.nonce, mined.to]).toEqual([write.nonce, null]);
   });
 });

@@ -37,7 +37,7 @@ describe("health and readiness", () => {
     expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = await fetch(`${t.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready", database: "ok", chain: "ok" });
+    expect(await ready.json()).toEqual({ status: "ready", database: "ok", chain: "ok", worker: "ok" });
   });
 
   it("turns /readyz to 503 naming the chain when the chain stops", async () => {

@@ -40,7 +40,7 @@ describe("npm start", () => {
     expect(url, output).toBeDefined();
 
     const ready = await fetch(`${url}/readyz`);
-    expect(await ready.json()).toEqual({ status: "ready", database: "ok", chain: "ok" });
+    expect(await ready.json()).toEqual({ status: "ready", database: "ok", chain: "ok", worker: "ok" });
 
     // A demo token printed at start works against the running server.
     await new Promise((r) => setTimeout(r, 200));

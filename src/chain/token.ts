@@ -29,6 +29,15 @@ export type DeployTokenParameters = {
   offeringTermsDigest: Hex;
 };
 
+/** The deployment calldata of a tranche token whose admin and AGENT is the chain's signer. */
+export function deployTokenData(chain: ChainClients, params: DeployTokenParameters): Hex {
+  return encodeDeployData({
+    abi: DataAssetTokenAbi,
+    bytecode: DataAssetTokenBytecode,
+    args: [params.name, params.symbol, params.assetId, params.contentDigest, params.offeringTermsDigest, chain.account.address],
+  });
+}
+
 /**
  * Deploys a tranche token; the signer becomes its admin and AGENT.
  * @example const { address } = await deployToken(chain, { name: "Senior", symbol: "SNR", assetId, contentDigest, offeringTermsDigest });
@@ -38,12 +47,7 @@ export async function deployToken(
   params: DeployTokenParameters,
   options: WriteOptions = {},
 ): Promise<{ address: Address; txHash: Hex }> {
-  const data = encodeDeployData({
-    abi: DataAssetTokenAbi,
-    bytecode: DataAssetTokenBytecode,
-    args: [params.name, params.symbol, params.assetId, params.contentDigest, params.offeringTermsDigest, chain.account.address],
-  });
-  const settled = await sendSignerTransaction(chain, { data }, { kind: "DEPLOY_TOKEN", ...options });
+  const settled = await sendSignerTransaction(chain, { data: deployTokenData(chain, params) }, { kind: "DEPLOY_TOKEN", ...options });
   if (settled.status === "REVERTED" || !settled.contractAddress) {
     throw new ContractRevertedError("deploy", settled.revertReason ?? "no contract was created");
   }

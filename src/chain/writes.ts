@@ -210,7 +210,7 @@ async function revertReasonOf(chain: ChainClients, signed: Hex, block: bigint): 
  * Moves the write out of SUBMITTED and lets its owner settle, in one fenced transaction.
  * Throws WriteSettledElsewhere when another writer got there first (nothing is changed).
  */
-async function settleWrite(ctx: WriteContext, write: ChainWrite, owner: WriteOwner, outcome: WriteOutcome): Promise<void> {
+async function settleWrite(ctx: WriteContext, write: ChainWrite, owner: WriteOwner, outcome: WriteOutcome): Promise<ChainWrite> {
   const mined =
     outcome.status === "DROPPED"
       ? { minedTxHash: outcome.taker.hash, blockNumber: outcome.taker.blockNumber }
@@ -219,7 +219,7 @@ async function settleWrite(ctx: WriteContext, write: ChainWrite, owner: WriteOwn
           blockNumber: outcome.receipt.blockNumber,
           contractAddress: outcome.receipt.contractAddress ?? null,
         };
-  await fenced(ctx, `settling a write ${outcome.status}`, async (tx) => {
+  return fenced(ctx, `settling a write ${outcome.status}`, async (tx) => {
     const [moved] = await tx
       .update(chainWrite)
       .set({ ...mined, status: outcome.status, revertReason: outcome.status === "REVERTED" ? outcome.reason : null, updatedAt: new Date() })
@@ -227,6 +227,7 @@ async function settleWrite(ctx: WriteContext, write: ChainWrite, owner: WriteOwn
       .returning();
     if (!moved) throw new WriteSettledElsewhere();
     await owner.settle(tx, moved, outcome);
+    return moved;
   });
 }
 
@@ -335,8 +336,7 @@ export async function resumeWrite(ctx: WriteContext, writeId: string, owner: Wri
                   receipt,
                   reason: await revertReasonOf(chain, versions.find((v) => v.hash === receipt.transactionHash)!.signedTx as Hex, receipt.blockNumber),
                 };
-          await settleWrite(ctx, write, owner, outcome);
-          continue; // read back what was settled
+          return await settleWrite(ctx, write, owner, outcome);
         }
       } else if (minedCount > write.nonce) {
         // The nonce is used, by this node's count. Which transaction used it decides; until the
@@ -349,8 +349,7 @@ export async function resumeWrite(ctx: WriteContext, writeId: string, owner: Wri
               { writeId, kind: write.kind, nonce: write.nonce, takenBy: taker.hash, block: taker.blockNumber.toString() },
               "transaction dropped: a foreign transaction took its nonce",
             );
-            await settleWrite(ctx, write, owner, { status: "DROPPED", taker });
-            continue;
+            return await settleWrite(ctx, write, owner, { status: "DROPPED", taker });
           }
           if (taker) logger.info({ writeId, nonce: write.nonce, hash: taker.hash }, "transaction mined; its receipt is not served yet");
         }
