@@ -9,9 +9,8 @@ import pino from "pino";
 import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { devChainSignerKey, startDevChain, type DevChain } from "./chain/dev-chain.js";
-import { connectChain } from "./chain/client.js";
-import { checkChainBinding } from "./chain/binding.js";
-import { ChainMismatchError } from "./chain/errors.js";
+import { connectChain, logChainUnreachable } from "./chain/client.js";
+import { checkChainBindingOrExit } from "./chain/binding.js";
 import { startGateway } from "./gateway.js";
 import { seedDemo } from "./demo.js";
 
@@ -39,22 +38,16 @@ async function main() {
     rpcUrl,
     signerPrivateKey: signerKey,
     untilReachable: true,
-    onUnreachable: (error, attempt, retryInMs) =>
-      logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying"),
+    onUnreachable: logChainUnreachable(logger),
   });
 
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   logger.info({ driver: database.driver, dataDir: config.databaseUrl ? undefined : config.dataDir }, "database ready");
 
-  try {
-    await checkChainBinding(database.db, chain);
-  } catch (error) {
-    if (!(error instanceof ChainMismatchError)) throw error;
-    console.error(error.message);
+  await checkChainBindingOrExit(database.db, chain, async () => {
     await database.close();
     await devChain?.close();
-    process.exit(2);
-  }
+  });
 
   const gateway = await startGateway({
     db: database.db,

@@ -7,9 +7,8 @@
 import pino from "pino";
 import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
-import { attachNonceStore, connectChain } from "./chain/client.js";
-import { checkChainBinding } from "./chain/binding.js";
-import { ChainMismatchError } from "./chain/errors.js";
+import { attachNonceStore, connectChain, logChainUnreachable } from "./chain/client.js";
+import { checkChainBindingOrExit } from "./chain/binding.js";
 import { startMintWorker } from "./minting/worker.js";
 import { WRITE_OWNERS } from "./write-owners.js";
 
@@ -26,19 +25,11 @@ async function main() {
     rpcUrl: config.chain.rpcUrl,
     signerPrivateKey: config.chain.signerPrivateKey,
     untilReachable: true,
-    onUnreachable: (error, attempt, retryInMs) =>
-      logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying"),
+    onUnreachable: logChainUnreachable(logger),
   });
   const database = await openDatabase({ url: config.databaseUrl });
   // The same refusal as npm start's: never mint against a chain the database's rows were not written on.
-  try {
-    await checkChainBinding(database.db, chain);
-  } catch (error) {
-    if (!(error instanceof ChainMismatchError)) throw error;
-    console.error(error.message);
-    await database.close();
-    process.exit(2);
-  }
+  await checkChainBindingOrExit(database.db, chain, () => database.close());
   attachNonceStore(chain, database.db, logger);
   const worker = startMintWorker({
     db: database.db,

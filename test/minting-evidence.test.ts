@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
 import pino from "pino";
-import { decodeFunctionData, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import {
   createActors,
@@ -24,6 +24,7 @@ import {
   type Actors,
 } from "./support/flow.js";
 import { startRpcProxy, type RpcProxy } from "./support/rpc-proxy.js";
+import { byRecipientAndAmount, mintedSince } from "./support/chain-scan.js";
 import { startDevChain, type DevChain } from "../src/chain/dev-chain.js";
 import { attachNonceStore, connectChain, type ChainClients } from "../src/chain/client.js";
 import { DataAssetTokenAbi } from "../src/chain/token.js";
@@ -100,26 +101,6 @@ async function requestMint(trancheId: string, investorId: string, amount: string
   return r.data.requestMint.id;
 }
 
-/** Every mint call to `token` mined since `fromBlock`, as `recipient:amount` → hashes. */
-async function mintsOnChain(token: Address, fromBlock: bigint): Promise<Map<string, Hex[]>> {
-  const latest = await t.chain.publicClient.getBlockNumber({ cacheTime: 0 });
-  const minted = new Map<string, Hex[]>();
-  for (let n = fromBlock + 1n; n <= latest; n++) {
-    const block = await t.chain.publicClient.getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== token.toLowerCase()) continue;
-      const call = decodeFunctionData({ abi: DataAssetTokenAbi, data: tx.input });
-      if (call.functionName !== "mintBatch") continue;
-      const [to, amounts] = call.args as [readonly Address[], readonly bigint[]];
-      to.forEach((recipient, i) => {
-        const key = `${recipient.toLowerCase()}:${amounts[i]}`;
-        minted.set(key, [...(minted.get(key) ?? []), tx.hash]);
-      });
-    }
-  }
-  return minted;
-}
-
 /** The chain writes of the token's mint batches. */
 async function batchesOf(token: Address) {
   const rows = await t.database.db
@@ -133,7 +114,7 @@ async function batchesOf(token: Address) {
 async function expectMintedOnce(token: Address, ids: string[], fromBlock: bigint) {
   const requests = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
   expect(requests.map((r) => r.status)).toEqual(requests.map(() => "CONFIRMED"));
-  const minted = await mintsOnChain(token, fromBlock);
+  const minted = byRecipientAndAmount(await mintedSince(t.chain, token, fromBlock));
   for (const r of requests) expect(minted.get(`${r.recipient.toLowerCase()}:${r.amount}`), `request ${r.amount}`).toEqual([r.txHash]);
   expect([...minted.values()].flat()).toHaveLength(requests.length);
   const supply = await t.chain.publicClient.readContract({ address: token, abi: DataAssetTokenAbi, functionName: "totalSupply" });

@@ -17,10 +17,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { decodeFunctionData, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import { startRpcProxy } from "./support/rpc-proxy.js";
+import { byRecipientAndAmount, mintedSince } from "./support/chain-scan.js";
 import {
   createActors,
   createOfferingWithTranche,
@@ -221,32 +222,17 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
     const requests = await t.database.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
     expect(requests.map((r) => r.status)).toEqual(requests.map(() => "CONFIRMED"));
 
-    // Uncached: viem answers getBlockNumber from a per-client cache for up to its polling
-    // interval, and this client's poller may have cached a head older than the last mint.
-    const latest = await t.chain.publicClient.getBlockNumber({ cacheTime: 0 });
-    const minted = new Map<string, Hex[]>();
-    const nonces = new Set<number>();
-    for (let n = fromBlock + 1n; n <= latest; n++) {
-      const block = await t.chain.publicClient.getBlock({ blockNumber: n, includeTransactions: true });
-      for (const tx of block.transactions) {
-        if (tx.to?.toLowerCase() !== token.toLowerCase()) continue;
-        const call = decodeFunctionData({ abi: DataAssetTokenAbi, data: tx.input });
-        if (call.functionName !== "mintBatch" && call.functionName !== "mint") continue;
-        expect(tx.from.toLowerCase()).toBe(WORKER_ADDRESS.toLowerCase());
-        expect(nonces.has(tx.nonce), `nonce ${tx.nonce} used twice`).toBe(false);
-        nonces.add(tx.nonce);
-        const receipt = await t.chain.publicClient.getTransactionReceipt({ hash: tx.hash });
-        expect(receipt.status).toBe("success");
-        const [to, amounts] =
-          call.functionName === "mintBatch"
-            ? (call.args as [readonly Address[], readonly bigint[]])
-            : ([[call.args[0]], [call.args[1]]] as [Address[], bigint[]]);
-        to.forEach((recipient, i) => {
-          const key = `${recipient.toLowerCase()}:${amounts[i]}`;
-          minted.set(key, [...(minted.get(key) ?? []), tx.hash]);
-        });
-      }
+    const lines = await mintedSince(t.chain, token, fromBlock);
+    const nonces = new Map<number, Hex>();
+    for (const line of lines) {
+      expect(line.from.toLowerCase()).toBe(WORKER_ADDRESS.toLowerCase());
+      expect(nonces.get(line.nonce) ?? line.hash, `nonce ${line.nonce} used twice`).toBe(line.hash);
+      nonces.set(line.nonce, line.hash);
     }
+    for (const hash of new Set(lines.map((l) => l.hash))) {
+      expect((await t.chain.publicClient.getTransactionReceipt({ hash })).status).toBe("success");
+    }
+    const minted = byRecipientAndAmount(lines);
     for (const r of requests) {
       const txs = minted.get(`${r.recipient.toLowerCase()}:${r.amount}`) ?? [];
       expect(txs, `request ${r.id} (${r.amount})`).toEqual([r.txHash]);

@@ -51,3 +51,19 @@ async function tokensWithoutCode(db: Database, chain: ChainClients): Promise<Hex
   }
   return missing;
 }
+
+/**
+ * For entry points (npm start, npm run worker): the check, or its message printed and the
+ * process stopped with exit code 2 (no stack: the message names what differs and the remedy)
+ * after `cleanup` has closed what was opened.
+ */
+export async function checkChainBindingOrExit(db: Database, chain: ChainClients, cleanup: () => Promise<unknown>): Promise<void> {
+  try {
+    await checkChainBinding(db, chain);
+  } catch (error) {
+    if (!(error instanceof ChainMismatchError)) throw error;
+    console.error(error.message);
+    await cleanup();
+    process.exit(2);
+  }
+}

@@ -49,6 +49,12 @@ export function attachNonceStore(chain: ChainClients, db: Database, logger?: Log
   if (logger) chain.logger = logger.child({ component: "chain-writes" });
 }
 
+/** An `onUnreachable` that logs each failed attempt to reach the chain at start. */
+export function logChainUnreachable(logger: Logger): (error: Error, attempt: number, retryInMs: number) => void {
+  return (error, attempt, retryInMs) =>
+    logger.warn({ err: error.message.split("\n")[0], attempt, retryInMs }, "chain unreachable at start; retrying");
+}
+
 /** The longest wait between two attempts to reach a chain that is down at start. */
 const MAX_CONNECT_BACKOFF_MS = 10_000;
 

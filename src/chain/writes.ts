@@ -137,7 +137,9 @@ export type WriteRequest = {
 /**
  * Signs `request` with the next nonce and commits the write, its signed bytes and the
  * owner's `intent` (run in the same transaction; it may throw to roll everything back)
- * before anything is broadcast, then broadcasts. Returns the recorded write.
+ * before anything is broadcast, then broadcasts. The intent's statements may reference the
+ * write (its id is the one passed), but not each other: they are sent together. Returns the
+ * recorded write.
  */
 export async function sendWrite(
   ctx: WriteContext,
@@ -155,31 +157,32 @@ export async function sendWrite(
       const signed = await chain.account.signTransaction({ ...fees, chainId: chain.chainId, to: request.to, data: request.data, nonce, gas: request.gas });
       const hash = keccak256(signed);
       const id = randomUUID();
-      // Written together: one round trip while the nonce row is locked. Each statement is started
-      // (then) in this order, which is the order PostgreSQL runs them: the write before the intent
-      // that references it.
-      const holds = ctx.fence ? ctx.fence(tx) : Promise.resolve(true);
-      const inserted = tx
-        .insert(chainWrite)
-        .values({
-          id,
-          kind: request.kind,
-          chainId: chain.chainId,
-          signer: chain.account.address,
-          nonce,
-          toAddress: request.to ?? null,
-          signedAtBlock: head,
-          subject: request.subject ?? {},
-        })
-        .returning()
-        .then(([row]) => row!);
-      const version = tx
-        .insert(chainTx)
-        .values({ hash, writeId: id, signedTx: signed, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice) })
-        .then(() => undefined);
-      const intended = intent?.(tx, id, nonce);
-      const [held, write] = await Promise.all([holds, inserted, version, intended]);
+      // Two round trips while the nonce row is locked: the write (with the lease check), then what
+      // references it (its signed version and the owner's intent), each group sent together. The
+      // groups are awaited in turn because statements sent together are not guaranteed to reach
+      // PostgreSQL in the order they were started, and a foreign key needs the write first.
+      const [held, write] = await Promise.all([
+        ctx.fence ? ctx.fence(tx) : true,
+        tx
+          .insert(chainWrite)
+          .values({
+            id,
+            kind: request.kind,
+            chainId: chain.chainId,
+            signer: chain.account.address,
+            nonce,
+            toAddress: request.to ?? null,
+            signedAtBlock: head,
+            subject: request.subject ?? {},
+          })
+          .returning()
+          .then(([row]) => row!),
+      ]);
       if (!held) throw new LeaseLostError("lost the lease before recording a chain write; changed nothing");
+      await Promise.all([
+        tx.insert(chainTx).values({ hash, writeId: id, signedTx: signed, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice) }),
+        intent?.(tx, id, nonce),
+      ]);
       return { write, hash, signed };
     }),
   );

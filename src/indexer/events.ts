@@ -3,8 +3,8 @@
  * (chain, block hash, tx hash, log index). Webhooks and the poller both feed `storeLogs`,
  * so the two sources share one pipeline and deduplicate against each other.
  */
-import { and, eq, gt, inArray, sql } from "drizzle-orm";
-import { decodeEventLog, getAddress, zeroAddress, type Hex } from "viem";
+import { and, eq, gt, sql } from "drizzle-orm";
+import { decodeEventLog, getAddress, type Hex } from "viem";
 import type { Database, Transaction } from "../db/index.js";
 import { DataAssetTokenAbi } from "../chain/token.js";
 import { chainEvent, type EventSource } from "./table.js";

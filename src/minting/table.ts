@@ -47,7 +47,8 @@ export const mintRequest = pgTable(
     nonce: integer("nonce"),
     blockNumber: bigint("block_number", { mode: "bigint" }),
     /** The batch transaction carrying this request, while SUBMITTED and after. */
-    batchId: uuid("batch_id").references(() => mintBatch.id),
+    /** The batch (and chain write, the same id) that carries it, once sent; its FK is the write, recorded first. */
+    batchId: uuid("batch_id").references(() => chainWrite.id),
     /** Decoded custom error name or revert reason when REVERTED (e.g. NotWhitelisted). */
     revertReason: text("revert_reason"),
     attempts: integer("attempts").notNull().default(0),

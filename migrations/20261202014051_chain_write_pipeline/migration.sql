@@ -25,6 +25,7 @@ CREATE TABLE "chain_write" (
 	CONSTRAINT "chain_write_chain_id_signer_nonce_unique" UNIQUE("chain_id","signer","nonce")
 );
 --> statement-breakpoint
+ALTER TABLE "mint_request" DROP CONSTRAINT "mint_request_batch_id_mint_batch_id_fkey";--> statement-breakpoint
 -- Existing mint batches become chain writes (same ids) with their signed versions, before the old columns go.
 INSERT INTO "chain_write" ("id", "kind", "chain_id", "signer", "nonce", "to_address", "status", "mined_tx_hash", "block_number", "subject", "created_at", "updated_at")
   SELECT "id", 'MINT_BATCH', "chain_id", "signer", "nonce", "token_address", "status", "mined_tx_hash", "block_number", jsonb_build_object('trancheId', "tranche_id"), "created_at", "updated_at" FROM "mint_batch";--> statement-breakpoint
@@ -44,4 +45,5 @@ ALTER TABLE "mint_batch" ALTER COLUMN "id" DROP DEFAULT;--> statement-breakpoint
 CREATE INDEX "chain_tx_write_idx" ON "chain_tx" ("write_id");--> statement-breakpoint
 CREATE INDEX "chain_write_status_idx" ON "chain_write" ("status");--> statement-breakpoint
 ALTER TABLE "mint_batch" ADD CONSTRAINT "mint_batch_id_chain_write_id_fkey" FOREIGN KEY ("id") REFERENCES "chain_write"("id");--> statement-breakpoint
+ALTER TABLE "mint_request" ADD CONSTRAINT "mint_request_batch_id_chain_write_id_fkey" FOREIGN KEY ("batch_id") REFERENCES "chain_write"("id");--> statement-breakpoint
 ALTER TABLE "chain_tx" ADD CONSTRAINT "chain_tx_write_id_chain_write_id_fkey" FOREIGN KEY ("write_id") REFERENCES "chain_write"("id");
