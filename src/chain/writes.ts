@@ -144,7 +144,7 @@ export type WriteRequest = {
 export async function sendWrite(
   ctx: WriteContext,
   request: WriteRequest,
-  intent?: (tx: Transaction, writeId: string, nonce: number) => Promise<unknown>,
+  intent?: (tx: Transaction, write: { id: string; nonce: number; hash: Hex }) => Promise<unknown>,
 ): Promise<{ write: ChainWrite; hash: Hex }> {
   const { db, chain } = ctx;
   const [fees, head] = await Promise.all([
@@ -181,7 +181,7 @@ export async function sendWrite(
       if (!held) throw new LeaseLostError("lost the lease before recording a chain write; changed nothing");
       await Promise.all([
         tx.insert(chainTx).values({ hash, writeId: id, signedTx: signed, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice) }),
-        intent?.(tx, id, nonce),
+        intent?.(tx, { id, nonce, hash }),
       ]);
       return { write, hash, signed };
     }),

@@ -277,12 +277,13 @@ export async function submitBatch(ctx: MintContext, requests: MintRequestRow[]):
   const sent = await sendWrite(
     writeContext(ctx),
     { kind: MINT_BATCH_KIND, to: token, data: mintBatchData(candidates), gas, fees, head, subject: { trancheId: t.id } },
-    async (tx, batchId, nonce) => {
+    async (tx, write) => {
       const [, moved] = await Promise.all([
-        tx.insert(mintBatch).values({ id: batchId, trancheId: t.id, tokenAddress: token }),
+        tx.insert(mintBatch).values({ id: write.id, trancheId: t.id, tokenAddress: token }),
         tx
           .update(mintRequest)
-          .set({ status: "SUBMITTED", batchId, nonce, attempts: sql`${mintRequest.attempts} + 1`, updatedAt: new Date() })
+          // The hash each request names while it waits (a replacement is named only once mined).
+          .set({ status: "SUBMITTED", batchId: write.id, nonce: write.nonce, txHash: write.hash, attempts: sql`${mintRequest.attempts} + 1`, updatedAt: new Date() })
           .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
           .returning({ id: mintRequest.id }),
       ]);
@@ -290,8 +291,6 @@ export async function submitBatch(ctx: MintContext, requests: MintRequestRow[]):
       if (moved.length !== ids.length) throw new RequestTakenError(`a request of batch was submitted by another worker`);
     },
   );
-  // The hash each request names while it waits (a replacement is named only once mined).
-  await db.update(mintRequest).set({ txHash: sent.hash }).where(and(eq(mintRequest.batchId, sent.write.id), isNull(mintRequest.txHash)));
   ctx.logger.info({ batchId: sent.write.id, nonce: sent.write.nonce, requests: ids.length }, "mint transaction broadcast");
   return { batchId: sent.write.id, hash: sent.hash };
 }
