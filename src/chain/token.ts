@@ -86,8 +86,8 @@ export async function sendSignerTransaction(
   }
   const ctx = { db, chain, logger: chain.logger };
   const gas = await chain.publicClient.estimateGas({ account: chain.account.address, to: request.to, data: request.data });
-  const { write } = await sendWrite(ctx, { kind: options.kind ?? "TOKEN_CALL", to: request.to, data: request.data, gas, subject: options.subject });
-  const settled = await resumeWrite(ctx, write.id, options.owner ?? NO_OWNER);
+  const sent = await sendWrite(ctx, { kind: options.kind ?? "TOKEN_CALL", to: request.to, data: request.data, gas, subject: options.subject });
+  const settled = await resumeWrite(ctx, sent.write.id, options.owner ?? NO_OWNER, sent);
   if (settled.status === "DROPPED") {
     throw new ChainUnavailableError(`transaction at nonce ${settled.nonce} was replaced by another transaction of the signer (${settled.minedTxHash}); try again`);
   }

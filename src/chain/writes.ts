@@ -145,7 +145,7 @@ export async function sendWrite(
   ctx: WriteContext,
   request: WriteRequest,
   intent?: (tx: Transaction, write: { id: string; nonce: number; hash: Hex }) => Promise<unknown>,
-): Promise<{ write: ChainWrite; hash: Hex }> {
+): Promise<{ write: ChainWrite; hash: Hex; version: Version }> {
   const { db, chain } = ctx;
   const [fees, head] = await Promise.all([
     request.fees ?? currentFees(chain),
@@ -157,6 +157,7 @@ export async function sendWrite(
       const signed = await chain.account.signTransaction({ ...fees, chainId: chain.chainId, to: request.to, data: request.data, nonce, gas: request.gas });
       const hash = keccak256(signed);
       const id = randomUUID();
+      const signedAt = new Date();
       // Two round trips while the nonce row is locked: the write (with the lease check), then what
       // references it (its signed version and the owner's intent), each group sent together. The
       // groups are awaited in turn because statements sent together are not guaranteed to reach
@@ -180,15 +181,16 @@ export async function sendWrite(
       ]);
       if (!held) throw new LeaseLostError("lost the lease before recording a chain write; changed nothing");
       await Promise.all([
-        tx.insert(chainTx).values({ hash, writeId: id, signedTx: signed, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice) }),
+        tx.insert(chainTx).values({ hash, writeId: id, signedTx: signed, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice), createdAt: signedAt }),
         intent?.(tx, { id, nonce, hash }),
       ]);
-      return { write, hash, signed };
+      return { write, hash, signed, signedAt, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice) };
     }),
   );
   // Broadcast after the commit: a crash right here leaves a recorded, unsent transaction that a resume re-sends.
   await broadcastRecorded(chain, recorded.signed, ctx.logger, { writeId: recorded.write.id, kind: request.kind, nonce: recorded.write.nonce, hash: recorded.hash });
-  return { write: recorded.write, hash: recorded.hash };
+  const version: Version = { hash: recorded.hash, writeId: recorded.write.id, signedTx: recorded.signed, maxFeePerGas: recorded.maxFeePerGas, createdAt: recorded.signedAt };
+  return { write: recorded.write, hash: recorded.hash, version };
 }
 
 /** The reason a mined transaction reverted, found by replaying its call on the block before. */
@@ -222,14 +224,19 @@ async function settleWrite(ctx: WriteContext, write: ChainWrite, owner: WriteOwn
           blockNumber: outcome.receipt.blockNumber,
           contractAddress: outcome.receipt.contractAddress ?? null,
         };
+  const fields = { ...mined, status: outcome.status, revertReason: outcome.status === "REVERTED" ? outcome.reason : null, updatedAt: new Date() };
   return fenced(ctx, `settling a write ${outcome.status}`, async (tx) => {
-    const [moved] = await tx
-      .update(chainWrite)
-      .set({ ...mined, status: outcome.status, revertReason: outcome.status === "REVERTED" ? outcome.reason : null, updatedAt: new Date() })
-      .where(and(eq(chainWrite.id, write.id), eq(chainWrite.status, "SUBMITTED")))
-      .returning();
+    // The compare-and-set and the owner's settlement are sent together; if the write was no
+    // longer SUBMITTED, the rollback undoes what the owner wrote.
+    const [[moved]] = await Promise.all([
+      tx
+        .update(chainWrite)
+        .set(fields)
+        .where(and(eq(chainWrite.id, write.id), eq(chainWrite.status, "SUBMITTED")))
+        .returning(),
+      owner.settle(tx, { ...write, ...fields }, outcome),
+    ]);
     if (!moved) throw new WriteSettledElsewhere();
-    await owner.settle(tx, moved, outcome);
     return moved;
   });
 }
@@ -310,25 +317,34 @@ async function unminedBefore(db: Database, write: ChainWrite, minedCount: number
  * is settled, by this caller or another writer; throws ChainUnavailableError (retryable)
  * when it is still open after `waitMs`.
  */
-export async function resumeWrite(ctx: WriteContext, writeId: string, owner: WriteOwner): Promise<ChainWrite> {
+export async function resumeWrite(
+  ctx: WriteContext,
+  writeId: string,
+  owner: WriteOwner,
+  /** What the caller just recorded (sendWrite's answer): the first look needs no database read. */
+  justSent?: { write: ChainWrite; version: Version },
+): Promise<ChainWrite> {
   const { db, chain, logger } = ctx;
   const started = Date.now();
   let resentAt = 0;
   let searchedAt = 0;
   for (let look = 0; ; look++) {
-    const [write] = await db.select().from(chainWrite).where(eq(chainWrite.id, writeId));
+    const [write] = look === 0 && justSent ? [justSent.write] : await db.select().from(chainWrite).where(eq(chainWrite.id, writeId));
     if (!write) throw new Error(`chain write ${writeId} does not exist`);
     if (write.status !== "SUBMITTED") {
       if (look > 0) logger.info({ writeId, status: write.status }, "another writer settled the write first; changed nothing");
       return write;
     }
     try {
-      // Order matters: read the mined nonce count first, then our recorded hashes, then receipts.
-      // A hash recorded after the count was read cannot have been mined before it.
-      const minedCount = await chain.publicClient.getTransactionCount({ address: write.signer as Address, blockTag: "latest" });
-      const versions = await db.select().from(chainTx).where(eq(chainTx.writeId, write.id)).orderBy(asc(chainTx.createdAt));
+      const versions =
+        look === 0 && justSent
+          ? [justSent.version]
+          : await db.select().from(chainTx).where(eq(chainTx.writeId, write.id)).orderBy(asc(chainTx.createdAt));
       const hashes = versions.map((v) => v.hash as Hex);
       const receipt = await findReceipt(chain, hashes);
+      // Read after the receipts: a version mined in between shows as a moved count, and the search
+      // for the nonce's transaction then finds it is ours (it never decides a drop on the count alone).
+      const minedCount = receipt ? 0 : await chain.publicClient.getTransactionCount({ address: write.signer as Address, blockTag: "latest" });
       if (receipt) {
         if (await deepEnough(ctx, receipt)) {
           const outcome: WriteOutcome =

@@ -211,7 +211,10 @@ async function stillCompliant(ctx: MintContext, requests: MintRequestRow[], now:
  * REVERTED with the decoded error. Returns the batch and the hash it was broadcast with, or
  * undefined if nothing was left.
  */
-export async function submitBatch(ctx: MintContext, requests: MintRequestRow[]): Promise<{ batchId: string; hash: Hex } | undefined> {
+export async function submitBatch(
+  ctx: MintContext,
+  requests: MintRequestRow[],
+): Promise<{ batchId: string; hash: Hex; sent: Awaited<ReturnType<typeof sendWrite>> } | undefined> {
   const { db, chain } = ctx;
   const now = (ctx.now ?? (() => new Date()))();
   if (requests.length === 0) return undefined;
@@ -292,12 +295,12 @@ export async function submitBatch(ctx: MintContext, requests: MintRequestRow[]):
     },
   );
   ctx.logger.info({ batchId: sent.write.id, nonce: sent.write.nonce, requests: ids.length }, "mint transaction broadcast");
-  return { batchId: sent.write.id, hash: sent.hash };
+  return { batchId: sent.write.id, hash: sent.hash, sent };
 }
 
 /** Drives a just-broadcast batch to its outcome (a node that mines at once, a dev chain, has the receipt already). */
-async function settleSent(ctx: MintContext, sent: { batchId: string }): Promise<void> {
-  await resumeBatch(ctx, sent.batchId);
+async function settleSent(ctx: MintContext, sent: { batchId: string; sent: Awaited<ReturnType<typeof sendWrite>> }): Promise<void> {
+  await resumeWrite(writeContext(ctx), sent.batchId, mintBatchOwner, sent.sent);
 }
 
 class RequestTakenError extends ConflictError {
