@@ -93,6 +93,8 @@ export class WriteSettledElsewhere extends Error {
 const RESEND_EVERY_MS = 2_000;
 /** How often a resume searches the blocks for the transaction that took the write's nonce. */
 const EVIDENCE_EVERY_MS = 1_000;
+/** How long the nonce must have looked used, with no receipt of ours, before the first search. */
+const EVIDENCE_AFTER_MS = 500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -328,6 +330,7 @@ export async function resumeWrite(
   const started = Date.now();
   let resentAt = 0;
   let searchedAt = 0;
+  let movedSince: number | undefined;
   for (let look = 0; ; look++) {
     const [write] = look === 0 && justSent ? [justSent.write] : await db.select().from(chainWrite).where(eq(chainWrite.id, writeId));
     if (!write) throw new Error(`chain write ${writeId} does not exist`);
@@ -360,7 +363,10 @@ export async function resumeWrite(
       } else if (minedCount > write.nonce) {
         // The nonce is used, by this node's count. Which transaction used it decides; until the
         // chain shows one (this node may be ahead of the one that had no receipt), keep looking.
-        if (Date.now() - searchedAt >= EVIDENCE_EVERY_MS) {
+        // A node may count a transaction a moment before it serves its receipt (anvil does, about
+        // one send in ten): the search waits until the count has looked moved for a while.
+        movedSince ??= Date.now();
+        if (Date.now() - movedSince >= EVIDENCE_AFTER_MS && Date.now() - searchedAt >= EVIDENCE_EVERY_MS) {
           searchedAt = Date.now();
           const taker = await minedAtNonce(chain, write.signer as Address, write.nonce, write.signedAtBlock);
           if (taker && !hashes.some((h) => h.toLowerCase() === taker.hash.toLowerCase())) {
@@ -394,7 +400,9 @@ export async function resumeWrite(
     if (Date.now() - started > (ctx.waitMs ?? 30_000)) {
       throw new ChainUnavailableError(`chain write ${writeId} (${write.kind}, nonce ${write.nonce}) not settled yet; it will be resumed`);
     }
-    await sleep(ctx.receiptPollMs ?? 100);
+    // Quick looks first (a just-sent transaction is usually mined within milliseconds on a dev
+    // chain), then every receiptPollMs.
+    await sleep(Math.min(ctx.receiptPollMs ?? 100, 5 * 2 ** look));
   }
 }
 
