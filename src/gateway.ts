@@ -65,7 +65,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     chain: options.chain,
     now: options.now,
     intervalMs: options.kycSweepIntervalMs ?? 60_000,
-    onError: (err) => logger.error({ err }, "whitelist sweep failed; retrying on the next tick"),
+    logger,
   });
   const indexer = await startIndexer({
     db: options.db,

@@ -9,6 +9,7 @@ import type { ChainClients } from "../chain/client.js";
 import { announceIndexer, applyPendingDeliveries, pruneDeliveries, type FinalEventsHandler, type IndexerDeps } from "./service.js";
 import { pollOnce } from "./poller.js";
 import { reconcile } from "./reconcile.js";
+import { startLoop } from "../queue/loop.js";
 
 /** Applied webhook deliveries (and so their replay keys) are kept a day. */
 const DELIVERY_RETENTION_SECONDS = 24 * 3600;
@@ -52,8 +53,6 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
   await announceIndexer(options.db, options.chain.chainId, options.finalityDepth);
   const pollerEnabled = options.pollerEnabled ?? true;
   let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
   let lastPrune = 0;
 
   async function round() {
@@ -71,52 +70,32 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
     }
   }
 
-  function kick(): Promise<void> {
-    if (stopped) return Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = round()
-      .catch((error) => log.warn({ err: error instanceof Error ? error.message : String(error) }, "indexer round failed; will retry"))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          void kick();
-        }
-      });
-    return running;
-  }
-
-  const timer = setInterval(() => void kick(), options.pollIntervalMs ?? 1000);
-  timer.unref();
-  let reconciling: Promise<unknown> | undefined;
-  const reconcileTimer =
+  // Rounds and reconciliations run on the shared loop: woken by each stored delivery, on every
+  // tick as a safety net, backing off while the database or chain keeps failing them.
+  const rounds = startLoop({ name: "indexer round", logger: log, intervalMs: options.pollIntervalMs ?? 1000, run: round });
+  const reconciliations =
     options.reconcileIntervalSeconds && options.reconcileIntervalSeconds > 0
-      ? setInterval(() => {
-          if (reconciling || stopped) return;
-          reconciling = reconcile(deps, "SCHEDULED")
-            .catch((error) => log.warn({ err: String(error) }, "scheduled reconciliation failed"))
-            .finally(() => (reconciling = undefined));
-        }, options.reconcileIntervalSeconds * 1000)
+      ? startLoop({
+          name: "scheduled reconciliation",
+          logger: log,
+          intervalMs: options.reconcileIntervalSeconds * 1000,
+          runAtStart: false,
+          run: async () => {
+            await reconcile(deps, "SCHEDULED");
+          },
+        })
       : undefined;
-  reconcileTimer?.unref();
-  void kick();
 
   return {
-    wake: () => void kick(),
+    wake: () => void rounds.wake(),
     async runOnce() {
-      await kick();
+      await rounds.wake();
       // A round that was already running may have started before the caller's change: run one more.
-      await kick();
+      await rounds.wake();
     },
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      if (reconcileTimer) clearInterval(reconcileTimer);
-      await running;
-      await reconciling;
+      await Promise.all([rounds.stop(), reconciliations?.stop()]);
     },
   };
 }

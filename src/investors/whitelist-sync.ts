@@ -7,11 +7,13 @@
  */
 import { and, eq, isNotNull, lte, ne, or } from "drizzle-orm";
 import type { Address } from "viem";
+import type { Logger } from "pino";
 import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
 import { DataAssetTokenAbi, setWhitelisted } from "../chain/token.js";
 import { tranche, trancheWhitelist } from "../offerings/table.js";
 import { BaseError, ChainUnavailableError } from "../errors.js";
+import { startLoop } from "../queue/loop.js";
 import { investor } from "./table.js";
 
 /** Reads the token's whitelist flag for an address. */
@@ -68,19 +70,16 @@ export async function sweepIneligibleWhitelistings(deps: WhitelistSyncDeps, now:
   return done;
 }
 
-/** Runs the sweep every `intervalMs` until stopped; a failing run is logged and retried on the next tick. */
-export function startWhitelistSweeper(
-  deps: WhitelistSyncDeps & { now?: () => Date; intervalMs: number; onError(error: unknown): void },
-): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => sweepIneligibleWhitelistings(deps, (deps.now ?? (() => new Date()))()).catch(deps.onError));
-  }, deps.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+/** Runs the sweep every `intervalMs` on the shared loop until stopped; a failing run is logged and tried again with backoff. */
+export function startWhitelistSweeper(deps: WhitelistSyncDeps & { now?: () => Date; intervalMs: number; logger: Logger }): { stop(): Promise<void> } {
+  return startLoop({
+    name: "whitelist sweep",
+    logger: deps.logger,
+    intervalMs: deps.intervalMs,
+    runAtStart: false,
+    maxBackoffMs: deps.intervalMs,
+    run: async () => {
+      await sweepIneligibleWhitelistings(deps, (deps.now ?? (() => new Date()))());
     },
-  };
+  });
 }

@@ -30,6 +30,7 @@ import { offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
 import { BaseError, ConflictError } from "../errors.js";
 import { claimJob, claimJobs, completeJob, completeJobs, extendLeases, holdsLeases, retryJob, type Job } from "../queue/service.js";
+import { startLoop } from "../queue/loop.js";
 import { MINT_QUEUE } from "./service.js";
 import { mintBatch, mintRequest, type MintStatus } from "./table.js";
 
@@ -363,12 +364,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   let held: Job[] = [];
   const ctx: MintContext = { ...opts, logger: log, lease: { workerId, jobIds: () => held.map((j) => j.id) } };
   let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let timer: NodeJS.Timeout | undefined;
-  const health: MintWorkerHealth = { ok: true, lostLeases: 0 };
-  let failures = 0;
-  let pausedUntil = 0;
+  let lostLeases = 0;
 
   // Heartbeat: keeps the leases of the jobs this worker is busy with, so nobody else takes them.
   const heartbeat = setInterval(
@@ -384,14 +380,15 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   // Writes of other kinds whose caller crashed or gave up waiting (a deployment, a whitelist change)
   // are resumed here, settled by their owners; they may hold back later nonces, mints included.
   const sweepContext: WriteContext = { db: opts.db, chain: opts.chain, logger: log, confirmations: opts.confirmations, stuckAfterMs: opts.stuckAfterMs };
-  let sweeping: Promise<unknown> | undefined;
-  const sweeper = setInterval(() => {
-    if (sweeping || stopped) return;
-    sweeping = sweepOpenWrites(sweepContext, opts.writeOwners ?? {}, { idleMs: ORPHAN_WRITE_IDLE_MS, skipKinds: [MINT_BATCH_KIND] })
-      .catch((error) => log.warn({ err: (error as Error).message.split("\n")[0] }, "resuming open chain writes failed; trying again later"))
-      .finally(() => (sweeping = undefined));
-  }, ORPHAN_WRITE_IDLE_MS / 4);
-  sweeper.unref();
+  const sweep = startLoop({
+    name: "open chain-write sweep",
+    logger: log,
+    intervalMs: ORPHAN_WRITE_IDLE_MS / 4,
+    runAtStart: false,
+    run: async () => {
+      await sweepOpenWrites(sweepContext, opts.writeOwners ?? {}, { idleMs: ORPHAN_WRITE_IDLE_MS, skipKinds: [MINT_BATCH_KIND] });
+    },
+  });
 
   async function drain() {
     while (!stopped) {
@@ -405,7 +402,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
       } catch (error) {
         if (error instanceof LeaseLostError) {
           // Another worker holds these jobs now (or has finished them): theirs to settle, not ours.
-          health.lostLeases++;
+          lostLeases++;
           log.warn({ jobs: jobs.map((j) => j.id), err: error.message }, "lost the race for a mint job: paused past its lease");
           continue;
         }
@@ -439,37 +436,10 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
     }
   }
 
-  function kick() {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    // While the loop keeps failing, wait out the backoff (the poll comes back after it).
-    if (Date.now() < pausedUntil) return;
-    running = drain()
-      .then(() => {
-        if (!health.ok) log.info({ after: health.lastError }, "mint worker recovered");
-        failures = 0;
-        Object.assign(health, { ok: true, lastError: undefined, failingSince: undefined });
-      })
-      .catch((error) => {
-        failures++;
-        const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
-        const delayMs = Math.min(MAX_LOOP_BACKOFF_MS, 250 * 2 ** Math.min(failures, 6));
-        pausedUntil = Date.now() + delayMs;
-        if (health.ok) health.failingSince = new Date();
-        Object.assign(health, { ok: false, lastError: message });
-        log.error({ err: message, failures, delayMs }, "worker loop error; retrying with backoff");
-      })
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
-  }
+  // The drain runs on the shared loop: at start, every poll interval and on each wake, backing
+  // off while the database or chain keeps failing it.
+  const loop = startLoop({ name: "mint worker", logger: log, intervalMs: opts.pollIntervalMs ?? 500, maxBackoffMs: MAX_LOOP_BACKOFF_MS, run: drain });
+  const kick = () => void loop.wake();
 
   // requestMint's insert (and a re-queue after a drop) announce REQUESTED on this channel (a trigger).
   const unlisten = opts.listen?.(CHANNELS.mintStatus, (payload) => {
@@ -483,28 +453,15 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   });
   unlisten?.catch((error) => log.warn({ err: (error as Error).message }, "LISTEN failed; finding work by polling only"));
 
-  const schedule = () => {
-    timer = setTimeout(() => {
-      kick();
-      schedule();
-    }, opts.pollIntervalMs ?? 500);
-    timer.unref();
-  };
-  schedule();
-  kick();
-
   return {
     id: workerId,
     wake: kick,
-    health: () => ({ ...health }),
+    health: () => ({ ...loop.health(), lostLeases }),
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
       clearInterval(heartbeat);
-      clearInterval(sweeper);
-      await sweeping;
       await unlisten?.then((stop) => stop()).catch(() => {});
-      await running;
+      await Promise.all([loop.stop(), sweep.stop()]);
     },
   };
 }
