@@ -14,8 +14,7 @@ import {
   createActors,
   createOfferingWithTranche,
   deployAndWhitelist,
-  ERROR_FIELDS,
-  ok,
+  whitelistInvestor,
   registerApprovedAsset,
   registerVerifiedInvestor,
   REQUEST_MINT,
@@ -80,17 +79,7 @@ async function readyTranche(investors = 1) {
   for (let i = 0; i < investors; i++) invs.push(await registerVerifiedInvestor(t, a));
   await satisfyRequirements(t, a, { ...asset, offeringId: offering.offeringId });
   const token = await deployAndWhitelist(t, a, offering.trancheId, invs[0]!.investorId);
-  for (const inv of invs.slice(1)) {
-    ok(
-      await t.gql(
-        `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) { __typename ... on WhitelistEntry { txHash } ${ERROR_FIELDS} } }`,
-        { t: offering.trancheId, i: inv.investorId },
-        a.issuerToken,
-      ),
-      "whitelistInvestor",
-      "WhitelistEntry",
-    );
-  }
+  for (const inv of invs.slice(1)) await whitelistInvestor(t, a, offering.trancheId, inv.investorId);
   const fromBlock = await t.chain.publicClient.getBlockNumber({ cacheTime: 0 });
   return { trancheId: offering.trancheId, token, investors: invs, fromBlock };
 }

@@ -98,8 +98,8 @@ const EVIDENCE_AFTER_MS = 500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `fn` in a transaction fenced on the caller's lease, if it has one. */
-async function fenced<T>(ctx: WriteContext, what: string, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+/** Runs `fn` in a transaction fenced on the caller's lease, if it has one: with the lease lost, nothing `fn` wrote is committed. */
+export async function fenced<T>(ctx: WriteContext, what: string, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   return ctx.db.transaction(async (tx) => {
     if (!ctx.fence) return fn(tx);
     // Sent together with fn's first statements; a lost lease rolls them all back.

@@ -20,10 +20,10 @@ import { randomUUID } from "node:crypto";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { encodeFunctionData, type Address, type Hex } from "viem";
 import type { Logger } from "pino";
-import type { Database, Listen, Transaction } from "../db/index.js";
+import type { Database, Listen } from "../db/index.js";
 import { CHANNELS } from "../notifications/change-feed.js";
 import type { ChainClients } from "../chain/client.js";
-import { currentFees, LeaseLostError, resumeWrite, sendWrite, sweepOpenWrites, type WriteContext, type WriteOwner } from "../chain/writes.js";
+import { currentFees, fenced, LeaseLostError, resumeWrite, sendWrite, sweepOpenWrites, type WriteContext, type WriteOwner } from "../chain/writes.js";
 import { DataAssetTokenAbi, decodeRevert } from "../chain/token.js";
 import { evaluateForMint, type ComplianceReport } from "../compliance/service.js";
 import { offeringAsset, tranche } from "../offerings/table.js";
@@ -99,18 +99,9 @@ function writeContext(ctx: MintContext): WriteContext {
   };
 }
 
-/** Runs `fn` in a transaction fenced on the lease: if this worker no longer holds every job it works for, nothing is committed. */
-async function fenced<T>(ctx: MintContext, what: string, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-  return ctx.db.transaction(async (tx) => {
-    const [holds, result] = await Promise.all([holdsLeases(tx, ctx.lease.jobIds(), ctx.lease.workerId), fn(tx)]);
-    if (!holds) throw new LeaseLostError(`lost the lease before ${what}; changed nothing`);
-    return result;
-  });
-}
-
 async function settleRequests(ctx: MintContext, ids: string[], status: MintStatus, fields: Partial<MintRequestRow> = {}) {
   if (ids.length === 0) return;
-  await fenced(ctx, `settling requests ${status}`, (tx) =>
+  await fenced(writeContext(ctx), `settling requests ${status}`, (tx) =>
     tx
       .update(mintRequest)
       .set({ ...fields, status, updatedAt: new Date() })

@@ -234,7 +234,13 @@ export async function deployAndWhitelist(t: GatewayClient, a: Actors, trancheId:
     "deployTrancheToken",
     "Tranche",
   );
-  ok(
+  await whitelistInvestor(t, a, trancheId, investorId);
+  return tranche.tokenAddress;
+}
+
+/** The issuer whitelists an investor's wallet on the tranche token (on chain); returns the transaction. */
+export async function whitelistInvestor(t: GatewayClient, a: Actors, trancheId: string, investorId: string) {
+  return ok<{ __typename: string; txHash: `0x${string}` }>(
     await t.gql(
       `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) { __typename ... on WhitelistEntry { txHash } ${ERROR_FIELDS} } }`,
       { t: trancheId, i: investorId },
@@ -243,7 +249,6 @@ export async function deployAndWhitelist(t: GatewayClient, a: Actors, trancheId:
     "whitelistInvestor",
     "WhitelistEntry",
   );
-  return tranche.tokenAddress;
 }
 
 export const REQUEST_MINT = `mutation($input: RequestMintInput!) {
