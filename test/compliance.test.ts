@@ -12,7 +12,7 @@ import { REQUIREMENT_CODES } from "../src/compliance/table.js";
 import { mintRequest } from "../src/minting/table.js";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import { ERROR_FIELDS, REQUEST_MINT, createActors, ok, type Actors } from "./support/flow.js";
-import { COMPLIANCE_REPORT, buildScenario, type ScenarioOptions } from "./support/scenario.js";
+import { COMPLIANCE_REPORT, buildScenario, type Scenario, type ScenarioOptions } from "./support/scenario.js";
 
 const HOUR = 3600_000;
 let offsetMs = 0;
@@ -49,9 +49,26 @@ async function unlicensedIssuer(): Promise<Actors> {
 }
 
 describe("each requirement alone refuses the mint", () => {
-  const breakers: Record<(typeof REQUIREMENT_CODES)[number], () => Promise<{ actors?: Actors; options: ScenarioOptions }>> = {
+  // `after` breaks the requirement once the scenario stands, for rules that refuse earlier steps too.
+  type Breaker = { actors?: Actors; options: ScenarioOptions; after?(s: Scenario): Promise<void> };
+  const breakers: Record<(typeof REQUIREMENT_CODES)[number], () => Promise<Breaker>> = {
     ONSHORE_OWNERSHIP_CONFIRMED: async () => ({ options: { ownershipBps: 6000 } }),
-    ONSHORE_SECURITY_CLASSIFIED: async () => ({ options: { securityLevel: "CORE" } }),
+    // CORE data is refused where it is packaged (test/access-rules.test.ts); an asset its owner
+    // reclassifies CORE once its token is deployed is still refused at the mint.
+    ONSHORE_SECURITY_CLASSIFIED: async () => ({
+      options: {},
+      after: async (s) => {
+        ok(
+          await t.gql(
+            `mutation($input: UpdateDataAssetInput!) { updateDataAsset(input: $input) { __typename ${ERROR_FIELDS} } }`,
+            { input: { assetId: s.assetId, securityLevel: "CORE" } },
+            a.ownerToken,
+          ),
+          "updateDataAsset",
+          "DataAsset",
+        );
+      },
+    }),
     // IMPORTANT data with a standard contract: attested, but not the security assessment it needs.
     ONSHORE_CROSS_BORDER_ASSESSED: async () => ({ options: { securityLevel: "IMPORTANT", pathway: "STANDARD_CONTRACT" } }),
     ONSHORE_PERSONAL_INFO_TREATED: async () => ({ options: { skipPersonalInfoAttestation: true } }),
@@ -59,7 +76,8 @@ describe("each requirement alone refuses the mint", () => {
     ONSHORE_VALUATION: async () => ({ options: { valuationStatus: "REJECTED" } }),
     OFFSHORE_ISSUER_LICENSED: async () => ({ actors: await unlicensedIssuer(), options: {} }),
     OFFSHORE_LEGAL_OPINION: async () => ({ options: { skipLegalOpinion: true } }),
-    OFFSHORE_INVESTOR_ELIGIBLE: async () => ({ options: { investorClass: "RETAIL" } }),
+    // Whitelisting refuses a RETAIL wallet on a DEBT placement, so it is not whitelisted either.
+    OFFSHORE_INVESTOR_ELIGIBLE: async () => ({ options: { investorClass: "RETAIL", whitelist: false } }),
   };
 
   it("has a case for every code of the catalogue", () => {
@@ -76,9 +94,10 @@ describe("each requirement alone refuses the mint", () => {
 
   for (const code of REQUIREMENT_CODES) {
     it(`${code}: refused with exactly that code, nothing on chain`, async () => {
-      const { actors, options } = await breakers[code]();
+      const { actors, options, after } = await breakers[code]();
       const who = actors ?? a;
       const s = await buildScenario(t, who, options);
+      await after?.(s);
       const supplyBefore = await totalSupply(s.tokenAddress);
       const r = await t.gql(
         REQUEST_MINT,
@@ -104,14 +123,15 @@ describe("investor eligibility is a product rule", () => {
   };
 
   it("refuses a RETAIL investor on a DEBT placement but admits one on a FUND open to RETAIL", async () => {
-    expect(await eligibility({ investorClass: "RETAIL" })).toMatchObject({ holds: false, reason: expect.stringContaining("RETAIL") });
+    // Not whitelisted (whitelisting refuses it); the class is the first reason given.
+    expect(await eligibility({ investorClass: "RETAIL", whitelist: false })).toMatchObject({ holds: false, reason: expect.stringContaining("RETAIL") });
     expect(
       await eligibility({ investorClass: "RETAIL", productType: "FUND", allowedInvestorClasses: ["RETAIL", "PROFESSIONAL"] }),
     ).toMatchObject({ holds: true });
   });
 
   it("refuses a jurisdiction the offering blocks, and an investor not whitelisted on the token", async () => {
-    expect(await eligibility({ investorJurisdiction: "US", blockedJurisdictions: ["US"] })).toMatchObject({
+    expect(await eligibility({ investorJurisdiction: "US", blockedJurisdictions: ["US"], whitelist: false })).toMatchObject({
       holds: false,
       reason: expect.stringContaining("jurisdiction US"),
     });

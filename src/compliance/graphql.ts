@@ -85,7 +85,7 @@ builder.queryField("complianceReport", (t) =>
   t.field({
     type: ComplianceReportRef,
     description:
-      "Every requirement with holds / does not hold and why: for an asset (onshore), or for a tranche and optionally the recipient investor (everything a mint needs).",
+      "Every requirement with holds / does not hold and why: for an asset (onshore), or for a tranche and optionally the recipient investor (everything a mint needs). With investorId: ISSUER, COMPLIANCE_OFFICER or ADMIN (investor facts).",
     errors: {},
     args: { assetId: t.arg.id(), trancheId: t.arg.id(), investorId: t.arg.id() },
     resolve: (_root, args, ctx) =>

@@ -128,12 +128,21 @@ export function ownershipConfirmed(f: AssetFacts): RequirementResult {
   );
 }
 
-export function securityClassified(f: AssetFacts): RequirementResult {
+export function securityClassified(f: { asset: Pick<DataAsset, "id" | "securityLevel"> }): RequirementResult {
   const code = "ONSHORE_SECURITY_CLASSIFIED";
   const level = f.asset.securityLevel;
   if (!level) return result(code, f.asset.id, false, "security level is not set");
   if (level === "CORE") return result(code, f.asset.id, false, "CORE data can never be tokenized");
   return result(code, f.asset.id, true, `classified ${level}`, level);
+}
+
+/**
+ * The requirements of an asset that nothing done later (an attestation, a record, a
+ * classification still to come) can make hold: CORE data is never tokenizable. They refuse the
+ * asset where it is packaged and where its token would be deployed, not only at the mint.
+ */
+export function neverTokenizable(asset: Pick<DataAsset, "id" | "securityLevel">): RequirementResult[] {
+  return asset.securityLevel === "CORE" ? [securityClassified({ asset })] : [];
 }
 
 export function crossBorderAssessed(f: AssetFacts, now: Date): RequirementResult {
@@ -182,11 +191,23 @@ export function legalOpinion(f: OfferingFacts, now: Date): RequirementResult {
   return attested("OFFSHORE_LEGAL_OPINION", f.offeringId, f.attestations, now);
 }
 
+/** Why the investor's KYC does not count at `now` (not VERIFIED, or expired); null when it does. */
+export function kycProblem(f: Pick<InvestorFacts, "kycStatus" | "kycExpiresAt">, now: Date): string | null {
+  if (f.kycStatus !== "VERIFIED") return `KYC is ${f.kycStatus}`;
+  if (f.kycExpiresAt && f.kycExpiresAt <= now) return `KYC expired at ${f.kycExpiresAt.toISOString()}`;
+  return null;
+}
+
+/**
+ * The recipient may hold the offering's tokens. Whitelisting evaluates it too, with
+ * `whitelistedOnToken: true` (the state it is about to create), so a wallet the offering does
+ * not allow never gets on the token's whitelist, where holders could transfer to it.
+ */
 export function investorEligible(f: InvestorFacts, now: Date): RequirementResult {
   const code = "OFFSHORE_INVESTOR_ELIGIBLE";
   const no = (reason: string) => result(code, f.investorId, false, reason, f.kycEvidence, f.kycExpiresAt);
-  if (f.kycStatus !== "VERIFIED") return no(`KYC is ${f.kycStatus}`);
-  if (f.kycExpiresAt && f.kycExpiresAt <= now) return no(`KYC expired at ${f.kycExpiresAt.toISOString()}`);
+  const kyc = kycProblem(f, now);
+  if (kyc) return no(kyc);
   if (!f.allowedInvestorClasses.includes(f.investorClass)) {
     return no(`investor class ${f.investorClass} is not among ${f.allowedInvestorClasses.join(", ")}`);
   }

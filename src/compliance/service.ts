@@ -13,6 +13,7 @@ import { provenanceActivity } from "../provenance/table.js";
 import { organizationLicense } from "../organizations/table.js";
 import { offering, offeringAsset, tranche, trancheWhitelist } from "../offerings/table.js";
 import { investor } from "../investors/table.js";
+import { requireInvestorReader } from "../investors/access.js";
 import {
   ATTESTATION_STATUSES,
   CROSS_BORDER_PATHWAYS,
@@ -25,6 +26,7 @@ import {
   evaluateOffering,
   investorEligible,
   type Attestation,
+  type InvestorFacts,
   type RequirementResult,
 } from "./requirements.js";
 
@@ -186,25 +188,27 @@ export async function evaluateMintSubject(db: Database, subject: MintSubject, no
     ...assetResults,
     ...evaluateOffering({ offeringId: o.id, issuerLicenses: licenses, attestations: offeringAttestations }, now),
   ];
-  if (inv) {
-    results.push(
-      investorEligible(
-        {
-          investorId: inv.id,
-          kycStatus: inv.kycStatus,
-          kycExpiresAt: inv.kycExpiresAt,
-          kycEvidence: inv.kycEvidenceDigest,
-          investorClass: inv.investorClass,
-          jurisdiction: inv.jurisdiction,
-          allowedInvestorClasses: o.allowedInvestorClasses,
-          blockedJurisdictions: o.blockedJurisdictions,
-          whitelistedOnToken: subject.whitelisted && Boolean(t.tokenAddress),
-        },
-        now,
-      ),
-    );
-  }
+  if (inv) results.push(investorEligible(investorFacts(inv, o, subject.whitelisted && Boolean(t.tokenAddress)), now));
   return report(results, now);
+}
+
+/** The facts OFFSHORE_INVESTOR_ELIGIBLE reads about one investor and one offering (the mint's and the whitelisting's). */
+export function investorFacts(
+  inv: typeof investor.$inferSelect,
+  o: Pick<typeof offering.$inferSelect, "allowedInvestorClasses" | "blockedJurisdictions">,
+  whitelistedOnToken: boolean,
+): InvestorFacts {
+  return {
+    investorId: inv.id,
+    kycStatus: inv.kycStatus,
+    kycExpiresAt: inv.kycExpiresAt,
+    kycEvidence: inv.kycEvidenceDigest,
+    investorClass: inv.investorClass,
+    jurisdiction: inv.jurisdiction,
+    allowedInvestorClasses: o.allowedInvestorClasses,
+    blockedJurisdictions: o.blockedJurisdictions,
+    whitelistedOnToken,
+  };
 }
 
 /**
@@ -229,12 +233,16 @@ const reportSchema = z
 
 /**
  * The compliance report for an asset (onshore requirements), or for a tranche and optionally
- * a recipient investor (everything a mint needs).
+ * a recipient investor (everything a mint needs). With an investor, only investor readers
+ * (`requireInvestorReader`) get an answer.
  */
 export async function complianceReport(
   ctx: ServiceContext,
   input: { assetId?: string | null; trancheId?: string | null; investorId?: string | null },
 ): Promise<ComplianceReport> {
+  // The recipient's eligibility is investor facts (KYC state and expiry, class, jurisdiction):
+  // refused before anything is parsed or read, as `investor(id)` refuses.
+  if (input.investorId != null) requireInvestorReader(ctx);
   const params = parseInput(reportSchema, input);
   const now = ctx.now();
   if (params.assetId) {

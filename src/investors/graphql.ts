@@ -1,7 +1,9 @@
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface } from "../graphql/common.js";
 import { ChainUnavailableError } from "../errors.js";
+import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { INVESTOR_CLASSES, KYC_STATUSES } from "./table.js";
+import { INVESTOR_READERS } from "./access.js";
 import {
   KycNotVerifiedError,
   WalletNotProvenError,
@@ -87,10 +89,11 @@ builder.mutationField("verifyInvestorKyc", (t) =>
 builder.mutationField("whitelistInvestor", (t) =>
   t.field({
     type: WhitelistEntryRef,
-    description: "Admits a KYC-verified investor's wallet on a tranche token (on-chain transaction). ISSUER of the offering or COMPLIANCE_OFFICER.",
+    description:
+      "Admits a KYC-verified investor's wallet on a tranche token (on-chain transaction), when the offering allows the investor (ComplianceNotSatisfiedError with OFFSHORE_INVESTOR_ELIGIBLE otherwise). ISSUER of the offering or COMPLIANCE_OFFICER.",
     // Compliance acts across organizations; an issuer only on its own offerings' tranches.
     authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
-    errors: { types: [KycNotVerifiedError, WalletNotProvenError, ChainUnavailableError] },
+    errors: { types: [KycNotVerifiedError, ComplianceNotSatisfiedError, WalletNotProvenError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
       whitelistInvestor(ctx, { trancheId: String(args.trancheId), investorId: String(args.investorId) }),
@@ -101,7 +104,7 @@ builder.queryField("investor", (t) =>
   t.field({
     type: InvestorRef,
     description: "An investor identity and its KYC state: personal data, so only for those who onboard, verify or operate.",
-    authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER", "ADMIN"] },
+    authScopes: { anyRole: [...INVESTOR_READERS] },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getInvestor(ctx, String(id)),

@@ -13,6 +13,10 @@ import { trancheWhitelist } from "../offerings/table.js";
 import { setWhitelisted } from "../chain/token.js";
 import { INVESTOR_CLASSES, KYC_STATUSES, investor } from "./table.js";
 import { unlistInvestor } from "./whitelist-sync.js";
+import { requireInvestorReader } from "./access.js";
+import { investorEligible, kycProblem } from "../compliance/requirements.js";
+import { investorFacts } from "../compliance/service.js";
+import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 
 export type Investor = typeof investor.$inferSelect;
 
@@ -78,7 +82,12 @@ export async function verifyInvestorKyc(
   return row;
 }
 
+/**
+ * Reads one investor for a caller who may read investor facts (`requireInvestorReader`:
+ * Unauthenticated / Forbidden otherwise, before the id is even looked up).
+ */
 export async function getInvestor(ctx: ServiceContext, id: string): Promise<Investor> {
+  requireInvestorReader(ctx);
   const investorId = parseInput(uuidSchema, id);
   const [row] = await ctx.db.select().from(investor).where(eq(investor.id, investorId));
   if (!row) throw new NotFoundError("Investor", id);
@@ -87,7 +96,10 @@ export async function getInvestor(ctx: ServiceContext, id: string): Promise<Inve
 
 /**
  * Admits an investor's wallet on a tranche's token: sends the on-chain whitelist
- * transaction, then records it. Needs a verified, unexpired KYC. Idempotent.
+ * transaction, then records it. Needs a verified, unexpired KYC (else KYC_NOT_VERIFIED) and
+ * the offering's eligibility rule, OFFSHORE_INVESTOR_ELIGIBLE (class allowed, jurisdiction not
+ * blocked; else ComplianceNotSatisfiedError with that code, as a mint would be refused).
+ * Idempotent.
  */
 export async function whitelistInvestor(
   ctx: ServiceContext,
@@ -99,9 +111,13 @@ export async function whitelistInvestor(
   if (!hasRole(ctx, "COMPLIANCE_OFFICER")) requireSameOrganization(actor, offering.issuerOrgId, "offering");
   const inv = await getInvestor(ctx, params.investorId);
   if (!tranche.tokenAddress) throw new ConflictError(`tranche ${tranche.id} has no deployed token yet`);
-  if (inv.kycStatus !== "VERIFIED" || (inv.kycExpiresAt && inv.kycExpiresAt <= ctx.now())) {
-    throw new KycNotVerifiedError(`investor ${inv.id} KYC is ${inv.kycStatus}${inv.kycStatus === "VERIFIED" ? " but expired" : ""}`);
-  }
+  const now = ctx.now();
+  const kyc = kycProblem(inv, now);
+  if (kyc) throw new KycNotVerifiedError(`investor ${inv.id}: ${kyc}`);
+  // The offering's eligibility rule, as the mint applies it, for the state this call creates: a
+  // wallet the offering does not allow is never whitelisted, so no holder can transfer to it.
+  const eligible = investorEligible(investorFacts(inv, offering, true), now);
+  if (!eligible.holds) throw new ComplianceNotSatisfiedError([eligible]);
   if (!inv.walletProvenAt) {
     throw new WalletNotProvenError(`investor ${inv.id} has not proven control of ${inv.walletAddress} (Sign-In with Ethereum)`);
   }

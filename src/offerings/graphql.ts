@@ -3,18 +3,26 @@ import { ChainUnavailableError } from "../errors.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { getOrganization } from "../organizations/service.js";
 import { DataAssetRef } from "../assets/graphql.js";
-import { listDataAssetsByIds } from "../assets/service.js";
+import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
+import { ErrorInterface } from "../graphql/common.js";
 import { InvestorClass } from "../investors/graphql.js";
 import { PRODUCT_TYPES, OFFERING_STATUSES, SENIORITIES } from "./table.js";
 import {
   createOffering,
   deployTrancheToken,
   getOffering,
-  listOfferingAssetIds,
+  listOfferingAssets,
   listTranches,
   type Offering,
   type Tranche,
 } from "./service.js";
+import { AssetAlreadyOfferedError } from "./errors.js";
+
+builder.objectType(AssetAlreadyOfferedError, {
+  name: "AssetAlreadyOfferedError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ assetId: t.exposeID("assetId"), offeringId: t.exposeID("offeringId", { description: "The live offering that packages it" }) }),
+});
 
 const ProductType = builder.enumType("ProductType", { values: PRODUCT_TYPES });
 const OfferingStatus = builder.enumType("OfferingStatus", { values: OFFERING_STATUSES });
@@ -49,7 +57,8 @@ const OfferingRef = builder.objectRef<Offering>("Offering").implement({
     status: t.expose("status", { type: OfferingStatus }),
     assets: t.field({
       type: [DataAssetRef],
-      resolve: async (o, _args, ctx) => listDataAssetsByIds(ctx.db, await listOfferingAssetIds(ctx.db, o.id)),
+      description: "The packaged assets the caller may see (the same rule as dataAsset: a SUSPENDED asset only to its owner and compliance).",
+      resolve: (o, _args, ctx) => listOfferingAssets(ctx, o.id),
     }),
     tranches: t.field({ type: [TrancheRef], resolve: (o, _args, ctx) => listTranches(ctx.db, o.id) }),
   }),
@@ -82,9 +91,10 @@ const CreateOfferingInput = builder.inputType("CreateOfferingInput", {
 builder.mutationField("createOffering", (t) =>
   t.field({
     type: OfferingRef,
-    description: "Packages APPROVED data assets into an offering with its first tranche. ISSUER.",
+    description:
+      "Packages APPROVED data assets into an offering with its first tranche. An asset backs at most one live offering (AssetAlreadyOfferedError); CORE data is refused (ComplianceNotSatisfiedError, ONSHORE_SECURITY_CLASSIFIED). ISSUER.",
     authScopes: { anyRole: ["ISSUER"] },
-    errors: {},
+    errors: { types: [AssetAlreadyOfferedError, ComplianceNotSatisfiedError] },
     args: { input: t.arg({ type: CreateOfferingInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       createOffering(ctx, {
@@ -101,7 +111,7 @@ builder.mutationField("deployTrancheToken", (t) =>
     type: TrancheRef,
     description: "Deploys the tranche's permissioned token, anchoring asset id, content digest and terms digest. ISSUER of the offering.",
     authScopes: { anyRole: ["ISSUER"] },
-    errors: { types: [ChainUnavailableError] },
+    errors: { types: [ComplianceNotSatisfiedError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }) },
     resolve: (_root, { trancheId }, ctx) => deployTrancheToken(ctx, { trancheId: String(trancheId) }),
   }),

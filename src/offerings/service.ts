@@ -7,12 +7,14 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database } from "../db/index.js";
 import { baseUnitAmountSchema, digestSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
 import { dataAsset } from "../assets/table.js";
-import { PUBLISHED_STATUSES } from "../assets/lifecycle.js";
-import { systemTransition } from "../assets/service.js";
+import { assetColumns, canRead, systemTransition, type DataAsset } from "../assets/service.js";
+import { neverTokenizable } from "../compliance/requirements.js";
+import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { INVESTOR_CLASSES } from "../investors/table.js";
 import { deployToken } from "../chain/token.js";
 import type { WriteOwner } from "../chain/writes.js";
-import { PRODUCT_TYPES, SENIORITIES, offering, offeringAsset, tranche } from "./table.js";
+import { LIVE_OFFERING_STATUSES, PRODUCT_TYPES, SENIORITIES, offering, offeringAsset, tranche } from "./table.js";
+import { AssetAlreadyOfferedError } from "./errors.js";
 
 export type Offering = typeof offering.$inferSelect;
 export type Tranche = typeof tranche.$inferSelect;
@@ -39,8 +41,11 @@ const createOfferingSchema = z.object({
 export type CreateOfferingParams = z.input<typeof createOfferingSchema>;
 
 /**
- * Packages published data assets into an offering issued by the caller's organization,
- * with its first tranche. The packaged assets move to OFFERED.
+ * Packages approved data assets into an offering issued by the caller's organization, with its
+ * first tranche. The packaged assets move to OFFERED. Refused: an asset the caller cannot see
+ * (NotFound), one already packaged in a live offering (AssetAlreadyOfferedError: one asset backs
+ * at most one live offering), one not APPROVED (Conflict), and CORE data, which can never be
+ * tokenized (ComplianceNotSatisfiedError with ONSHORE_SECURITY_CLASSIFIED, as its mint would be).
  */
 export async function createOffering(ctx: ServiceContext, input: CreateOfferingParams): Promise<Offering> {
   const actor = requireActor(ctx);
@@ -50,14 +55,27 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
   }
   const assetIds = [...new Set(params.assetIds)];
   return ctx.db.transaction(async (tx) => {
-    const assets = await tx.select().from(dataAsset).where(inArray(dataAsset.id, assetIds)).for("update");
+    // The row locks serialize concurrent packagings of one asset: the later one waits here,
+    // then reads the earlier one's offering below and is refused.
+    const assets = await tx.select(assetColumns).from(dataAsset).where(inArray(dataAsset.id, assetIds)).for("update");
     for (const id of assetIds) {
       const asset = assets.find((a) => a.id === id);
-      if (!asset) throw new NotFoundError("DataAsset", id);
-      if (!PUBLISHED_STATUSES.includes(asset.status)) {
-        throw new ConflictError(`data asset ${id} is ${asset.status}; only APPROVED assets can be packaged`);
+      if (!asset || !canRead(ctx, asset)) throw new NotFoundError("DataAsset", id);
+    }
+    const [held] = await tx
+      .select({ assetId: offeringAsset.assetId, offeringId: offeringAsset.offeringId })
+      .from(offeringAsset)
+      .innerJoin(offering, eq(offering.id, offeringAsset.offeringId))
+      .where(and(inArray(offeringAsset.assetId, assetIds), inArray(offering.status, [...LIVE_OFFERING_STATUSES])))
+      .limit(1);
+    if (held) throw new AssetAlreadyOfferedError(held.assetId, held.offeringId);
+    for (const asset of assets) {
+      if (asset.status !== "APPROVED") {
+        throw new ConflictError(`data asset ${asset.id} is ${asset.status}; only APPROVED assets can be packaged`);
       }
     }
+    const never = assets.flatMap(neverTokenizable);
+    if (never.length > 0) throw new ComplianceNotSatisfiedError(never);
     const { tranche: t, assetIds: _ids, ...fields } = params;
     const [created] = await tx
       .insert(offering)
@@ -91,14 +109,21 @@ export async function listTranches(db: Database, offeringId: string): Promise<Tr
   return db.select().from(tranche).where(eq(tranche.offeringId, offeringId)).orderBy(asc(tranche.createdAt));
 }
 
-export async function listOfferingAssetIds(db: Database, offeringId: string): Promise<string[]> {
-  const rows = await db.select({ id: offeringAsset.assetId }).from(offeringAsset).where(eq(offeringAsset.offeringId, offeringId));
-  return rows.map((r) => r.id);
+/** The offering's packaged assets that the caller may see: the same rule as `dataAsset` (a SUSPENDED asset is hidden from the public). */
+export async function listOfferingAssets(ctx: ServiceContext, offeringId: string): Promise<DataAsset[]> {
+  const rows = await ctx.db
+    .select(assetColumns)
+    .from(offeringAsset)
+    .innerJoin(dataAsset, eq(dataAsset.id, offeringAsset.assetId))
+    .where(eq(offeringAsset.offeringId, offeringId))
+    .orderBy(asc(dataAsset.createdAt));
+  return rows.filter((asset) => canRead(ctx, asset));
 }
 
 /**
  * Deploys the tranche's token. It anchors the offering's first (primary) asset id and content
- * digest and the offering terms digest on chain. A tranche has one token: deploying twice is a conflict.
+ * digest and the offering terms digest on chain. A tranche has one token: deploying twice is a
+ * conflict. CORE data is refused (ComplianceNotSatisfiedError with ONSHORE_SECURITY_CLASSIFIED).
  */
 export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId: string }): Promise<Tranche> {
   const actor = requireActor(ctx);
@@ -106,13 +131,16 @@ export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId
   const { tranche: t, offering: o } = await getTranche(ctx.db, trancheId);
   requireSameOrganization(actor, o.issuerOrgId, "offering");
   if (t.tokenAddress) throw new ConflictError(`tranche ${t.id} already has token ${t.tokenAddress}`);
-  const [primary] = await ctx.db
-    .select({ id: dataAsset.id, contentDigest: dataAsset.contentDigest })
+  const packaged = await ctx.db
+    .select({ id: dataAsset.id, contentDigest: dataAsset.contentDigest, securityLevel: dataAsset.securityLevel })
     .from(offeringAsset)
     .innerJoin(dataAsset, eq(dataAsset.id, offeringAsset.assetId))
     .where(eq(offeringAsset.offeringId, o.id))
-    .orderBy(asc(dataAsset.createdAt))
-    .limit(1);
+    .orderBy(asc(dataAsset.createdAt));
+  // An asset reclassified CORE after it was packaged (or packaged before that was refused).
+  const never = packaged.flatMap(neverTokenizable);
+  if (never.length > 0) throw new ComplianceNotSatisfiedError(never);
+  const primary = packaged[0];
   const { address } = await deployToken(
     ctx.chain,
     {

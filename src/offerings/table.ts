@@ -6,6 +6,15 @@ import { INVESTOR_CLASSES, investor } from "../investors/table.js";
 
 export const PRODUCT_TYPES = ["FUND", "DEBT", "REVENUE_RIGHTS"] as const;
 export const OFFERING_STATUSES = ["DRAFT", "OPEN", "CLOSED"] as const;
+export type OfferingStatus = (typeof OFFERING_STATUSES)[number];
+
+/**
+ * Offerings that hold their assets: an asset packaged in one of them cannot be packaged in
+ * another. Every status so far: a CLOSED offering still has tokens outstanding that anchor the
+ * asset. When offerings can end (CANCELLED, REDEEMED in DESIGN.md) those statuses stay out of
+ * this list, and their assets may then back a new offering.
+ */
+export const LIVE_OFFERING_STATUSES: readonly OfferingStatus[] = ["DRAFT", "OPEN", "CLOSED"];
 export const SENIORITIES = ["SENIOR", "MEZZANINE", "JUNIOR"] as const;
 
 export const offering = pgTable("offering", {

@@ -144,6 +144,8 @@ export type CreateOfferingMutationVariables = Exact<{
 
 
 export type CreateOfferingMutation = { createOffering:
+    | { __typename: 'AssetAlreadyOfferedError', code: string, message: string }
+    | { __typename: 'ComplianceNotSatisfiedError', code: string, message: string }
     | { __typename: 'ConflictError', code: string, message: string }
     | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
