@@ -1,12 +1,15 @@
 /**
- * Access control, table-driven: every mutation of the schema (read by introspection, so a new
- * mutation without a row fails here) is sent by every role, by an anonymous caller and by
- * members of other organizations, and the answer is checked against ONE expected matrix.
+ * Access control, table-driven: every mutation and every query of the schema (read by
+ * introspection, so a new field without a row fails here) is sent by every role, by an
+ * anonymous caller and by members of other organizations, and the answer is checked against
+ * ONE expected matrix.
  *
  * Outcomes: `allowed` — authorization passed (the answer is the result or a domain error
  * such as a validation or state error); `forbidden` — ForbiddenError; `unauthenticated` —
  * UnauthenticatedError; `hidden` — NotFoundError for another organization's draft, which is
- * never revealed (one tenant never reads another's drafts).
+ * never revealed (one tenant never reads another's drafts), or, for a list, the entity the row
+ * is about is left out of it; `refused` — authorization passed and the domain rule the row is
+ * about refused with its code (so the rule holds for every caller who gets that far).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
@@ -26,7 +29,7 @@ import { buildScenario } from "./support/scenario.js";
 
 const CALLERS = ["anonymous", "owner", "officer", "issuer", "indexer", "admin", "otherOwner", "otherIssuer"] as const;
 type Caller = (typeof CALLERS)[number];
-type Outcome = "allowed" | "forbidden" | "unauthenticated" | "hidden";
+type Outcome = "allowed" | "forbidden" | "unauthenticated" | "hidden" | "refused";
 type Row = {
   mutation: string;
   scenario: string;
@@ -34,6 +37,8 @@ type Row = {
   operation: string;
   /** Fresh variables (and the entities they name), built before a call. */
   setup(): Promise<Record<string, unknown>>;
+  /** The domain rule's code that answers `refused` (authorization passed, the rule said no). */
+  refusedWith?: string;
   expected: Record<Caller, Outcome>;
 };
 
@@ -41,7 +46,8 @@ const SELECTION = `{ __typename ${ERROR_FIELDS} }`;
 const A = "allowed",
   F = "forbidden",
   U = "unauthenticated",
-  H = "hidden";
+  H = "hidden",
+  R = "refused";
 /** Shorthand for a matrix row, in CALLERS order. */
 const row = (...o: Outcome[]): Record<Caller, Outcome> => Object.fromEntries(CALLERS.map((c, i) => [c, o[i]!])) as Record<Caller, Outcome>;
 
@@ -101,7 +107,31 @@ const submittedAsset = async () => {
   );
   return id;
 };
-const approvedAsset = async () => (await registerApprovedAsset(t, a)).assetId;
+const approvedAsset = async (securityLevel = "GENERAL") => {
+  if (securityLevel === "GENERAL") return (await registerApprovedAsset(t, a)).assetId;
+  const id = ok<any>(
+    await t.gql(
+      `mutation($input: RegisterDataAssetInput!) { registerDataAsset(input: $input) { __typename ... on DataAsset { id } ${ERROR_FIELDS} } }`,
+      { input: { title: "Classified", category: "C", contentDigest: digest(randomUUID()), securityLevel } },
+      a.ownerToken,
+    ),
+    "registerDataAsset",
+    "DataAsset",
+  ).id as string;
+  for (const [to, token] of [["SUBMITTED", a.ownerToken], ["IN_REVIEW", a.officerToken], ["APPROVED", a.officerToken]] as const) {
+    ok(await t.gql(`mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`, { id, to }, token), "transitionDataAsset", "DataAsset");
+  }
+  return id;
+};
+const offeringInput = (assetId: string) => ({
+  name: "Note",
+  productType: "DEBT",
+  assetIds: [assetId],
+  allowedInvestorClasses: ["PROFESSIONAL"],
+  currency: "USD",
+  termsDigest: digest("terms"),
+  tranche: { name: "Senior", seniority: "SENIOR", supplyCap: "1000", tokenName: "N", tokenSymbol: "NT" },
+});
 const pendingInvestor = async () => {
   const wallet = privateKeyToAccount(generatePrivateKey()).address;
   return ok<any>(
@@ -272,18 +302,28 @@ const MATRIX: Row[] = [
     mutation: "createOffering",
     scenario: "an issuer packages a published asset into its own offering",
     operation: `mutation($input: CreateOfferingInput!) { createOffering(input: $input) ${SELECTION} }`,
-    setup: async () => ({
-      input: {
-        name: "Note",
-        productType: "DEBT",
-        assetIds: [await approvedAsset()],
-        allowedInvestorClasses: ["PROFESSIONAL"],
-        currency: "USD",
-        termsDigest: digest("terms"),
-        tranche: { name: "Senior", seniority: "SENIOR", supplyCap: "1000", tokenName: "N", tokenSymbol: "NT" },
-      },
-    }),
+    setup: async () => ({ input: offeringInput(await approvedAsset()) }),
     expected: row(U, F, F, A, F, F, F, A),
+  },
+  {
+    mutation: "createOffering",
+    scenario: "no issuer packages an asset another offering already holds (issue 13)",
+    operation: `mutation($input: CreateOfferingInput!) { createOffering(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const assetId = await approvedAsset();
+      await createOfferingWithTranche(t, a, assetId);
+      return { input: offeringInput(assetId) };
+    },
+    refusedWith: "ASSET_ALREADY_OFFERED",
+    expected: row(U, F, F, R, F, F, F, R),
+  },
+  {
+    mutation: "createOffering",
+    scenario: "no issuer packages CORE data (issue 13)",
+    operation: `mutation($input: CreateOfferingInput!) { createOffering(input: $input) ${SELECTION} }`,
+    setup: async () => ({ input: offeringInput(await approvedAsset("CORE")) }),
+    refusedWith: "COMPLIANCE_NOT_SATISFIED",
+    expected: row(U, F, F, R, F, F, F, R),
   },
   {
     mutation: "deployTrancheToken",
@@ -302,6 +342,18 @@ const MATRIX: Row[] = [
       return { t: trancheId, i: (await registerVerifiedInvestor(t, a)).investorId };
     },
     expected: row(U, F, A, A, F, F, F, F),
+  },
+  {
+    mutation: "whitelistInvestor",
+    scenario: "neither issuer nor compliance admits a RETAIL wallet on a professional-only DEBT offering (issue 13)",
+    operation: `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) ${SELECTION} }`,
+    setup: async () => {
+      const { trancheId } = await createOfferingWithTranche(t, a, await approvedAsset());
+      ok(await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`, { id: trancheId }, a.issuerToken), "deployTrancheToken", "Tranche");
+      return { t: trancheId, i: (await registerVerifiedInvestor(t, a, "RETAIL")).investorId };
+    },
+    refusedWith: "COMPLIANCE_NOT_SATISFIED",
+    expected: row(U, F, R, R, F, F, F, F),
   },
   {
     mutation: "requestMint",
@@ -367,12 +419,20 @@ const MATRIX: Row[] = [
   },
 ];
 
-function outcomeOf(result: { data?: any; errors?: unknown }, field: string): Outcome | string {
+function outcomeOf(result: { data?: any; errors?: { extensions?: { code?: string } }[] }, field: string, refusedWith?: string): Outcome | string {
+  // Connections have no result union: their refusal is a top-level error with the code.
+  const code = result.errors?.length === 1 && result.data?.[field] == null ? result.errors[0]!.extensions?.code : undefined;
+  if (code === "FORBIDDEN") return F;
+  if (code === "UNAUTHENTICATED") return U;
   if (result.errors) return `top-level errors: ${JSON.stringify(result.errors)}`;
-  const typename: string | undefined = result.data?.[field]?.__typename;
+  const answer = result.data?.[field];
+  // A list, a connection, or null (nothing yet): authorization passed.
+  if (Array.isArray(answer) || answer?.edges || (result.data && answer === null)) return A;
+  const typename: string | undefined = answer?.__typename;
   if (typename === "ForbiddenError") return F;
   if (typename === "UnauthenticatedError") return U;
   if (typename === "NotFoundError") return H;
+  if (refusedWith && answer.code === refusedWith) return R;
   return typename ? A : `no answer: ${JSON.stringify(result.data)}`;
 }
 
@@ -390,10 +450,232 @@ describe("access matrix", () => {
       for (const caller of CALLERS) {
         // Fresh entities after any call that passed authorization (it may have changed them).
         variables ??= await entry.setup();
-        const outcome = outcomeOf(await t.gql(entry.operation, variables, tokens[caller]), entry.mutation);
+        const outcome = outcomeOf(await t.gql(entry.operation, variables, tokens[caller]), entry.mutation, entry.refusedWith);
         actual[caller] = outcome;
         if (outcome === A) variables = undefined;
       }
+      expect(actual).toEqual(entry.expected);
+    });
+  }
+});
+
+/**
+ * Entities the query rows read, built once: queries change nothing. A full mint scenario with
+ * one mint request, a draft, and a SUSPENDED asset packaged in an offering.
+ */
+type World = {
+  s: Awaited<ReturnType<typeof buildScenario>>;
+  mintRequestId: string;
+  draftId: string;
+  draftWord: string;
+  suspendedId: string;
+  suspendedOfferingId: string;
+};
+let world: Promise<World> | undefined;
+const theWorld = () =>
+  (world ??= (async () => {
+    const s = await buildScenario(t, a);
+    const mint = await t.gql(
+      `mutation($input: RequestMintInput!) { requestMint(input: $input) { __typename ... on MintRequest { id } ${ERROR_FIELDS} } }`,
+      { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" } },
+      a.issuerToken,
+    );
+    const draftWord = `draftword${randomUUID().replaceAll("-", "")}`;
+    const draftId = ok<any>(
+      await t.gql(
+        `mutation($input: RegisterDataAssetInput!) { registerDataAsset(input: $input) { __typename ... on DataAsset { id } ${ERROR_FIELDS} } }`,
+        { input: { title: `Draft ${draftWord}`, category: "C", contentDigest: digest(randomUUID()), securityLevel: "GENERAL" } },
+        a.ownerToken,
+      ),
+      "registerDataAsset",
+      "DataAsset",
+    ).id;
+    const suspendedId = await approvedAsset();
+    const { offeringId: suspendedOfferingId } = await createOfferingWithTranche(t, a, suspendedId);
+    ok(
+      await t.gql(`mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUSPENDED) { __typename ${ERROR_FIELDS} } }`, { id: suspendedId }, a.officerToken),
+      "transitionDataAsset",
+      "DataAsset",
+    );
+    return { s, mintRequestId: ok<any>(mint, "requestMint", "MintRequest").id, draftId, draftWord, suspendedId, suspendedOfferingId };
+  })());
+
+type QueryRow = {
+  query: string;
+  scenario: string;
+  operation: string;
+  variables(w: World): Record<string, unknown>;
+  /** For a successful answer that is a list or holds one: whether the row's entity is in it (`hidden` when not). */
+  observe?(answer: any, w: World): Outcome;
+  expected: Record<Caller, Outcome>;
+};
+
+const QUERIES: QueryRow[] = [
+  {
+    query: "auditTrail",
+    scenario: "the trail of a published asset: compliance, operators and the owner organization",
+    operation: `query($id: ID!) { auditTrail(entityId: $id) ${SELECTION} }`,
+    variables: (w) => ({ id: w.s.assetId }),
+    //            anonymous owner officer issuer indexer admin otherOwner otherIssuer
+    expected: row(U, A, A, F, F, A, F, F),
+  },
+  {
+    query: "complianceReport",
+    scenario: "an asset's report follows the asset's visibility (a draft)",
+    operation: `query($a: ID) { complianceReport(assetId: $a) ${SELECTION} }`,
+    variables: (w) => ({ a: w.draftId }),
+    expected: row(H, A, A, H, H, A, H, H),
+  },
+  {
+    query: "complianceReport",
+    scenario: "a tranche's report without an investor is public",
+    operation: `query($t: ID) { complianceReport(trancheId: $t) ${SELECTION} }`,
+    variables: (w) => ({ t: w.s.trancheId }),
+    expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "complianceReport",
+    scenario: "a report with the recipient investor is investor facts: the investor(id) rule (issue 13)",
+    operation: `query($t: ID, $i: ID) { complianceReport(trancheId: $t, investorId: $i) ${SELECTION} }`,
+    variables: (w) => ({ t: w.s.trancheId, i: w.s.investorId }),
+    expected: row(U, F, A, A, F, A, F, A),
+  },
+  {
+    query: "complianceRequirements",
+    scenario: "the requirement catalogue is public",
+    operation: `{ complianceRequirements { code } }`,
+    variables: () => ({}),
+    expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "dataAsset",
+    scenario: "a draft: its owner organization, compliance and operators only",
+    operation: `query($id: ID!) { dataAsset(id: $id) ${SELECTION} }`,
+    variables: (w) => ({ id: w.draftId }),
+    expected: row(H, A, A, H, H, A, H, H),
+  },
+  {
+    query: "dataAsset",
+    scenario: "a SUSPENDED asset: as a draft",
+    operation: `query($id: ID!) { dataAsset(id: $id) ${SELECTION} }`,
+    variables: (w) => ({ id: w.suspendedId }),
+    expected: row(H, A, A, H, H, A, H, H),
+  },
+  {
+    query: "dataAssets",
+    scenario: "a search lists a draft to those who may read it",
+    operation: `query($q: String) { dataAssets(search: $q, first: 10) { edges { node { id } } } }`,
+    variables: (w) => ({ q: w.draftWord }),
+    observe: (answer, w) => (answer.edges.some((e: any) => e.node.id === w.draftId) ? A : H),
+    expected: row(H, A, A, H, H, A, H, H),
+  },
+  {
+    query: "dryRunMint",
+    scenario: "the offering's issuer or compliance previews a mint",
+    operation: `query($t: ID!, $i: ID!) { dryRunMint(trancheId: $t, investorId: $i, amount: "1") ${SELECTION} }`,
+    variables: (w) => ({ t: w.s.trancheId, i: w.s.investorId }),
+    expected: row(U, F, A, A, F, F, F, F),
+  },
+  {
+    query: "holdings",
+    scenario: "a token's cap table, to any authenticated caller",
+    operation: `query($token: String!) { holdings(tokenAddress: $token) ${SELECTION} }`,
+    variables: (w) => ({ token: w.s.tokenAddress }),
+    expected: row(U, A, A, A, A, A, A, A),
+  },
+  {
+    query: "investor",
+    scenario: "investor facts: issuers, compliance officers and operators",
+    operation: `query($id: ID!) { investor(id: $id) ${SELECTION} }`,
+    variables: (w) => ({ id: w.s.investorId }),
+    expected: row(U, F, A, A, F, A, F, A),
+  },
+  {
+    query: "lineage",
+    scenario: "the lineage of a draft follows the asset's visibility",
+    operation: `query($id: ID!) { lineage(assetId: $id, direction: UPSTREAM) ${SELECTION} }`,
+    variables: (w) => ({ id: w.draftId }),
+    expected: row(H, A, A, H, H, A, H, H),
+  },
+  {
+    query: "mintRequest",
+    scenario: "a mint request: the requesting organization, compliance and operators",
+    operation: `query($id: ID!) { mintRequest(id: $id) ${SELECTION} }`,
+    variables: (w) => ({ id: w.mintRequestId }),
+    expected: row(U, H, A, A, H, A, H, H),
+  },
+  {
+    query: "mintRequests",
+    scenario: "the list shows a request to the requesting organization, compliance and operators",
+    operation: `{ mintRequests(first: 100) { edges { node { id } } } }`,
+    variables: () => ({}),
+    observe: (answer, w) => (answer.edges.some((e: any) => e.node.id === w.mintRequestId) ? A : H),
+    expected: row(U, H, A, A, H, A, H, H),
+  },
+  {
+    query: "offering",
+    scenario: "an offering is public",
+    operation: `query($id: ID!) { offering(id: $id) ${SELECTION} }`,
+    variables: (w) => ({ id: w.s.offeringId }),
+    expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "offering",
+    scenario: "its assets follow dataAsset's visibility: a SUSPENDED one is left out (issue 13)",
+    operation: `query($id: ID!) { offering(id: $id) { __typename ... on Offering { assets { id title contentDigest } } } }`,
+    variables: (w) => ({ id: w.suspendedOfferingId }),
+    observe: (answer, w) => (answer.assets.some((x: any) => x.id === w.suspendedId) ? A : H),
+    expected: row(H, A, A, H, H, A, H, H),
+  },
+  {
+    query: "organization",
+    scenario: "an organization is public",
+    operation: `query($id: ID!) { organization(id: $id) ${SELECTION} }`,
+    variables: () => ({ id: a.issuerOrgId }),
+    expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "reconciliationReport",
+    scenario: "the last reconciliation: operators, compliance and issuers",
+    operation: `{ reconciliationReport { __typename ${ERROR_FIELDS} } }`,
+    variables: () => ({}),
+    expected: row(U, F, A, A, F, A, F, A),
+  },
+  {
+    query: "trustedIssuers",
+    scenario: "the trusted KYC issuers, to any authenticated caller",
+    operation: `{ trustedIssuers ${SELECTION} }`,
+    variables: () => ({}),
+    expected: row(U, A, A, A, A, A, A, A),
+  },
+  {
+    query: "verifyAuditChain",
+    scenario: "verifying the audit chain: compliance and operators",
+    operation: `{ verifyAuditChain ${SELECTION} }`,
+    variables: () => ({}),
+    expected: row(U, F, A, F, F, A, F, F),
+  },
+];
+
+describe("access matrix of queries", () => {
+  it("has at least one row for every query of the schema, and none for queries it does not have", async () => {
+    const r = await t.gql(`{ __schema { queryType { fields { name } } } }`);
+    const inSchema = r.data.__schema.queryType.fields.map((f: { name: string }) => f.name).sort();
+    expect([...new Set(QUERIES.map((q) => q.query))].sort()).toEqual(inSchema);
+  });
+
+  for (const entry of QUERIES) {
+    it(`${entry.query}: ${entry.scenario}`, async () => {
+      const w = await theWorld();
+      const variables = entry.variables(w);
+      const actual = {} as Record<Caller, Outcome | string>;
+      await Promise.all(
+        CALLERS.map(async (caller) => {
+          const result = await t.gql(entry.operation, variables, tokens[caller]);
+          const outcome = outcomeOf(result, entry.query);
+          actual[caller] = outcome === A && entry.observe ? entry.observe(result.data[entry.query], w) : outcome;
+        }),
+      );
       expect(actual).toEqual(entry.expected);
     });
   }
