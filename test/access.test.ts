@@ -470,6 +470,7 @@ type World = {
   draftWord: string;
   suspendedId: string;
   suspendedOfferingId: string;
+  suspendedTrancheId: string;
 };
 let world: Promise<World> | undefined;
 const theWorld = () =>
@@ -491,13 +492,13 @@ const theWorld = () =>
       "DataAsset",
     ).id;
     const suspendedId = await approvedAsset();
-    const { offeringId: suspendedOfferingId } = await createOfferingWithTranche(t, a, suspendedId);
+    const { offeringId: suspendedOfferingId, trancheId: suspendedTrancheId } = await createOfferingWithTranche(t, a, suspendedId);
     ok(
       await t.gql(`mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUSPENDED) { __typename ${ERROR_FIELDS} } }`, { id: suspendedId }, a.officerToken),
       "transitionDataAsset",
       "DataAsset",
     );
-    return { s, mintRequestId: ok<any>(mint, "requestMint", "MintRequest").id, draftId, draftWord, suspendedId, suspendedOfferingId };
+    return { s, mintRequestId: ok<any>(mint, "requestMint", "MintRequest").id, draftId, draftWord, suspendedId, suspendedOfferingId, suspendedTrancheId };
   })());
 
 type QueryRow = {
@@ -532,6 +533,13 @@ const QUERIES: QueryRow[] = [
     operation: `query($t: ID) { complianceReport(trancheId: $t) ${SELECTION} }`,
     variables: (w) => ({ t: w.s.trancheId }),
     expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "complianceReport",
+    scenario: "a tranche's report names its assets' facts: NotFound where one of them is (a SUSPENDED asset)",
+    operation: `query($t: ID) { complianceReport(trancheId: $t) ${SELECTION} }`,
+    variables: (w) => ({ t: w.suspendedTrancheId }),
+    expected: row(H, A, A, H, H, A, H, H),
   },
   {
     query: "complianceReport",

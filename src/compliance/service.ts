@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from "../errors.js";
 import type { Database } from "../db/index.js";
 import { digestSchema, parseInput, uuidSchema } from "../validation.js";
 import { dataAsset } from "../assets/table.js";
-import { getDataAsset } from "../assets/service.js";
+import { canRead, getDataAsset, listDataAssetsByIds } from "../assets/service.js";
 import { ownershipRight } from "../ownership/table.js";
 import { activeAt } from "../ownership/service.js";
 import { provenanceActivity } from "../provenance/table.js";
@@ -249,5 +249,12 @@ export async function complianceReport(
     await getDataAsset(ctx, params.assetId); // visibility: an unseen draft is not found
     return report(await evaluateAssets(ctx.db, [params.assetId], now), now);
   }
-  return evaluateForMint(ctx.db, { trancheId: params.trancheId!, investorId: params.investorId }, now);
+  const subject = await loadMintSubject(ctx.db, { trancheId: params.trancheId!, investorId: params.investorId });
+  if (!subject.tranche) throw new NotFoundError("Tranche", params.trancheId!);
+  if (params.investorId && !subject.investor) throw new NotFoundError("Investor", params.investorId);
+  // The report names each packaged asset's facts (reasons, certificates, digests): an asset the
+  // caller may not read (e.g. SUSPENDED, for the public) is not found here either, as in dataAsset.
+  const hidden = (await listDataAssetsByIds(ctx.db, subject.assetIds)).find((asset) => !canRead(ctx, asset));
+  if (hidden) throw new NotFoundError("DataAsset", hidden.id);
+  return evaluateMintSubject(ctx.db, subject, now);
 }
