@@ -23,7 +23,7 @@ export function canReadInvestor(ctx: ServiceContext): boolean {
  * token, `ForbiddenError` for other roles — the same answers as the `investor(id)` field's
  * scope. Checked before the investor is looked up, so a refused caller cannot tell an
  * existing investor from a missing one.
- * @example requireInvestorReader(ctx); const inv = await loadInvestor(ctx.db, id);
+ * @example requireInvestorReader(ctx); // then read the investor row
  */
 export function requireInvestorReader(ctx: ServiceContext): void {
   requireActor(ctx);

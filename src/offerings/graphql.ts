@@ -57,7 +57,7 @@ const OfferingRef = builder.objectRef<Offering>("Offering").implement({
     status: t.expose("status", { type: OfferingStatus }),
     assets: t.field({
       type: [DataAssetRef],
-      description: "The packaged assets the caller may see (the same rule as dataAsset: a SUSPENDED asset only to its owner and compliance).",
+      description: "The packaged assets the caller may see (the same rule as dataAsset: a SUSPENDED asset only to its owner organization, compliance and operators).",
       resolve: (o, _args, ctx) => listOfferingAssets(ctx, o.id),
     }),
     tranches: t.field({ type: [TrancheRef], resolve: (o, _args, ctx) => listTranches(ctx.db, o.id) }),
