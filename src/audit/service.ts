@@ -16,7 +16,6 @@ import { hasRole, requireActor } from "../context.js";
 import type { Database, Transaction } from "../db/index.js";
 import { ForbiddenError } from "../errors.js";
 import { parseInput, text } from "../validation.js";
-import { z } from "zod";
 import { auditEvent } from "./table.js";
 
 export type AuditEvent = typeof auditEvent.$inferSelect;
