@@ -16,15 +16,16 @@ const ROOT_TYPES = new Set(["Query", "Mutation"]);
 
 /** The typed error for `error` as this caller made it, or `error` itself. */
 function typed(error: unknown, ctx: Pick<ServiceContext, "auth">): unknown {
-  const mapped: BaseError | undefined = typedDatabaseError(error);
+  // A service may have mapped it already (the import does, to tell a row's fault from the rest).
+  const mapped: BaseError | undefined = error instanceof BaseError ? error : typedDatabaseError(error);
   if (!mapped) return error;
   // The token names the organization the write is recorded for: its absence is the token's fault.
   if (mapped instanceof NotFoundError && mapped.entity === "Organization" && ctx.auth.kind === "actor" && mapped.id === ctx.auth.actor.organizationId) {
     const refused = new UnauthenticatedError(`your token's organization ${mapped.id} does not exist: ask for a new token`);
-    (refused as { cause?: unknown }).cause = error;
+    (refused as { cause?: unknown }).cause = mapped;
     return refused;
   }
-  (mapped as { cause?: unknown }).cause = error;
+  if (mapped !== error) (mapped as { cause?: unknown }).cause = error;
   return mapped;
 }
 
