@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { count } from "drizzle-orm";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { readFileSync } from "node:fs";
+import { buildSchema, getNamedType, getNullableType, isEnumType, isLeafType, isListType, isNonNullType, isScalarType } from "graphql";
 import { schema } from "../src/db/index.js";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import { ERROR_FIELDS, createActors, digest, type Actors } from "./support/flow.js";
@@ -271,5 +273,66 @@ describe("EVM addresses are EIP-55 strict", () => {
     const address = privateKeyToAccount(generatePrivateKey()).address;
     const r = await t.gql(REGISTER_INVESTOR, { input: investor(write(address)) }, a.issuerToken);
     expect(r.data.registerInvestor).toEqual({ __typename: "Investor", walletAddress: address });
+  });
+});
+
+describe("every root field with text arguments", () => {
+  /**
+   * Each Query and Mutation field whose arguments are all scalars or enums (input objects are
+   * covered above), called with a NUL and with a lone surrogate in each String or ID argument,
+   * as an ADMIN and as an ASSET_OWNER: a typed answer, never INTERNAL_SERVER_ERROR, and nothing
+   * written. The other required arguments get plausible values (a random UUID for an ID).
+   */
+  // The committed schema (npm run schema:print keeps it the server's).
+  const schema_ = buildSchema(readFileSync(new URL("../schema/schema.graphql", import.meta.url), "utf8"));
+  const calls: { name: string; query: string; variables: Record<string, unknown> }[] = [];
+  for (const root of [schema_.getQueryType()!, schema_.getMutationType()!]) {
+    for (const field of Object.values(root.getFields())) {
+      const scalarArgs = field.args.every((arg) => {
+        const named = getNamedType(arg.type);
+        return isScalarType(named) || isEnumType(named);
+      });
+      if (!scalarArgs) continue;
+      const textArgs = field.args.filter((arg) => ["String", "ID"].includes(getNamedType(arg.type).name));
+      for (const target of textArgs) {
+        for (const [label, bad] of [["NUL", NUL], ["lone surrogate", LONE_SURROGATE]] as const) {
+          const variables: Record<string, unknown> = {};
+          for (const arg of field.args) {
+            const named = getNamedType(arg.type);
+            const list = isListType(getNullableType(arg.type));
+            let value: unknown;
+            if (arg === target) value = bad;
+            else if (!isNonNullType(arg.type)) continue;
+            else if (named.name === "ID") value = randomUUID();
+            else if (named.name === "String") value = "1";
+            else if (named.name === "Int") value = 1;
+            else if (named.name === "Boolean") value = false;
+            else if (isEnumType(named)) value = named.getValues()[0]!.value;
+            else value = "2026-01-01T00:00:00Z";
+            variables[arg.name] = list ? [value] : value;
+          }
+          const declared = field.args.filter((arg) => arg.name in variables);
+          const selection = isLeafType(getNamedType(field.type)) ? "" : "{ __typename }";
+          const kind = root === schema_.getQueryType() ? "query" : "mutation";
+          const query = `${kind}${declared.length ? `(${declared.map((arg) => `$${arg.name}: ${arg.type}`).join(", ")})` : ""} { ${field.name}${declared.length ? `(${declared.map((arg) => `${arg.name}: $${arg.name}`).join(", ")})` : ""} ${selection} }`;
+          calls.push({ name: `${field.name}(${target.name}: ${label})`, query, variables });
+        }
+      }
+    }
+  }
+
+  it("covers the fields it should", () => {
+    for (const name of ["dataAsset(id: NUL)", "auditTrail(entityId: NUL)", "holdings(tokenAddress: NUL)", "transitionDataAsset(assetId: NUL)", "freezeAddress(address: NUL)"]) {
+      expect(calls.map((c) => c.name)).toContain(name);
+    }
+  });
+
+  it.each(calls.map((c) => [c.name, c] as const))("%s", async (_name, call) => {
+    const owner = await t.tokenFor(["ASSET_OWNER", "ISSUER"], a.providerOrgId, "prober");
+    for (const token of [t.adminToken, owner]) {
+      const r = await unchanged(() => t.gql(call.query, call.variables, token));
+      expect(r.errors?.map((e) => e.extensions?.code) ?? []).not.toContain("INTERNAL_SERVER_ERROR");
+      expect([200, 400]).toContain(r.status);
+    }
   });
 });
