@@ -8,11 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { count } from "drizzle-orm";
+import { count, sql } from "drizzle-orm";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { readFileSync } from "node:fs";
 import { buildSchema, getNamedType, getNullableType, isEnumType, isLeafType, isListType, isNonNullType, isScalarType } from "graphql";
 import { schema } from "../src/db/index.js";
+import { typedDatabaseError } from "../src/db/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../src/errors.js";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import { ERROR_FIELDS, createActors, digest, type Actors } from "./support/flow.js";
 
@@ -334,5 +336,49 @@ describe("every root field with text arguments", () => {
       expect(r.errors?.map((e) => e.extensions?.code) ?? []).not.toContain("INTERNAL_SERVER_ERROR");
       expect([200, 400]).toContain(r.status);
     }
+  });
+});
+
+describe("typedDatabaseError: what the database still refuses, as a typed error (this driver's real errors)", () => {
+  const refusal = async (run: () => Promise<unknown>) => {
+    const error = await run().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeDefined();
+    return typedDatabaseError(error);
+  };
+  const db = () => t.database.db;
+
+  it("a foreign key naming a missing row is NotFound with its entity and id; a duplicate key is a Conflict", async () => {
+    const missing = randomUUID();
+    const fk = await refusal(() =>
+      db().insert(schema.dataAsset).values({ ownerOrgId: missing, title: "x", category: "x", contentDigest: digest("fk"), createdAt: new Date(), updatedAt: new Date() }),
+    );
+    expect(fk).toBeInstanceOf(NotFoundError);
+    expect(fk).toMatchObject({ entity: "Organization", id: missing });
+    const [org] = await db().select().from(schema.organization).limit(1);
+    const duplicate = await refusal(() => db().insert(schema.organization).values({ ...org! }));
+    expect(duplicate).toBeInstanceOf(ConflictError);
+    expect(duplicate!.message).toBe("a Organization with the same id already exists");
+  });
+
+  it.each([
+    ["a NUL in text (22021)", sql`select ${"a\u0000b"}::text`],
+    ["\\u0000 in jsonb (22P05)", sql`select '{"a":"\\u0000"}'::jsonb`],
+    ["a malformed date-time (22007)", sql`select 'not a date'::timestamptz`],
+    ["year 0000 (22008)", sql`select '0000-01-01 00:00:00+00'::timestamptz`],
+    ["a number out of range (22003)", sql`select 40000::smallint`],
+    ["a malformed uuid (22P02)", sql`select 'x'::uuid`],
+  ])("%s is a ValidationError, with no SQL in its message", async (_label, query) => {
+    const typed = await refusal(() => db().execute(query));
+    expect(typed).toBeInstanceOf(ValidationError);
+    expect(typed!.message).not.toMatch(/select|Failed query/i);
+  });
+
+  it("a check constraint is a ValidationError naming the rule; anything else is not the caller's fault", async () => {
+    await db().execute(sql`create table test_refusal (n int constraint n_positive check (n > 0))`);
+    const check = await refusal(() => db().execute(sql`insert into test_refusal values (0)`));
+    expect(check).toBeInstanceOf(ValidationError);
+    expect(check!.message).toContain("breaks the rule n_positive");
+    expect(await refusal(() => db().execute(sql`select * from no_such_table`))).toBeUndefined();
+    expect(typedDatabaseError(new Error("connect ECONNREFUSED"))).toBeUndefined();
   });
 });
