@@ -73,6 +73,7 @@ describe("text the database cannot store is refused naming the field", () => {
     ["a NUL in a tag", { ...asset, tags: ["ok", NUL] }, "tags.1", /NUL/],
     ["a lone surrogate in a tag", { ...asset, tags: ["\udc00"] }, "tags.0", /surrogate/],
     ["a NUL in the description", { ...asset, description: NUL }, "description", /NUL/],
+    ["a record count beyond a bigint column", { ...asset, recordCount: "9223372036854775808" }, "recordCount", /at most 9223372036854775807/],
   ])("registerDataAsset: %s", async (_label, input, path, message) => {
     const r = await unchanged(() => t.gql(REGISTER, { input }, a.ownerToken));
     expect(r.status).toBe(200);
@@ -357,7 +358,7 @@ describe("typedDatabaseError: what the database still refuses, as a typed error 
     const [org] = await db().select().from(schema.organization).limit(1);
     const duplicate = await refusal(() => db().insert(schema.organization).values({ ...org! }));
     expect(duplicate).toBeInstanceOf(ConflictError);
-    expect(duplicate!.message).toBe("a Organization with the same id already exists");
+    expect(duplicate!.message).toBe("Organization with the same id already exists");
   });
 
   it.each([

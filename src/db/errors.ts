@@ -70,7 +70,7 @@ export function typedDatabaseError(error: unknown): BaseError | undefined {
     }
     case "23505": {
       const m = /^Key \((.+)\)=\(.*\) already exists\.$/.exec(pg.detail ?? "");
-      return new ConflictError(`a ${table ? entityOf(table) : "row"} with the same ${m?.[1] ?? "key"} already exists`);
+      return new ConflictError(`${table ? entityOf(table) : "a row"} with the same ${m?.[1] ?? "key"} already exists`);
     }
     case "23514":
       return invalid(`breaks the rule ${pg.constraint ?? pg.constraint_name ?? "of the table"}${table ? ` of ${entityOf(table)}` : ""}`);
