@@ -4,16 +4,21 @@
  * Imports data assets from a JSON Lines file (one RegisterDataAssetInput object per line)
  * into the database named by DATABASE_URL (or the PGlite data in DATA_DIR), owned by --org.
  * Shows progress on stderr and prints a summary with every bad line's number and reason.
- * Exit code: 0 all imported, 1 some lines refused (or the atomic import kept nothing), 2 usage.
+ * The file is read as bytes: a line that is not valid UTF-8 is a bad line (not U+FFFD text).
+ * Exit code: 0 all imported; 1 some lines refused (the others were kept, or, with --atomic,
+ * nothing was); 2 usage (no file, no such organization…); 3 the import stopped (the database
+ * could not be reached or refused more than a line): batches written before it are kept,
+ * nothing with --atomic. It never prints a stack or SQL.
  */
 import { createReadStream, statSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/index.js";
 import { organization } from "../src/organizations/table.js";
 import { importDataAssets, type ImportLine } from "../src/assets/import.js";
+import { typedDatabaseError } from "../src/db/errors.js";
+import { BaseError } from "../src/errors.js";
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run import -- <file.jsonl> --org <owner org uuid> [--atomic] [--actor <subject>] [--batch <rows>]`);
@@ -55,14 +60,22 @@ async function main() {
     if (!owner) usage(`organization ${values.org} not found`);
 
     let bytesRead = 0;
+    /** The file's lines as bytes (split at LF), decoded by the import, which reports bad UTF-8 by line. */
     async function* lines(): AsyncIterable<ImportLine> {
-      const reader = createInterface({ input: createReadStream(file!, "utf8"), crlfDelay: Infinity });
       let n = 0;
-      for await (const text of reader) {
-        n += 1;
-        bytesRead += Buffer.byteLength(text) + 1;
-        yield { line: n, value: text };
+      let rest: Buffer | undefined;
+      for await (const chunk of createReadStream(file!) as AsyncIterable<Buffer>) {
+        bytesRead += chunk.length;
+        const data = rest ? Buffer.concat([rest, chunk]) : chunk;
+        let start = 0;
+        for (let end = data.indexOf(10, start); end !== -1; end = data.indexOf(10, start)) {
+          n += 1;
+          yield { line: n, value: data.subarray(start, end) };
+          start = end + 1;
+        }
+        rest = start < data.length ? data.subarray(start) : undefined;
       }
+      if (rest) yield { line: n + 1, value: rest };
     }
     const tty = process.stderr.isTTY;
     const summary = await importDataAssets(
@@ -99,6 +112,12 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+  // A typed error's message is meant for the user. Otherwise the innermost cause: the driver's
+  // or the system's message, not drizzle's wrapper, which quotes the SQL. Never a stack.
+  let cause: unknown = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  const typed = typedDatabaseError(error) ?? (error instanceof BaseError ? error : undefined);
+  console.error(`import stopped: ${typed?.message ?? (cause instanceof Error ? cause.message : String(cause))}`);
+  console.error("batches written before it are kept (with --atomic, nothing is)");
+  process.exit(3);
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { count, eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import { openDatabase, schema } from "../src/db/index.js";
 import { importDataAssets, type ImportContext } from "../src/assets/import.js";
 import { verifyAuditChain } from "../src/audit/service.js";
@@ -78,6 +78,30 @@ describe("bulk import", () => {
     expect((await t.gql(IMPORT, { input: [item(9)] }, a.officerToken)).data.importDataAssets.__typename).toBe("ForbiddenError");
   });
 
+  it("importDataAssets over GraphQL: a NUL in the middle is reported by position, the others kept; atomic keeps nothing", async () => {
+    const IMPORT = `mutation($input: [RegisterDataAssetInput!]!, $atomic: Boolean) { importDataAssets(input: $input, atomic: $atomic) {
+      __typename ... on ImportSummary { imported committed failed { line reason } } ${ERROR_FIELDS} } }`;
+    const item = (n: number, title = `Middle ${n}`) => ({ title, category: "MID", contentDigest: digest(`mid-${n}`) });
+    const input = [item(1), item(2, "bad \u0000 title"), item(3), { ...item(4), tags: ["\udfff"] }, item(5)];
+    const before = await assetsOf(a.providerOrgId);
+    const r = await t.gql(IMPORT, { input }, a.ownerToken);
+    expect(r.status).toBe(200);
+    expect(r.data.importDataAssets).toEqual({
+      __typename: "ImportSummary",
+      imported: 3,
+      committed: true,
+      failed: [
+        { line: 2, reason: "title: must not contain the NUL character (U+0000)" },
+        { line: 4, reason: "tags.0: must not contain a lone UTF-16 surrogate (not valid Unicode text)" },
+      ],
+    });
+    expect(await assetsOf(a.providerOrgId)).toBe(before + 3);
+
+    const atomic = await t.gql(IMPORT, { input: [item(6), item(7, "bad \u0000 title"), item(8)], atomic: true }, a.ownerToken);
+    expect(atomic.data.importDataAssets).toMatchObject({ __typename: "ImportSummary", imported: 0, committed: false, failed: [{ line: 2 }] });
+    expect(await assetsOf(a.providerOrgId)).toBe(before + 3);
+  });
+
   it("imports 10,000 generated lines, reports each bad line by number, keeps the good ones, in multi-row inserts", async () => {
     const org = (await insertOrganization(t.database.db, { name: "Bulk Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
     const { lines, bad, blanks } = generate(10_000);
@@ -105,16 +129,45 @@ describe("bulk import", () => {
     expect((await verifyAuditChain(t.database.db)).ok).toBe(true);
   });
 
-  it("a batch the database refuses stops the import: the batches before it stay, none after it", async () => {
+  it("a NUL or a lone surrogate in the middle of a batch is a line error: the batch's other lines are kept", async () => {
     const org = (await insertOrganization(t.database.db, { name: "Refused Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
-    // Line 1500 passes validation but Postgres refuses its NUL character, so batch 2 of 4 fails
-    // while batch 3 may already be writing on another connection.
-    const lines = Array.from({ length: 3500 }, (_, i) =>
-      JSON.stringify({ title: i + 1 === 1500 ? "nul \u0000 title" : `Refused ${i + 1}`, category: "NUL", contentDigest: digest(`nul-${i}`) }),
-    );
-    await expect(importDataAssets(ctxFor(org), lines.map((value, i) => ({ line: i + 1, value })))).rejects.toThrow();
-    expect(await assetsOf(org)).toBe(1000);
+    // Before: line 1500 passed validation and PostgreSQL refused its NUL, failing batch 2 of 4.
+    const title = (n: number) => (n === 1500 ? "nul \u0000 title" : n === 2600 ? "lone \ud800 surrogate" : `Refused ${n}`);
+    const lines = Array.from({ length: 3500 }, (_, i) => JSON.stringify({ title: title(i + 1), category: "NUL", contentDigest: digest(`nul-${i}`) }));
+    const summary = await importDataAssets(ctxFor(org), lines.map((value, i) => ({ line: i + 1, value })));
+    expect(summary.failed).toEqual([
+      { line: 1500, reason: "title: must not contain the NUL character (U+0000)" },
+      { line: 2600, reason: "title: must not contain a lone UTF-16 surrogate (not valid Unicode text)" },
+    ]);
+    expect(summary.imported).toBe(3498);
+    expect(await assetsOf(org)).toBe(3498);
     expect((await verifyAuditChain(t.database.db)).ok).toBe(true);
+  });
+
+  it("a batch the database still refuses for a row's value is written row by row: only that row is refused", async () => {
+    // A rule the schema does not know, to make PostgreSQL refuse one row of a valid batch.
+    await t.database.db.execute(sql`alter table data_asset add constraint test_refused_title check (title <> 'Refused by the database')`);
+    try {
+      const org = (await insertOrganization(t.database.db, { name: "Constraint Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
+      const lines = Array.from({ length: 2500 }, (_, i) =>
+        JSON.stringify({ title: i + 1 === 1200 ? "Refused by the database" : `Constrained ${i + 1}`, category: "CHK", contentDigest: digest(`chk-${i}`) }),
+      );
+      const input = () => lines.map((value, i) => ({ line: i + 1, value }));
+      const summary = await importDataAssets(ctxFor(org), [...input(), { line: 2501, value: "{" }]);
+      expect(summary.failed).toEqual([
+        { line: 1200, reason: expect.stringMatching(/^the database refused it: breaks the rule test_refused_title/) },
+        { line: 2501, reason: expect.stringMatching(/^not valid JSON/) },
+      ]);
+      expect(summary.imported).toBe(2499);
+      expect(await assetsOf(org)).toBe(2499);
+
+      const atomic = await importDataAssets(ctxFor(org), input(), { atomic: true, batchSize: 500 });
+      expect(atomic).toMatchObject({ committed: false, imported: 0, failed: [{ line: 1200 }] });
+      expect(await assetsOf(org)).toBe(2499);
+      expect((await verifyAuditChain(t.database.db)).ok).toBe(true);
+    } finally {
+      await t.database.db.execute(sql`alter table data_asset drop constraint test_refused_title`);
+    }
   });
 
   it("--atomic keeps nothing when any line is bad, and everything when all are good", async () => {
@@ -154,10 +207,34 @@ describe("bulk import", () => {
       expect(usage.code).toBe(2);
       expect(usage.stderr).toContain("--org is required");
 
+      // Good line / NUL / bytes that are not UTF-8 / good line: both good lines kept, the bad
+      // ones reported by number (the bad bytes are not stored as U+FFFD), no crash, exit 1.
+      const mixed = path.join(dir, "mixed.jsonl");
+      const good = (n: number) => JSON.stringify({ title: `Mixed ${n}`, category: "MIX", contentDigest: digest(`mixed-${n}`) });
+      writeFileSync(
+        mixed,
+        Buffer.concat([
+          Buffer.from(`${good(1)}\n${JSON.stringify({ title: "nul \u0000", category: "MIX", contentDigest: digest("mixed-nul") })}\n`),
+          Buffer.from(`{"title":"Caf`), Buffer.from([0xe9]), Buffer.from(`","category":"MIX","contentDigest":"${digest("mixed-latin1")}"}\r\n`),
+          Buffer.from(`${good(4)}\r\n`),
+        ]),
+      );
+      const atomicRun = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", mixed, "--org", org, "--atomic"], { env }).catch((e) => e);
+      expect(atomicRun.code).toBe(1);
+      expect(atomicRun.stdout).toContain("summary (atomic): 2 bad lines, nothing imported");
+      const mixedRun = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", mixed, "--org", org], { env }).catch((e) => e);
+      expect(mixedRun.code).toBe(1);
+      expect(mixedRun.stdout).toContain("line 2: title: must not contain the NUL character (U+0000)");
+      expect(mixedRun.stdout).toContain("line 3: not valid UTF-8");
+      expect(mixedRun.stdout).toContain("summary (line by line): 2 imported, 2 refused");
+      expect(`${mixedRun.stdout}${mixedRun.stderr}`).not.toMatch(/Failed query|insert into|\n\s+at /);
+
       const check = await openDatabase({ dataDir });
       const [n] = await check.db.select({ n: count() }).from(schema.dataAsset);
+      const mixedTitles = (await check.db.select({ title: schema.dataAsset.title }).from(schema.dataAsset).where(eq(schema.dataAsset.category, "MIX"))).map((r) => r.title);
       await check.close();
-      expect(Number(n!.n)).toBe(297); // line 1 is blank
+      expect(Number(n!.n)).toBe(297 + 2); // line 1 of the first file is blank; the mixed file's two good lines
+      expect(mixedTitles.sort()).toEqual(["Mixed 1", "Mixed 4"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,18 +4,28 @@
  * `registerDataAsset`; a bad line is reported with its number and reason and the good ones
  * are kept, or, with `atomic`, nothing is kept unless every line is good. Good lines are
  * written in batches: one INSERT each for assets, their first versions and their audit
- * events — never a round trip per row.
+ * events — never a round trip per row. A line is checked before it is written (valid UTF-8,
+ * JSON, the schema: text without NUL or lone surrogates…), so the database refuses nothing
+ * in the usual case; should it still refuse a batch for a row's value (a constraint the
+ * schema does not know), that batch alone is written again row by row and the rows it
+ * refuses are reported by line like the others.
  */
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
 import type { Transaction } from "../db/index.js";
+import { typedDatabaseError } from "../db/errors.js";
+import { ValidationError } from "../errors.js";
 import { appendAuditEvents, auditActor } from "../audit/service.js";
 import { registerDataAssetSchema, type DataAssetMetadata } from "./service.js";
 import { dataAsset, dataAssetVersion } from "./table.js";
 
-/** One input line: its 1-based number and either the raw JSON text (JSONL) or a parsed value. */
+/**
+ * One input line: its 1-based number and either the raw JSON text (JSONL), its bytes (a file
+ * read as bytes: they must be UTF-8, checked here; a trailing CR is dropped) or a parsed value.
+ */
 export type ImportLine = { line: number; value: unknown };
 export type ImportFailure = { line: number; reason: string };
 export type ImportProgress = { processed: number; imported: number; failed: number };
@@ -76,11 +86,8 @@ export async function importDataAssets(
   let processed = 0;
   let pending: { line: number; params: DataAssetMetadata }[] = [];
 
-  /** Writes one batch; its audit events go after those of `previous`, the batch before it. */
-  const writeBatch = async (tx: Transaction, batch: typeof pending, previous: Promise<void>) => {
-    const now = ctx.now();
-    const at = now.toISOString();
-    const ids = batch.map(() => randomUUID());
+  /** Stores the rows of `batch` (assets and their first versions), with ids `ids`, created `at`. */
+  const storeRows = async (tx: Transaction, batch: typeof pending, ids: string[], at: string) => {
     // The batch as one JSON array (bigints as decimal strings), expanded in SQL by
     // jsonb_to_recordset: one parameter per statement instead of ~15 per row, so the cost of
     // building and binding the statement no longer grows with the row count.
@@ -114,12 +121,50 @@ export async function importDataAssets(
       select id, 1, title, description, category, tags, format, record_count, byte_size, content_digest,
         security_level, contains_personal_info, personal_info_treatment, ${actor.subject}, created_at
       from ${dataAsset} where id = any(${`{${ids.join(",")}}`}::uuid[])`);
+  };
+
+  /**
+   * The database's refusal of a row's value, as a line failure; anything else (a foreign key:
+   * the owner organization is gone; a lost connection) is not one line's fault and stops the import.
+   */
+  const rowRefusal = (error: unknown) => {
+    const typed = typedDatabaseError(error);
+    if (!(typed instanceof ValidationError)) throw typed ?? error;
+    return `the database refused it: ${typed.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`;
+  };
+
+  /** Writes one batch; its audit events go after those of `previous`, the batch before it. */
+  const writeBatch = async (tx: Transaction, batch: typeof pending, previous: Promise<void>) => {
+    const now = ctx.now();
+    const at = now.toISOString();
+    let kept = batch;
+    let ids: string[] = batch.map(() => randomUUID());
+    // In a savepoint, so that a refused batch leaves the transaction usable for the row-by-row retry.
+    const refused = await tx.transaction((sp) => storeRows(sp, batch, ids, at)).then(
+      () => false,
+      (error) => (rowRefusal(error), true),
+    );
+    if (refused) {
+      kept = [];
+      const keptIds: string[] = [];
+      for (const [i, row] of batch.entries()) {
+        const stored = await tx.transaction((sp) => storeRows(sp, [row], [ids[i]!], at)).then(
+          () => true,
+          (error) => (summary.failed.push({ line: row.line, reason: rowRefusal(error) }), false),
+        );
+        if (stored) (kept.push(row), keptIds.push(ids[i]!));
+      }
+      ids = keptIds;
+      // The failures of a batch come in line order among the others (the batches before it have reported theirs).
+      summary.failed.sort((x, y) => x.line - y.line);
+    }
     // The chain lists events in line order: append only once the previous batch has committed
     // (if it failed, this throws and this batch is rolled back too).
     await previous;
+    if (kept.length === 0) return;
     await appendAuditEvents(
       tx,
-      batch.map((b, i) => ({
+      kept.map((b, i) => ({
         ...auditActor(ctx),
         action: "asset.registered",
         entityType: "DataAsset",
@@ -157,10 +202,21 @@ export async function importDataAssets(
     try {
       for await (const { line, value } of lines as AsyncIterable<ImportLine>) {
         let candidate = value;
-        if (typeof value === "string") {
-          if (value.trim() === "") continue; // blank lines are not records
+        let text = value;
+        if (value instanceof Uint8Array) {
+          const bytes = value.at(-1) === 13 ? value.subarray(0, -1) : value; // CRLF line ends
+          // Decoding as utf8 would turn bad bytes into U+FFFD silently, and store them so.
+          if (!isUtf8(bytes)) {
+            processed += 1;
+            summary.failed.push({ line, reason: "not valid UTF-8 (the file must be UTF-8 text)" });
+            continue;
+          }
+          text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+        }
+        if (typeof text === "string") {
+          if (text.trim() === "") continue; // blank lines are not records
           try {
-            candidate = JSON.parse(value);
+            candidate = JSON.parse(text);
           } catch (error) {
             processed += 1;
             summary.failed.push({ line, reason: `not valid JSON: ${(error as Error).message}` });

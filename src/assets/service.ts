@@ -4,7 +4,7 @@ import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, Transaction } from "../db/index.js";
-import { digestSchema, isPostgresTimestamp, nonEmpty, parseInput, uuidSchema, wholeNumberSchema } from "../validation.js";
+import { dateTimeSchema, digestSchema, isPostgresTimestamp, nonEmpty, parseInput, text, textProblem, uuidSchema, wholeNumberSchema } from "../validation.js";
 import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
 import { organization } from "../organizations/table.js";
@@ -23,10 +23,10 @@ export const assetColumns = assetColumnsAll;
 
 const metadataShape = {
   title: nonEmpty(300),
-  description: z.string().max(10_000).default(""),
+  description: text().max(10_000).default(""),
   category: nonEmpty(100),
   tags: z.array(nonEmpty(50)).max(50).default([]),
-  format: z.string().max(50).nullish(),
+  format: text().max(50).nullish(),
   recordCount: wholeNumberSchema.nullish(),
   byteSize: wholeNumberSchema.nullish(),
   contentDigest: digestSchema,
@@ -96,7 +96,7 @@ export async function registerDataAsset(ctx: ServiceContext, input: RegisterData
 const updateSchema = z.object({
   assetId: uuidSchema,
   title: metadataShape.title.optional(),
-  description: z.string().max(10_000).optional(),
+  description: text().max(10_000).optional(),
   category: metadataShape.category.optional(),
   tags: z.array(nonEmpty(50)).max(50).optional(),
   format: metadataShape.format,
@@ -210,19 +210,18 @@ export async function lockOwnedAsset(ctx: ServiceContext, tx: Transaction, id: s
 export const ASSET_ORDERS = ["CREATED_AT_DESC", "UPDATED_AT_DESC", "TITLE_ASC", "RELEVANCE"] as const;
 export type AssetOrder = (typeof ASSET_ORDERS)[number];
 
-const isoDate = z.coerce.date();
 const searchSchema = z
   .object({
-    search: z.string().trim().max(500).nullish(),
+    search: text().trim().max(500).nullish(),
     filter: z
       .object({
-        category: z.array(z.string()).max(100).nullish(),
+        category: z.array(text().max(100)).max(100).nullish(),
         securityLevel: z.array(z.enum(SECURITY_LEVELS)).max(3).nullish(),
         status: z.array(z.enum(ASSET_STATUSES)).max(9).nullish(),
         ownerOrgId: uuidSchema.nullish(),
-        tags: z.array(z.string()).max(50).nullish(),
-        updatedAfter: isoDate.nullish(),
-        updatedBefore: isoDate.nullish(),
+        tags: z.array(text().max(50)).max(50).nullish(),
+        updatedAfter: dateTimeSchema.nullish(),
+        updatedBefore: dateTimeSchema.nullish(),
       })
       .nullish(),
     orderBy: z.enum(ASSET_ORDERS).nullish(),
@@ -236,12 +235,18 @@ export type SearchDataAssetsParams = z.input<typeof searchSchema>;
 type Cursor = { o: AssetOrder; k: string; id: string };
 const cursorSchema = z.object({ o: z.enum(ASSET_ORDERS), k: z.string(), id: z.string().uuid() });
 const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString("base64url");
-/** Whether a cursor's sort key is what PostgreSQL printed for that order, so a hand-made one never reaches SQL. */
+/** The largest finite `real` (float4): a larger rank would make PostgreSQL refuse the cast. */
+const REAL_MAX = 3.4028234663852886e38;
+/**
+ * Whether a cursor's sort key is what PostgreSQL printed for that order, so a hand-made one is
+ * refused here and never reaches SQL: a timestamp PostgreSQL accepts, a finite `real`, a title
+ * a title could be (storable text, at most 300 characters).
+ */
 const sortKeyIsReadable: Record<AssetOrder, (k: string) => boolean> = {
   CREATED_AT_DESC: isPostgresTimestamp,
   UPDATED_AT_DESC: isPostgresTimestamp,
-  TITLE_ASC: () => true,
-  RELEVANCE: (k) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(k),
+  TITLE_ASC: (k) => k.length <= 300 && textProblem(k) === undefined,
+  RELEVANCE: (k) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(k) && Math.abs(Number(k)) <= REAL_MAX,
 };
 function decodeCursor(cursor: string, order: AssetOrder): Cursor {
   let parsed: Cursor | undefined;

@@ -15,8 +15,7 @@ import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor } from "../context.js";
 import type { Database, Transaction } from "../db/index.js";
 import { ForbiddenError } from "../errors.js";
-import { parseInput } from "../validation.js";
-import { z } from "zod";
+import { parseInput, text } from "../validation.js";
 import { auditEvent } from "./table.js";
 
 export type AuditEvent = typeof auditEvent.$inferSelect;
@@ -151,7 +150,7 @@ export async function appendAuditEvents(tx: Transaction, events: AuditEventInput
  */
 export async function auditTrail(ctx: ServiceContext, entityId: string): Promise<AuditEvent[]> {
   const actor = requireActor(ctx);
-  const id = parseInput(z.string().min(1).max(200), entityId);
+  const id = parseInput(text().min(1).max(200), entityId);
   const rows = await ctx.db.select().from(auditEvent).where(eq(auditEvent.entityId, id)).orderBy(asc(auditEvent.seq));
   if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return rows;
   // Owners see trails of entities their organization acted on as owner (registration names the owner).

@@ -4,7 +4,7 @@ import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Database } from "../db/index.js";
-import { digestSchema, parseInput, uuidSchema } from "../validation.js";
+import { dateTimeSchema, digestSchema, parseInput, text, uuidSchema } from "../validation.js";
 import { dataAsset } from "../assets/table.js";
 import { canRead, getDataAsset, listDataAssetsByIds } from "../assets/service.js";
 import { ownershipRight } from "../ownership/table.js";
@@ -45,8 +45,8 @@ const attestSchema = z
     status: z.enum(ATTESTATION_STATUSES),
     pathway: z.enum(CROSS_BORDER_PATHWAYS).nullish(),
     evidenceDigest: digestSchema.nullish(),
-    expiresAt: z.coerce.date().nullish(),
-    note: z.string().max(2000).nullish(),
+    expiresAt: dateTimeSchema.nullish(),
+    note: text().max(2000).nullish(),
   })
   .superRefine((v, ctx) => {
     if (!ATTESTABLE[v.requirementCode]) {

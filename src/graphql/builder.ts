@@ -1,12 +1,14 @@
 /**
  * The one Pothos builder. Plugins: errors (domain errors become typed union members a
  * client branches on), scope-auth (who may call what is declared on each field), relay
- * (connections). Each domain folder adds its own types to this builder in its graphql.ts.
+ * (connections), databaseErrors (PostgreSQL refusals of the caller's input become typed
+ * errors). Each domain folder adds its own types to this builder in its graphql.ts.
  */
 import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import RelayPlugin from "@pothos/plugin-relay";
+import DatabaseErrorsPlugin from "./database-errors.js";
 import type { ServiceContext } from "../context.js";
 import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Role } from "../auth/roles.js";
@@ -25,8 +27,9 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  // errors must wrap scope-auth, so an authorization failure becomes a typed Forbidden/Unauthenticated result.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin],
+  // errors must wrap scope-auth, so an authorization failure becomes a typed Forbidden/Unauthenticated result;
+  // and wrap databaseErrors, so a database refusal it maps becomes a typed result too.
+  plugins: [ErrorsPlugin, DatabaseErrorsPlugin, ScopeAuthPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({

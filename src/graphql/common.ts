@@ -14,21 +14,21 @@ import {
   ValidationError,
   type FieldIssue,
 } from "../errors.js";
+import { DATE_TIME_EXPECTED, parseDateTime } from "../validation.js";
 
 builder.scalarType("DateTime", {
-  description: "An ISO-8601 date-time string, e.g. 2026-11-27T12:00:00Z",
+  description: "An RFC 3339 date-time with an offset, e.g. 2026-11-27T12:00:00Z or 2026-11-27T20:00:00+08:00",
   serialize: (value) => (value as Date).toISOString(),
-  parseValue: (value) => {
-    const date = typeof value === "string" ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
-    return date;
-  },
-  parseLiteral: (ast) => {
-    const date = ast.kind === Kind.STRING ? new Date(ast.value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError("DateTime must be an ISO-8601 string");
-    return date;
-  },
+  parseValue: (value) => dateTimeInput(value),
+  parseLiteral: (ast) => dateTimeInput(ast.kind === Kind.STRING ? ast.value : undefined),
 });
+
+/** A refused value becomes a variables-coercion error (BAD_USER_INPUT) that says what is expected. */
+function dateTimeInput(value: unknown): Date {
+  const date = typeof value === "string" ? parseDateTime(value) : undefined;
+  if (!date) throw new GraphQLError(`DateTime must be ${DATE_TIME_EXPECTED}`);
+  return date;
+}
 
 builder.scalarType("JSON", {
   description: "Arbitrary JSON",

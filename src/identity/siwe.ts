@@ -10,7 +10,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { createSiweMessage, generateSiweNonce, parseSiweMessage, validateSiweMessage, verifySiweMessage } from "viem/siwe";
 import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
-import { parseInput, uuidSchema } from "../validation.js";
+import { parseInput, text, uuidSchema } from "../validation.js";
 import { investor } from "../investors/table.js";
 import { getInvestor, type Investor } from "../investors/service.js";
 import { walletChallenge } from "./table.js";
@@ -63,7 +63,7 @@ export async function requestWalletChallenge(ctx: ServiceContext, input: { inves
 
 const proveSchema = z.object({
   investorId: uuidSchema,
-  message: z.string().min(1).max(4000),
+  message: text().min(1).max(4000),
   signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "must be a 0x-prefixed hex signature"),
 });
 

@@ -6,7 +6,7 @@ import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { BaseError, ConflictError, NotFoundError } from "../errors.js";
 import type { Database } from "../db/index.js";
 import { addressSchema } from "../chain/address.js";
-import { jurisdictionSchema, parseInput, uuidSchema } from "../validation.js";
+import { dateTimeSchema, jurisdictionSchema, parseInput, uuidSchema } from "../validation.js";
 import { identityDidSchema } from "../identity/did.js";
 import { getTranche } from "../offerings/service.js";
 import { trancheWhitelist } from "../offerings/table.js";
@@ -55,7 +55,7 @@ export async function registerInvestor(ctx: ServiceContext, input: RegisterInves
 const verifyKycSchema = z.object({
   investorId: uuidSchema,
   status: z.enum(KYC_STATUSES),
-  expiresAt: z.coerce.date().nullish(),
+  expiresAt: dateTimeSchema.nullish(),
 });
 
 /**

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, uuidSchema } from "../validation.js";
+import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, text, uuidSchema } from "../validation.js";
 import { tranche } from "../offerings/table.js";
 import { evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
@@ -16,7 +16,7 @@ export type MintRequest = typeof mintRequest.$inferSelect;
 export const MINT_QUEUE = "mint";
 
 const requestMintSchema = z.object({
-  idempotencyKey: z.string().trim().min(1, "must not be empty").max(200),
+  idempotencyKey: text().trim().min(1, "must not be empty").max(200),
   trancheId: uuidSchema,
   investorId: uuidSchema,
   amount: baseUnitAmountSchema,

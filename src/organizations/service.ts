@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
 import { NotFoundError } from "../errors.js";
-import { jurisdictionSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
+import { dateTimeSchema, jurisdictionSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
 import { LICENSE_TYPES, ORGANIZATION_KINDS, organization, organizationLicense } from "./table.js";
 import type { Database } from "../db/index.js";
 
@@ -19,7 +19,7 @@ const createOrganizationSchema = z.object({
       z.object({
         type: z.enum(LICENSE_TYPES),
         number: nonEmpty(100),
-        validUntil: z.coerce.date(),
+        validUntil: dateTimeSchema,
       }),
     )
     .max(20)

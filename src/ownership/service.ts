@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { BaseError, NotFoundError } from "../errors.js";
 import type { Database, Transaction } from "../db/index.js";
-import { digestSchema, parseInput, uuidSchema } from "../validation.js";
+import { dateTimeSchema, digestSchema, parseInput, text, uuidSchema } from "../validation.js";
 import { lockOwnedAsset } from "../assets/service.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
 import { organization } from "../organizations/table.js";
@@ -38,9 +38,9 @@ export class OwnershipSharesInvalidError extends BaseError {
 const rightFields = {
   holderOrgId: uuidSchema,
   shareBps: z.number().int().min(1, "must be at least 1 bps").max(10_000, "must be at most 10000 bps"),
-  validFrom: z.coerce.date().nullish(),
-  validUntil: z.coerce.date().nullish(),
-  certificateNumber: z.string().trim().max(100).nullish(),
+  validFrom: dateTimeSchema.nullish(),
+  validUntil: dateTimeSchema.nullish(),
+  certificateNumber: text().trim().max(100).nullish(),
   documentDigest: digestSchema.nullish(),
 };
 const windowRule = [

@@ -4,7 +4,7 @@ import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
 import type { Database, Transaction } from "../db/index.js";
 import { NotFoundError } from "../errors.js";
-import { digestSchema, parseInput, uuidSchema } from "../validation.js";
+import { dateTimeSchema, digestSchema, jsonObjectSchema, parseInput, text, uuidSchema } from "../validation.js";
 import { canRead, lockOwnedAsset } from "../assets/service.js";
 import type { AssetStatus } from "../assets/lifecycle.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
@@ -13,7 +13,7 @@ import { ACTIVITY_KINDS, provenanceActivity } from "./table.js";
 export type ProvenanceActivity = typeof provenanceActivity.$inferSelect;
 
 const inputSchema = z
-  .object({ assetId: uuidSchema.nullish(), sourceUri: z.string().url().nullish(), digest: digestSchema })
+  .object({ assetId: uuidSchema.nullish(), sourceUri: text().url().nullish(), digest: digestSchema })
   .refine((v) => Boolean(v.assetId) !== Boolean(v.sourceUri), { message: "must name exactly one of assetId or sourceUri" })
   .transform((v) => (v.assetId ? { assetId: v.assetId, digest: v.digest } : { sourceUri: v.sourceUri!, digest: v.digest }));
 
@@ -21,11 +21,11 @@ const recordSchema = z
   .object({
     assetId: uuidSchema,
     kind: z.enum(ACTIVITY_KINDS),
-    startedAt: z.coerce.date(),
-    endedAt: z.coerce.date().nullish(),
+    startedAt: dateTimeSchema,
+    endedAt: dateTimeSchema.nullish(),
     inputs: z.array(inputSchema).max(100).default([]),
     outputDigest: digestSchema,
-    parameters: z.record(z.unknown()).default({}),
+    parameters: jsonObjectSchema.default({}),
   })
   .refine((v) => !v.endedAt || v.endedAt >= v.startedAt, { path: ["endedAt"], message: "must not be before startedAt" });
 export type RecordProvenanceActivityParams = z.input<typeof recordSchema>;
