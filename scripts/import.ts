@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/index.js";
 import { organization } from "../src/organizations/table.js";
 import { importDataAssets, type ImportLine } from "../src/assets/import.js";
+import { createContextFactory } from "../src/edge/context.js";
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run import -- <file.jsonl> --org <owner org uuid> [--atomic] [--actor <subject>] [--batch <rows>]`);
@@ -66,11 +67,10 @@ async function main() {
     }
     const tty = process.stderr.isTTY;
     const summary = await importDataAssets(
-      {
-        db: database.db,
-        auth: { kind: "actor", actor: { subject: values.actor!, organizationId: owner.id, roles: ["ASSET_OWNER"] } },
-        now: () => new Date(),
-      },
+      // The operator running the CLI vouches for the actor: no token, the edge's one context factory.
+      await createContextFactory({ db: database.db, jwtSecret: config.jwtSecret })({
+        actor: { subject: values.actor!, organizationId: owner.id, roles: ["ASSET_OWNER"] },
+      }),
       lines(),
       {
         atomic: values.atomic,
