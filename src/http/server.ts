@@ -107,31 +107,11 @@ function wantsHtml(req: IncomingMessage): boolean {
   return accept.includes("text/html") && !search.has("query");
 }
 
-/** A refusal before execution, as a GraphQL error with its code (and, for Apollo, its HTTP status). */
-function requestError(error: GraphQLError | string, code: string, http = false): GraphQLError {
+/** A graphql-ws refusal before execution, as a GraphQL error with its code (as Apollo labels its own). */
+function requestError(error: GraphQLError | string, code: string): GraphQLError {
   const e = typeof error === "string" ? new GraphQLError(error) : error;
-  return new GraphQLError(e.message, {
-    nodes: e.nodes,
-    source: e.source,
-    positions: e.positions,
-    extensions: { ...e.extensions, code, ...(http ? { http: { status: 400 } } : {}) },
-  });
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } });
 }
-
-/**
- * The token and nesting limits, checked before Apollo parses (its document cache skips both
- * for a document seen before). A refusal is a 400 like any parse error.
- */
-const sourceLimitPlugin: ApolloServerPlugin<GraphQLContext> = {
-  async requestDidStart() {
-    return {
-      async parsingDidStart({ source }) {
-        const refused = source === undefined ? undefined : sourceLimitExceeded(source);
-        if (refused) throw requestError(refused, "GRAPHQL_PARSE_FAILED", true);
-      },
-    };
-  },
-};
 
 function createApollo(options: HttpServerOptions & { introspection: boolean }, metrics: GatewayMetrics, mask: MaskOptions) {
   return new ApolloServer<GraphQLContext>({
@@ -142,7 +122,6 @@ function createApollo(options: HttpServerOptions & { introspection: boolean }, m
     includeStacktraceInErrorResponses: !options.production,
     // Apollo's own landing page loads from a CDN; we serve GraphiQL ourselves (./playground.ts).
     plugins: [
-      sourceLimitPlugin,
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       noStorePlugin,
@@ -200,6 +179,12 @@ export async function startHttpServer(
         body = raw;
       }
     }
+    // The token and nesting limits, before Apollo parses: graphql-js parses recursively (a deep
+    // list literal overflows its stack) and an Apollo plugin that refuses at parsingDidStart answers 500.
+    const search = new URL(req.url ?? "/", "http://localhost").search;
+    const query = req.method === "POST" ? (body as { query?: unknown } | undefined)?.query : new URLSearchParams(search).get("query");
+    const refused = typeof query === "string" ? sourceLimitExceeded(query) : undefined;
+    if (refused) return sendJson(res, 400, { errors: [{ message: refused, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] }, { "x-request-id": requestId });
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -208,7 +193,7 @@ export async function startHttpServer(
       httpGraphQLRequest: {
         method: (req.method ?? "GET").toUpperCase(),
         headers,
-        search: new URL(req.url ?? "/", "http://localhost").search,
+        search,
         body,
       },
       context: () => contextFor({ authorization: req.headers.authorization }, requestId),
