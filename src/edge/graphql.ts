@@ -49,15 +49,14 @@ const report = { propagateOnRejection: false, onReject: [(ctx: ValidationContext
  * @example validate(schema, document, [...specifiedRules, ...operationRules({ introspection: false })]);
  */
 export function operationRules(settings: { introspection: boolean }): ValidationRule[] {
-  // graphql-armor types its rules against its own copy of graphql's declarations; the runtime is the same module.
-  const rules = [
+  const rules: ValidationRule[] = [
     maxDepthRule({ n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, ...report }),
     maxDepthRule({ n: QUERY_LIMITS.maxIntrospectionDepth, ignoreIntrospection: false, ...report }),
     // Aliased __typename counts too: 1,000 of them cost as much as any field.
     maxAliasesRule({ n: QUERY_LIMITS.maxAliases, allowList: [], ...report }),
     maxDirectivesRule({ n: QUERY_LIMITS.maxDirectives, ...report }),
     costLimitRule({ maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true, ...report }),
-  ] as unknown as ValidationRule[];
+  ];
   return settings.introspection ? rules : [...rules, NoSchemaIntrospectionCustomRule];
 }
 
