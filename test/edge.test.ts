@@ -179,6 +179,12 @@ describe("production mode", () => {
     expect(r.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect((await overWs(wsClient(closed), "{ __schema { queryType { name } } }")).errors?.[0]?.message).toMatch(/introspection/i);
     expect((await closed.gql("{ __typename }")).data).toEqual({ __typename: "Query" });
+    // Field suggestions would map the schema: hidden in production, on both transports.
+    const typo = "{ dataAssetz { edges { cursor } } }";
+    for (const errors of [(await closed.gql(typo)).errors, (await overWs(wsClient(closed), typo)).errors]) {
+      expect(errors?.[0]?.message).toMatch(/Cannot query field "dataAssetz"/);
+      expect(errors?.[0]?.message).not.toMatch(/Did you mean/);
+    }
     const html = await page(closed);
     expect(html.headers.get("content-type")).not.toMatch(/text\/html/);
     expect((await fetch(`${closed.url}/playground/graphiql.js`)).status).toBe(404);

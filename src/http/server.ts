@@ -116,7 +116,8 @@ function requestError(error: GraphQLError | string, code: string): GraphQLError 
 function createApollo(options: HttpServerOptions & { introspection: boolean }, metrics: GatewayMetrics, mask: MaskOptions) {
   return new ApolloServer<GraphQLContext>({
     schema,
-    introspection: options.introspection,
+    // The shared rules close introspection when configured (over WebSocket too); Apollo's own switch would refuse it twice.
+    introspection: true,
     validationRules: operationRules(options),
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: !options.production,
