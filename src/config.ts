@@ -61,10 +61,10 @@ const envSchema = z
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when NODE_ENV=production" });
     }
     if (env.NODE_ENV === "production" && env.JWT_SECRET === DEV_JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret published in the README; set a secret of your own when NODE_ENV=production" });
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production" });
     }
     if (env.NODE_ENV === "production" && env.WEBHOOK_SECRET === DEV_WEBHOOK_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is the development secret published in the README; set a secret of your own when NODE_ENV=production" });
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production" });
     }
   });
 

@@ -222,8 +222,8 @@ describe("configuration", () => {
   const production = { NODE_ENV: "production", JWT_SECRET: "a".repeat(32), WEBHOOK_SECRET: "b".repeat(16) };
 
   it("refuses the README's development secrets in production, naming the variable", () => {
-    expect(() => loadConfig({ ...production, JWT_SECRET: DEV_JWT_SECRET })).toThrow(/JWT_SECRET: is the development secret/);
-    expect(() => loadConfig({ ...production, WEBHOOK_SECRET: DEV_WEBHOOK_SECRET })).toThrow(/WEBHOOK_SECRET: is the development secret/);
+    expect(() => loadConfig({ ...production, JWT_SECRET: DEV_JWT_SECRET })).toThrow(/JWT_SECRET: is the public development secret/);
+    expect(() => loadConfig({ ...production, WEBHOOK_SECRET: DEV_WEBHOOK_SECRET })).toThrow(/WEBHOOK_SECRET: is the public development secret/);
     expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).jwtSecret).toBe(DEV_JWT_SECRET);
   });
 

@@ -78,9 +78,9 @@ describe("npm start", () => {
     const own = { JWT_SECRET: "a-production-secret-0123456789abcdef", WEBHOOK_SECRET: "a-webhook-secret-0123456789" };
     const jwt = await start({ ...own, JWT_SECRET: DEV_JWT_SECRET });
     expect(jwt.code, jwt.output).toBe(2);
-    expect(jwt.output).toMatch(/JWT_SECRET: is the development secret/);
+    expect(jwt.output).toMatch(/JWT_SECRET: is the public development secret/);
     const webhook = await start({ ...own, WEBHOOK_SECRET: DEV_WEBHOOK_SECRET });
     expect(webhook.code, webhook.output).toBe(2);
-    expect(webhook.output).toMatch(/WEBHOOK_SECRET: is the development secret/);
+    expect(webhook.output).toMatch(/WEBHOOK_SECRET: is the public development secret/);
   });
 });
