@@ -185,7 +185,7 @@ export async function startHttpServer(
     const search = new URL(req.url ?? "/", "http://localhost").search;
     const query = req.method === "POST" ? (body as { query?: unknown } | undefined)?.query : new URLSearchParams(search).get("query");
     const refused = typeof query === "string" ? sourceLimitExceeded(query) : undefined;
-    if (refused) return sendJson(res, 400, { errors: [{ message: refused, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] }, { "x-request-id": requestId });
+    if (refused) return sendJson(res, 400, { errors: [{ message: refused, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] });
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -201,7 +201,6 @@ export async function startHttpServer(
     });
     res.statusCode = result.status ?? 200;
     for (const [key, value] of result.headers) res.setHeader(key, value);
-    res.setHeader("x-request-id", requestId);
     if (result.body.kind === "complete") {
       res.end(result.body.string);
     } else {
@@ -245,6 +244,8 @@ export async function startHttpServer(
     res.on("close", () => inFlight--);
     if (draining) res.setHeader("connection", "close");
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) ?? randomUUID();
+    // Every answer names its request, whichever route or refusal it comes from.
+    res.setHeader("x-request-id", requestId);
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
       if (path === "/graphql" && req.method === "GET" && playground && wantsHtml(req)) {
