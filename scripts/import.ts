@@ -19,6 +19,7 @@ import { organization } from "../src/organizations/table.js";
 import { importDataAssets, type ImportLine } from "../src/assets/import.js";
 import { typedDatabaseError } from "../src/db/errors.js";
 import { BaseError } from "../src/errors.js";
+import { createContextFactory } from "../src/edge/context.js";
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run import -- <file.jsonl> --org <owner org uuid> [--atomic] [--actor <subject>] [--batch <rows>]`);
@@ -79,11 +80,10 @@ async function main() {
     }
     const tty = process.stderr.isTTY;
     const summary = await importDataAssets(
-      {
-        db: database.db,
-        auth: { kind: "actor", actor: { subject: values.actor!, organizationId: owner.id, roles: ["ASSET_OWNER"] } },
-        now: () => new Date(),
-      },
+      // The operator running the CLI vouches for the actor: no token, the edge's one context factory.
+      await createContextFactory({ db: database.db, jwtSecret: config.jwtSecret })({
+        actor: { subject: values.actor!, organizationId: owner.id, roles: ["ASSET_OWNER"] },
+      }),
       lines(),
       {
         atomic: values.atomic,

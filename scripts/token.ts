@@ -3,7 +3,7 @@
  * Roles may repeat (--role ISSUER --role ADMIN). Signed with JWT_SECRET (or the dev secret).
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config.js";
+import { loadConfigOrExit } from "../src/config.js";
 import { issueToken } from "../src/auth/jwt.js";
 import { ROLES, type Role } from "../src/auth/roles.js";
 
@@ -22,5 +22,6 @@ if (roles.length === 0 || bad.length > 0 || !values.org || !/^[0-9a-f-]{36}$/i.t
   if (bad.length > 0) console.error(`unknown role(s): ${bad.join(", ")}`);
   process.exit(2);
 }
-const config = loadConfig();
+// A bad or refused setting (e.g. the development secret in production) exits 2 naming it, as npm start does.
+const config = loadConfigOrExit();
 console.log(await issueToken(config.jwtSecret, { subject: values.sub!, organizationId: values.org, roles }, values.expires));

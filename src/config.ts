@@ -5,8 +5,11 @@
 import path from "node:path";
 import { z } from "zod";
 
-const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
-const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production";
+/** Published in the README: anyone can sign tokens and webhooks with them, so production refuses them. */
+export const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
+export const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production";
+
+const flag = z.enum(["true", "false"]).transform((v) => v === "true");
 
 const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 
@@ -42,6 +45,9 @@ const envSchema = z
     INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
     INDEXER_BLOCK_RANGE: z.coerce.number().int().min(1).max(100_000).default(1000),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(300),
+    GRAPHQL_INTROSPECTION: flag.optional(),
+    PLAYGROUND_ENABLED: flag.optional(),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {
@@ -53,6 +59,12 @@ const envSchema = z
     }
     if (env.NODE_ENV === "production" && !env.WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when NODE_ENV=production" });
+    }
+    if (env.NODE_ENV === "production" && env.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production" });
+    }
+    if (env.NODE_ENV === "production" && env.WEBHOOK_SECRET === DEV_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production" });
     }
   });
 
@@ -91,6 +103,12 @@ export type Config = {
   siweDomain: string;
   /** How often expired KYC is swept off the token whitelists. */
   kycSweepIntervalMs: number;
+  /** Schema introspection over GraphQL; default on, off in production. */
+  introspection: boolean;
+  /** GraphiQL at GET /graphql; default on, off in production. */
+  playground: boolean;
+  /** When set, /metrics answers only `Authorization: Bearer <token>`; unset, /metrics is open, or absent (404) in production. */
+  metricsToken?: string;
 };
 
 export class ConfigError extends Error {
@@ -141,6 +159,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     siweDomain: e.SIWE_DOMAIN,
     kycSweepIntervalMs: e.KYC_SWEEP_INTERVAL_MS,
+    // Both map the schema for anyone: closed in production unless asked for.
+    introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== "production",
+    playground: e.PLAYGROUND_ENABLED ?? e.NODE_ENV !== "production",
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

@@ -37,6 +37,10 @@ export type GatewayOptions = {
   siweDomain?: string;
   /** How often expired KYC is swept off token whitelists (default 60 s). */
   kycSweepIntervalMs?: number;
+  /** Config `GRAPHQL_INTROSPECTION`, `PLAYGROUND_ENABLED`, `METRICS_TOKEN` (defaults: see HttpServerOptions). */
+  introspection?: boolean;
+  playground?: boolean;
+  metricsToken?: string;
 };
 
 export type Gateway = { url: string; http: HttpServer; worker?: MintWorker; indexer: Indexer; close(): Promise<void> };
@@ -87,6 +91,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       changes,
       now: options.now,
       siweDomain: options.siweDomain,
+      introspection: options.introspection,
+      playground: options.playground,
+      metricsToken: options.metricsToken,
       webhook: options.webhookSecret ? { secret: options.webhookSecret, onStored: () => indexer.wake() } : undefined,
     },
     { port: options.port, host: options.host },

@@ -2,6 +2,7 @@
  * Limits and hygiene: each limit answers a clear error, and the server stays responsive.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildClientSchema, getIntrospectionQuery } from "graphql";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 
 let t: TestGateway;
@@ -21,13 +22,50 @@ async function stillResponsive() {
 }
 
 describe("operation limits", () => {
-  it("refuses a query nested 50 deep", async () => {
+  it("refuses a query nested 50 deep, and a 50-deep introspection ofType chain", async () => {
     const depth = 50;
-    const query = `{ __schema { types { fields { type ${"{ ofType ".repeat(depth - 5)}{ name }${" }".repeat(depth - 5)} } } } }`;
-    const r = await post(JSON.stringify({ query }));
+    const deep = `{ __type(name: "Query") { fields { type ${"{ ofType ".repeat(depth - 5)}{ name }${" }".repeat(depth - 5)} } } }`;
+    const r = await post(JSON.stringify({ query: deep }));
     expect(r.status).toBe(400);
     expect(r.body.errors[0].message).toMatch(/depth limit of 20/i);
     expect(r.body.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    // Introspection has its own bound: deep enough for getIntrospectionQuery() (21), not for this.
+    const hostile = `{ __schema { types { fields { type ${"{ ofType ".repeat(depth - 5)}{ name }${" }".repeat(depth - 5)} } } } }`;
+    const i = await post(JSON.stringify({ query: hostile }));
+    expect(i.status).toBe(400);
+    expect(i.body.errors[0].message).toMatch(/depth limit of 25 exceeded, found 50/i);
+    expect(i.body.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    await stillResponsive();
+  });
+
+  it("answers the standard introspection query (with and without inputValueDeprecation)", async () => {
+    for (const query of [getIntrospectionQuery(), getIntrospectionQuery({ inputValueDeprecation: true }), getIntrospectionQuery({ inputValueDeprecation: true, descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true })]) {
+      const r = await post(JSON.stringify({ query }));
+      expect(r.status, JSON.stringify(r.body.errors)).toBe(200);
+      expect(r.body.errors).toBeUndefined();
+      const schema = buildClientSchema(r.body.data);
+      expect(schema.getQueryType()?.name).toBe("Query");
+      expect(schema.getType("DataAsset")).toBeDefined();
+    }
+  });
+
+  it("refuses a document over the token limit with 400, not 500", async () => {
+    const query = `{ ${Array.from({ length: 5100 }, () => "__typename").join(" ")} }`;
+    const r = await post(JSON.stringify({ query }));
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].message).toMatch(/token limit of 5000 exceeded/i);
+    expect(r.body.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
+    await stillResponsive();
+  });
+
+  it("refuses a list literal nested 10,000 deep with 400 (graphql-js would overflow its stack parsing it)", async () => {
+    for (const depth of [10_000, 2_000]) {
+      const query = `{ dataAssets(filter: { tags: ${"[".repeat(depth)}"x"${"]".repeat(depth)} }) { edges { cursor } } }`;
+      const r = await post(JSON.stringify({ query }));
+      expect(r.status).toBe(400);
+      expect(r.body.errors[0].message).toMatch(/(nesting|token) limit of \d+ exceeded/i);
+      expect(r.body.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
+    }
     await stillResponsive();
   });
 
@@ -72,6 +110,14 @@ describe("hygiene", () => {
       headers: { "apollo-require-preflight": "true" },
     });
     expect(await allowed.json()).toEqual({ data: { __typename: "Query" } });
+  });
+
+  it("answers 404 for a playground asset named like an Object.prototype member", async () => {
+    for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      const res = await fetch(`${t.url}/playground/${name}`);
+      expect(res.status, name).toBe(404);
+    }
+    expect((await fetch(`${t.url}/playground/graphiql.css`)).status).toBe(200);
   });
 
   it("tags every response with a request id", async () => {

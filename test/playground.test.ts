@@ -1,7 +1,8 @@
 /**
  * The playground works offline: Debian's chromium (driven by playwright-core) opens
  * GET /graphql with every request to anything but the gateway blocked, runs a query,
- * sees the result, and saves a screenshot under test/artifacts/.
+ * sees the result, opens the docs explorer (which needs the standard introspection query to
+ * pass the depth limits), and saves screenshots under test/artifacts/.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
@@ -57,5 +58,20 @@ describe.skipIf(!existsSync(CHROMIUM))("playground (needs Debian's chromium; .ci
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, "playground.png") });
     expect(outside).toEqual([]);
+  });
+
+  it("opens the docs explorer: the schema loads by introspection, and it lists Query and DataAsset", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/graphql`);
+    await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 30_000 });
+    await page.click('button[aria-label="Show Documentation Explorer"]');
+    // The root page lists the root types and all schema types once introspection answered.
+    const explorer = page.locator(".graphiql-doc-explorer");
+    await explorer.getByRole("link", { name: "DataAsset", exact: true }).first().waitFor({ timeout: 30_000 });
+    await explorer.getByRole("link", { name: "Query", exact: true }).first().click();
+    await explorer.getByText("dataAssets", { exact: true }).first().waitFor({ timeout: 10_000 });
+    expect(await explorer.locator(".graphiql-doc-explorer-title").textContent()).toBe("Query");
+    await page.screenshot({ path: path.join(artifacts, "playground-docs.png") });
+    await page.close();
   });
 });

@@ -8,6 +8,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
+/** The development secrets as src/config.ts and the README publish them (what an operator might copy). */
+const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
+const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production";
+
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = mkdtempSync(path.join(tmpdir(), "dag-start-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -56,5 +60,27 @@ describe("npm start", () => {
 
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+  });
+
+  it("refuses to start in production with the development secrets the README publishes, naming the variable", async () => {
+    const start = (env: Record<string, string>) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+          cwd: root,
+          env: { ...process.env, DATA_DIR: path.join(dataDir, "prod"), PORT: "0", DEV_CHAIN_PORT: "0", DATABASE_URL: "", CHAIN_RPC_URL: "", NODE_ENV: "production", ...env },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (c) => (output += c));
+        child.stderr.on("data", (c) => (output += c));
+        child.on("exit", (code) => resolve({ code, output }));
+      });
+    const own = { JWT_SECRET: "a-production-secret-0123456789abcdef", WEBHOOK_SECRET: "a-webhook-secret-0123456789" };
+    const jwt = await start({ ...own, JWT_SECRET: DEV_JWT_SECRET });
+    expect(jwt.code, jwt.output).toBe(2);
+    expect(jwt.output).toMatch(/JWT_SECRET: is the public development secret/);
+    const webhook = await start({ ...own, WEBHOOK_SECRET: DEV_WEBHOOK_SECRET });
+    expect(webhook.code, webhook.output).toBe(2);
+    expect(webhook.output).toMatch(/WEBHOOK_SECRET: is the public development secret/);
   });
 });

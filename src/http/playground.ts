@@ -12,18 +12,19 @@ const require = createRequire(import.meta.url);
 /** The packages' exports maps hide their UMD files: resolve each package root via its package.json. */
 const packageDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
 
-const ASSETS: Record<string, { file: () => string; type: string }> = {
-  "react.js": { file: () => path.join(packageDir("react"), "umd/react.production.min.js"), type: "text/javascript" },
-  "react-dom.js": { file: () => path.join(packageDir("react-dom"), "umd/react-dom.production.min.js"), type: "text/javascript" },
-  "graphiql.js": { file: () => path.join(packageDir("graphiql"), "graphiql.min.js"), type: "text/javascript" },
-  "graphiql.css": { file: () => path.join(packageDir("graphiql"), "graphiql.min.css"), type: "text/css" },
-};
+/** A Map, not an object: a name from the URL such as `__proto__` must find nothing. */
+const ASSETS = new Map<string, { file: () => string; type: string }>([
+  ["react.js", { file: () => path.join(packageDir("react"), "umd/react.production.min.js"), type: "text/javascript" }],
+  ["react-dom.js", { file: () => path.join(packageDir("react-dom"), "umd/react-dom.production.min.js"), type: "text/javascript" }],
+  ["graphiql.js", { file: () => path.join(packageDir("graphiql"), "graphiql.min.js"), type: "text/javascript" }],
+  ["graphiql.css", { file: () => path.join(packageDir("graphiql"), "graphiql.min.css"), type: "text/css" }],
+]);
 
 const cache = new Map<string, Buffer>();
 
 /** Serves /playground/<asset>; answers false when the name is not one of ours. */
 export function servePlaygroundAsset(name: string, res: ServerResponse): boolean {
-  const asset = ASSETS[name];
+  const asset = ASSETS.get(name);
   if (!asset) return false;
   let body = cache.get(name);
   if (!body) {

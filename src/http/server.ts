@@ -1,14 +1,20 @@
 /**
- * One HTTP server: /graphql (Apollo, through its executeHTTPGraphQLRequest integration API),
- * /healthz (process is up) and /readyz (database and chain answer).
+ * One HTTP server: /graphql (Apollo, through its executeHTTPGraphQLRequest integration API,
+ * and graphql-ws subscriptions on the same path), /lineage/openlineage, /webhooks/chain,
+ * /metrics, /healthz (process is up) and /readyz (database and chain answer). Every route
+ * goes through the one edge (src/edge/): one context factory, one body reader with its
+ * limit, one reply and status map, the same operation limits and masking on HTTP and WebSocket.
+ *
+ * It stays on node:http rather than Fastify or Hono: the routing is this one file, the
+ * draining below is our own either way, and Apollo 5's integrations for those frameworks are
+ * separate packages that would replace nothing here but a few `if (path === …)` lines.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
-import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloArmor } from "@escape.tech/graphql-armor";
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs } from "graphql";
 import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
 import { createMetrics, type GatewayMetrics } from "./metrics.js";
 import { WebSocketServer } from "ws";
@@ -17,13 +23,14 @@ import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Logger } from "pino";
 import { schema } from "../graphql/schema.js";
 import type { GraphQLContext } from "../graphql/builder.js";
-import { BaseError } from "../errors.js";
-import { authenticate } from "../auth/jwt.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
 import type { MintWorkerHealth } from "../minting/worker.js";
 import { handleOpenLineageRequest } from "../provenance/openlineage.js";
 import { handleChainWebhook } from "../indexer/webhooks.js";
+import { createContextFactory } from "../edge/context.js";
+import { PayloadTooLargeError, readBody, sendError, sendJson } from "../edge/http.js";
+import { formatWsError, isUntypedFailure, maskError, operationRules, sourceLimitExceeded, type MaskOptions } from "../edge/graphql.js";
 
 export type HttpServerOptions = {
   db: Database;
@@ -38,25 +45,22 @@ export type HttpServerOptions = {
   changes: ChangeFeed;
   now?: () => Date;
   siweDomain?: string;
+  /** The byte limit of a request body and of a WebSocket message (default 1 MB). */
   maxBodyBytes?: number;
-  /** POST /webhooks/chain: the HMAC secret, and what to nudge once a delivery is stored. */
-  webhook?: { secret: string; onStored?: () => void };
+  /** POST /webhooks/chain: the HMAC secret, what to nudge once a delivery is stored, its own body limit (default 5 MB: a batch of logs). */
+  webhook?: { secret: string; onStored?: () => void; maxBodyBytes?: number };
+  /** Schema introspection (config `GRAPHQL_INTROSPECTION`); default: on except in production. */
+  introspection?: boolean;
+  /** GraphiQL at GET /graphql and /playground/* (config `PLAYGROUND_ENABLED`); default: on except in production. */
+  playground?: boolean;
+  /**
+   * /metrics answers only `Authorization: Bearer <metricsToken>` when set (config `METRICS_TOKEN`);
+   * unset, it is open in development and closed (404) in production.
+   */
+  metricsToken?: string;
 };
 
 export type HttpServer = { server: Server; url: string; close(options?: { quietMs?: number; maxWaitMs?: number }): Promise<void> };
-
-class BodyTooLargeError extends Error {}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLargeError();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 /** One JSON log line per GraphQL operation, carrying the request id the client also sees. */
 function requestLogPlugin(logger: Logger): ApolloServerPlugin<GraphQLContext> {
@@ -103,64 +107,29 @@ function wantsHtml(req: IncomingMessage): boolean {
   return accept.includes("text/html") && !search.has("query");
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
+/** A graphql-ws refusal before execution, as a GraphQL error with its code (as Apollo labels its own). */
+function requestError(error: GraphQLError | string, code: string): GraphQLError {
+  const e = typeof error === "string" ? new GraphQLError(error) : error;
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } });
 }
 
-/**
- * Limits on what one operation may ask for, checked before execution. Depth 20 leaves room
- * for GraphiQL's introspection query (about 14 deep); page sizes are capped by each list field.
- */
-export const QUERY_LIMITS = {
-  maxDepth: 20,
-  maxAliases: 30,
-  maxTokens: 5000,
-  maxDirectives: 50,
-  maxCost: 20_000,
-} as const;
-
-function createApollo(options: HttpServerOptions, metrics: GatewayMetrics) {
-  const armor = new ApolloArmor({
-    // Introspection and __typename count too: a 50-deep `ofType` chain or 1,000 aliased
-    // __typename fields are as costly as any other.
-    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: false },
-    maxAliases: { n: QUERY_LIMITS.maxAliases, allowList: [] },
-    maxTokens: { n: QUERY_LIMITS.maxTokens },
-    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
-    costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
-    // Field suggestions help developers but map the schema for attackers: off in production.
-    blockFieldSuggestion: { enabled: options.production },
-  });
-  const protection = armor.protect();
+function createApollo(options: HttpServerOptions & { introspection: boolean }, metrics: GatewayMetrics, mask: MaskOptions) {
   return new ApolloServer<GraphQLContext>({
     schema,
+    // The shared rules close introspection when configured (over WebSocket too); Apollo's own switch would refuse it twice.
     introspection: true,
-    validationRules: protection.validationRules,
+    validationRules: operationRules(options),
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: !options.production,
     // Apollo's own landing page loads from a CDN; we serve GraphiQL ourselves (./playground.ts).
-    // graphql-armor types its plugins against Apollo's CJS declarations; the runtime objects are the same.
     plugins: [
-      ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       noStorePlugin,
       metrics.apolloPlugin,
       requestLogPlugin(options.logger),
     ],
-    formatError: (formatted, error) => {
-      const original = unwrapResolverError(error);
-      // Domain errors that escape a result union still carry their stable code.
-      if (original instanceof BaseError) {
-        return { message: original.message, path: formatted.path, extensions: { code: original.code } };
-      }
-      if (formatted.extensions?.code === "INTERNAL_SERVER_ERROR") {
-        options.logger.error({ err: original }, "unhandled error in resolver");
-        if (options.production) return { message: "Internal server error", path: formatted.path, extensions: { code: "INTERNAL_SERVER_ERROR" } };
-      }
-      return formatted;
-    },
+    formatError: (formatted, error) => maskError(formatted, error, mask),
   });
 }
 
@@ -172,24 +141,33 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { port: number; host?: string },
 ): Promise<HttpServer> {
+  const production = options.production;
+  const introspection = options.introspection ?? !production;
+  const playground = options.playground ?? !production;
+  const mask: MaskOptions = { production, logger: options.logger };
   const metrics = createMetrics(options.db, options.chain, options.workerHealth);
-  const apollo = createApollo(options, metrics);
+  const apollo = createApollo({ ...options, introspection }, metrics, mask);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const contextFor = createContextFactory({
+    db: options.db,
+    chain: options.chain,
+    jwtSecret: options.jwtSecret,
+    now: options.now,
+    wakeWorker: options.wakeWorker,
+    siweDomain: options.siweDomain,
+    changes: options.changes,
+  });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string) {
     let body: unknown;
     if (req.method === "POST") {
       let raw: string;
       try {
-        raw = await readBody(req, maxBodyBytes);
+        raw = (await readBody(req, maxBodyBytes)).toString("utf8");
       } catch (error) {
-        if (error instanceof BodyTooLargeError) {
-          // The rest of the body is never read: close the connection so it is not reused mid-body.
-          res.setHeader("connection", "close");
-          return sendJson(res, 413, { errors: [{ message: `request body exceeds ${maxBodyBytes} bytes`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
-        }
-        throw error;
+        if (!(error instanceof PayloadTooLargeError)) throw error;
+        return sendJson(res, 413, { errors: [{ message: error.message, extensions: { code: error.code } }] });
       }
       const contentType = req.headers["content-type"] ?? "";
       if (contentType.includes("json")) {
@@ -202,6 +180,12 @@ export async function startHttpServer(
         body = raw;
       }
     }
+    // The token and nesting limits, before Apollo parses: graphql-js parses recursively (a deep
+    // list literal overflows its stack) and an Apollo plugin that refuses at parsingDidStart answers 500.
+    const search = new URL(req.url ?? "/", "http://localhost").search;
+    const query = req.method === "POST" ? (body as { query?: unknown } | undefined)?.query : new URLSearchParams(search).get("query");
+    const refused = typeof query === "string" ? sourceLimitExceeded(query) : undefined;
+    if (refused) return sendJson(res, 400, { errors: [{ message: refused, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] });
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
@@ -210,23 +194,13 @@ export async function startHttpServer(
       httpGraphQLRequest: {
         method: (req.method ?? "GET").toUpperCase(),
         headers,
-        search: new URL(req.url ?? "/", "http://localhost").search,
+        search,
         body,
       },
-      context: async () => ({
-        db: options.db,
-        chain: options.chain,
-        auth: await authenticate(options.jwtSecret, req.headers.authorization),
-        now: options.now ?? (() => new Date()),
-        wakeWorker: options.wakeWorker,
-        siweDomain: options.siweDomain,
-        requestId,
-        changes: options.changes,
-      }),
+      context: () => contextFor({ authorization: req.headers.authorization }, requestId),
     });
     res.statusCode = result.status ?? 200;
     for (const [key, value] of result.headers) res.setHeader(key, value);
-    res.setHeader("x-request-id", requestId);
     if (result.body.kind === "complete") {
       res.end(result.body.string);
     } else {
@@ -261,29 +235,44 @@ export async function startHttpServer(
   let inFlight = 0;
   let lastRequestAt = Date.now();
 
+  // Production without METRICS_TOKEN: /metrics does not exist (404) rather than show the process to anyone.
+  const metricsServed = Boolean(options.metricsToken) || !production;
+
   const server = createServer((req, res) => {
     inFlight++;
     lastRequestAt = Date.now();
     res.on("close", () => inFlight--);
     if (draining) res.setHeader("connection", "close");
     const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) ?? randomUUID();
+    // Every answer names its request, whichever route or refusal it comes from.
+    res.setHeader("x-request-id", requestId);
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const handle = async () => {
-      if (path === "/graphql" && req.method === "GET" && wantsHtml(req)) {
+      if (path === "/graphql" && req.method === "GET" && playground && wantsHtml(req)) {
         res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
         return res.end(playgroundHtml());
       }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
-      if (path === "/lineage/openlineage") return handleOpenLineageRequest(req, res, { ...options, maxBodyBytes });
-      if (path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
+      if (path === "/lineage/openlineage") {
+        return handleOpenLineageRequest(req, res, { context: () => contextFor({ authorization: req.headers.authorization }, requestId), maxBodyBytes });
+      }
+      if (playground && path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/webhooks/chain" && options.webhook) {
         res.once("finish", () => metrics.webhookAnswered(res.statusCode));
-        // Reads the raw bytes itself: the signature covers them, not a re-serialized JSON.
-        return handleChainWebhook(req, res, { db: options.db, secret: options.webhook.secret, now: options.now, onStored: options.webhook.onStored });
+        // Signed by HMAC, not a bearer token: the context carries no caller.
+        return handleChainWebhook(req, res, {
+          ctx: await contextFor({ authorization: undefined }, requestId),
+          secret: options.webhook.secret,
+          maxBodyBytes: options.webhook.maxBodyBytes ?? 5_000_000,
+          onStored: options.webhook.onStored,
+        });
       }
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
-      if (path === "/metrics") {
+      if (path === "/metrics" && metricsServed) {
+        if (options.metricsToken && !bearerIs(req, options.metricsToken)) {
+          return sendJson(res, 401, { error: { code: "UNAUTHENTICATED", message: "/metrics needs Authorization: Bearer <METRICS_TOKEN>" } }, { "www-authenticate": "Bearer" });
+        }
         const body = await metrics.registry.metrics();
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         return res.end(body);
@@ -294,27 +283,48 @@ export async function startHttpServer(
       }
       sendJson(res, 404, { error: "not found" });
     };
-    handle().catch((error) => {
-      options.logger.error({ err: error, requestId }, "request failed");
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR", requestId } }] });
-      else res.end();
-    });
+    handle().catch((error) => sendError(res, error, { logger: options.logger, requestId }));
   });
 
-  // Subscriptions: graphql-ws on the same port and path. The token comes in connectionParams.
-  const wss = new WebSocketServer({ server, path: "/graphql" });
-  const ws = useServer<{ authorization?: string }>(
+  // Subscriptions (and any operation) over graphql-ws on the same port and path, within the
+  // same limits as HTTP: a message is at most one body's bytes, the same source limits and
+  // validation rules run before execution, and errors are masked as Apollo's formatError does.
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: maxBodyBytes });
+  const rules = [...specifiedRules, ...operationRules({ introspection })];
+  const ws = useServer<{ authorization?: unknown }>(
     {
       schema,
-      context: async (ctx) => ({
-        db: options.db,
-        chain: options.chain,
-        auth: await authenticate(options.jwtSecret, ctx.connectionParams?.authorization),
-        now: options.now ?? (() => new Date()),
-        wakeWorker: options.wakeWorker,
-        requestId: randomUUID(),
-        changes: options.changes,
-      }),
+      isProd: production,
+      async onSubscribe(ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+        const refused = sourceLimitExceeded(payload.query);
+        if (refused) return [requestError(refused, "GRAPHQL_PARSE_FAILED")];
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [requestError(error, "GRAPHQL_PARSE_FAILED")];
+          throw error;
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length > 0) return errors.map((e) => requestError(e, "GRAPHQL_VALIDATION_FAILED"));
+        const authorization = ctx.connectionParams?.authorization;
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          // Anything but a string is no header a client could send: refused as an invalid one.
+          contextValue: await contextFor({ authorization: authorization == null ? undefined : String(authorization) }),
+        };
+      },
+      // Execution errors: a field's untyped failure is internal; one without a path is the client's variables.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors && {
+          ...result,
+          errors: result.errors.map((e) => formatWsError(e, e.path ? (isUntypedFailure(e) ? "INTERNAL_SERVER_ERROR" : undefined) : "BAD_USER_INPUT", mask)),
+        },
+      // Refusals from onSubscribe carry their code; anything else here is a subscription source failing.
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatWsError(e, "INTERNAL_SERVER_ERROR", mask)),
     },
     wss,
   );
@@ -350,4 +360,11 @@ export async function startHttpServer(
       await apollo.stop();
     },
   };
+}
+
+/** Whether the request carries `Authorization: Bearer <token>` (compared in constant time). */
+function bearerIs(req: IncomingMessage, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(req.headers.authorization?.trim() ?? "")?.[1] ?? "");
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

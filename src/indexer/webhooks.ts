@@ -14,8 +14,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { Hex } from "viem";
-import type { Database } from "../db/index.js";
+import type { ServiceContext } from "../context.js";
 import { BaseError } from "../errors.js";
+import { readBody, sendError, sendJson } from "../edge/http.js";
 import { webhookDelivery, type WebhookFormat } from "./table.js";
 import type { RawLog } from "./events.js";
 
@@ -225,53 +226,31 @@ export function logsOfDelivery(format: WebhookFormat, payload: unknown, gatewayC
 // ---- HTTP --------------------------------------------------------------------------------
 
 export type WebhookHandlerOptions = {
-  db: Database;
+  /** The request's context from the edge's one factory: its database and clock (no caller; the HMAC is the credential). */
+  ctx: Pick<ServiceContext, "db" | "now">;
   secret: string;
-  now?: () => Date;
-  maxBodyBytes?: number;
+  maxBodyBytes: number;
   /** Called after a delivery is stored, to apply it soon (the in-process applier). */
   onStored?: () => void;
 };
 
-class BodyTooLarge extends Error {}
-
-async function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function reply(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
 /**
- * Handles one `POST /webhooks/chain`: raw bytes → signature → JSON → inbox → 202.
- * @example if (path === "/webhooks/chain") return handleChainWebhook(req, res, { db, secret });
+ * Handles one `POST /webhooks/chain`: raw bytes → signature → JSON → inbox → 202. A body over
+ * the limit is thrown (PayloadTooLargeError) for the server's one error reply: 413, connection closed.
+ * @example if (path === "/webhooks/chain") return handleChainWebhook(req, res, { ctx, secret, maxBodyBytes: 5_000_000 });
  */
 export async function handleChainWebhook(req: IncomingMessage, res: ServerResponse, options: WebhookHandlerOptions): Promise<void> {
+  const { db, now } = options.ctx;
   if (req.method !== "POST") {
-    res.setHeader("allow", "POST");
-    return reply(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "POST a signed delivery" } });
+    return sendJson(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "POST a signed delivery" } }, { allow: "POST" });
   }
-  let raw: Buffer;
-  try {
-    raw = await readRaw(req, options.maxBodyBytes ?? 5_000_000);
-  } catch (error) {
-    if (error instanceof BodyTooLarge) return reply(res, 413, { error: { code: "PAYLOAD_TOO_LARGE", message: "delivery too large" } });
-    throw error;
-  }
+  // Reads the raw bytes: the signature covers them, not a re-serialized JSON.
+  const raw = await readBody(req, options.maxBodyBytes);
   let verified;
   try {
-    verified = verifySignature(options.secret, req.headers, raw, (options.now ?? (() => new Date()))());
+    verified = verifySignature(options.secret, req.headers, raw, now());
   } catch (error) {
-    if (error instanceof WebhookSignatureError) return reply(res, 401, { error: { code: error.code, message: error.message } });
+    if (error instanceof WebhookSignatureError) return sendError(res, error, { status: 401 });
     throw error;
   }
   let payload: unknown;
@@ -281,18 +260,18 @@ export async function handleChainWebhook(req: IncomingMessage, res: ServerRespon
     ({ deliveryKey } = parsePayload(verified.format, payload, verified.signature));
   } catch (error) {
     const message = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : "body is not valid JSON";
-    return reply(res, 400, { error: { code: "BAD_PAYLOAD", message } });
+    return sendJson(res, 400, { error: { code: "BAD_PAYLOAD", message } });
   }
-  const [stored] = await options.db
+  const [stored] = await db
     .insert(webhookDelivery)
     .values({ format: verified.format, deliveryKey, payload: payload as object })
     .onConflictDoNothing({ target: webhookDelivery.deliveryKey })
     .returning({ id: webhookDelivery.id });
   if (!stored) {
     // The same signed bytes twice is a replay; Alchemy's redelivery of one event id is a retry.
-    if (verified.format === "GATEWAY") return reply(res, 401, { error: { code: "WEBHOOK_REPLAYED", message: "this delivery was already received" } });
-    return reply(res, 200, { status: "duplicate" });
+    if (verified.format === "GATEWAY") return sendJson(res, 401, { error: { code: "WEBHOOK_REPLAYED", message: "this delivery was already received" } });
+    return sendJson(res, 200, { status: "duplicate" });
   }
   options.onStored?.();
-  return reply(res, 202, { status: "accepted", deliveryId: stored.id });
+  return sendJson(res, 202, { status: "accepted", deliveryId: stored.id });
 }

@@ -17,14 +17,11 @@
  * The caller is a bearer token with ASSET_OWNER of the output assets, as for GraphQL.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "pino";
 import { z } from "zod";
-import { authenticate } from "../auth/jwt.js";
-import type { ChainClients } from "../chain/client.js";
 import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
-import type { Database } from "../db/index.js";
-import { BaseError, ValidationError, type FieldIssue } from "../errors.js";
+import { ForbiddenError, ValidationError } from "../errors.js";
+import { readBody, sendJson } from "../edge/http.js";
 import { digestSchema } from "../validation.js";
 import { ACTIVITY_KINDS } from "./table.js";
 import { findOpenLineageActivity, insertProvenanceActivity } from "./service.js";
@@ -153,60 +150,30 @@ export async function recordOpenLineageEvent(ctx: ServiceContext, body: unknown)
 }
 
 export type OpenLineageHttpOptions = {
-  db: Database;
-  chain: ChainClients;
-  jwtSecret: string;
-  logger: Logger;
-  wakeWorker(): void;
-  now?: () => Date;
-  maxBodyBytes?: number;
+  /** The request's context, from the edge's one factory (src/edge/context.ts). */
+  context(): Promise<ServiceContext>;
+  maxBodyBytes: number;
 };
 
-const STATUS: Record<string, number> = { VALIDATION_FAILED: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 };
-
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
-/** POST /lineage/openlineage: one RunEvent as JSON. 201 with the activities recorded, 202 for a non-COMPLETE event, 400 with JSON paths when malformed. */
+/**
+ * POST /lineage/openlineage: one RunEvent as JSON. 201 with the activities recorded, 202 for a
+ * non-COMPLETE event, 400 with JSON paths when malformed. Refusals are thrown and answered by
+ * the server's one error reply (src/edge/http.ts), 413 for a body over the limit.
+ */
 export async function handleOpenLineageRequest(req: IncomingMessage, res: ServerResponse, options: OpenLineageHttpOptions): Promise<void> {
-  if (req.method !== "POST") return send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "POST a RunEvent" } });
-  const limit = options.maxBodyBytes ?? 1_000_000;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return send(res, 413, { error: { code: "PAYLOAD_TOO_LARGE", message: `request body exceeds ${limit} bytes` } });
-    chunks.push(chunk as Buffer);
-  }
+  if (req.method !== "POST") return sendJson(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: "POST a RunEvent" } });
+  const raw = await readBody(req, options.maxBodyBytes);
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    body = JSON.parse(raw.toString("utf8"));
   } catch {
-    const issues: FieldIssue[] = [{ path: "$", message: "is not valid JSON" }];
-    return send(res, 400, { error: { code: "VALIDATION_FAILED", message: "request body is not valid JSON", issues } });
+    throw new ValidationError([{ path: "$", message: "is not valid JSON" }]);
   }
-  const ctx: ServiceContext = {
-    db: options.db,
-    chain: options.chain,
-    auth: await authenticate(options.jwtSecret, req.headers.authorization),
-    now: options.now ?? (() => new Date()),
-    wakeWorker: options.wakeWorker,
-  };
-  try {
-    // Validate the event before the caller's rights: a malformed event is 400 whoever sends it.
-    const event = parseRunEvent(body);
-    const actor = requireActor(ctx);
-    if (!actor.roles.includes("ASSET_OWNER")) return send(res, 403, { error: { code: "FORBIDDEN", message: "lineage intake needs the ASSET_OWNER role" } });
-    const result = await recordOpenLineageEvent(ctx, event);
-    return send(res, event.eventType === "COMPLETE" ? 201 : 202, result);
-  } catch (error) {
-    if (error instanceof BaseError) {
-      return send(res, STATUS[error.code] ?? 422, {
-        error: { code: error.code, message: error.message, ...(error instanceof ValidationError ? { issues: error.issues } : {}) },
-      });
-    }
-    throw error;
-  }
+  // Validate the event before the caller's rights: a malformed event is 400 whoever sends it.
+  const event = parseRunEvent(body);
+  const ctx = await options.context();
+  const actor = requireActor(ctx);
+  if (!actor.roles.includes("ASSET_OWNER")) throw new ForbiddenError("lineage intake needs the ASSET_OWNER role");
+  const result = await recordOpenLineageEvent(ctx, event);
+  return sendJson(res, event.eventType === "COMPLETE" ? 201 : 202, result);
 }

@@ -65,7 +65,9 @@ export type TestGatewayOptions = {
   rpcUrl?: string;
   signerKey?: `0x${string}`;
   /** Further gateway settings (webhooks, indexer, worker). */
-  gateway?: Partial<Pick<GatewayOptions, "webhookSecret" | "finalityDepth" | "indexer" | "mintConfirmations" | "workerEnabled">>;
+  gateway?: Partial<
+    Pick<GatewayOptions, "webhookSecret" | "finalityDepth" | "indexer" | "mintConfirmations" | "workerEnabled" | "production" | "introspection" | "playground" | "metricsToken" | "siweDomain">
+  >;
   /** Statement logger (drizzle), for tests that count SQL statements. */
   onQuery?: (q: string) => void;
 };
