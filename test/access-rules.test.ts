@@ -106,6 +106,22 @@ describe("investor facts follow the investor(id) rule", () => {
   });
 });
 
+describe("mint requests show their investor only to investor readers", () => {
+  it("answers investor null, not an error that nulls the request, for a member of the issuer's organization without a reader role", async () => {
+    const s = await buildScenario(t, a);
+    const mint = await t.gql(REQUEST_MINT, { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "3" } }, a.issuerToken);
+    const id = mint.data.requestMint.id;
+    const LIST = `query($trancheId: ID) { mintRequests(first: 5, filter: { trancheId: $trancheId }) { edges { node { id investor { id kycStatus } } } } }`;
+    const asIssuer = await t.gql(LIST, { trancheId: s.trancheId }, a.issuerToken);
+    expect(asIssuer.errors).toBeUndefined();
+    expect(asIssuer.data.mintRequests.edges).toEqual([{ node: { id, investor: { id: s.investorId, kycStatus: expect.any(String) } } }]);
+    const colleague = await t.tokenFor(["ASSET_OWNER"], a.issuerOrgId, "issuer-org-data-owner");
+    const asColleague = await t.gql(LIST, { trancheId: s.trancheId }, colleague);
+    expect(asColleague.errors).toBeUndefined();
+    expect(asColleague.data.mintRequests.edges).toEqual([{ node: { id, investor: null } }]);
+  });
+});
+
 describe("one asset backs at most one live offering", () => {
   it("refuses another issuer packaging an asset already OFFERED or TOKENIZED, and no second token anchors it", async () => {
     const s = await buildScenario(t, a); // packaged, token deployed

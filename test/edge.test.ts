@@ -157,6 +157,28 @@ describe("graphql-ws: the same limits as HTTP", () => {
   });
 });
 
+describe("graphql-ws: the same input rules as HTTP", () => {
+  const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  it("refuses a NUL in a title, a forged cursor and an impossible DateTime with the typed errors HTTP gives, writing nothing", async () => {
+    const client = wsClient(t, a.ownerToken);
+    const count = async () => (await t.database.db.execute(sql`select count(*)::int as n from data_asset`)) as any;
+    const before = JSON.stringify(await count());
+    const register = await overWs(
+      client,
+      `mutation($input: RegisterDataAssetInput!) { registerDataAsset(input: $input) { __typename ... on ValidationError { issues { path } } ${ERROR_FIELDS} } }`,
+      { input: { title: "nul\u0000title", category: "TEST", contentDigest: "0x" + "11".repeat(32) } },
+    );
+    expect(register.data.registerDataAsset).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED", issues: [{ path: "title" }] });
+    const page = await overWs(client, `query($after: String) { dataAssets(orderBy: RELEVANCE, search: "port", first: 5, after: $after) { edges { node { id } } } }`, {
+      after: cursor({ o: "RELEVANCE", k: "1e99999", id: "00000000-0000-4000-8000-000000000000" }),
+    });
+    expect(page.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+    const date = await overWs(client, `query($at: DateTime) { dataAssets(filter: { updatedAfter: $at }, first: 1) { edges { node { id } } } }`, { at: "2026-02-30T00:00:00Z" });
+    expect(date.errors?.[0]?.message).toMatch(/RFC 3339/);
+    expect(JSON.stringify(await count())).toBe(before);
+  });
+});
+
 describe("production mode", () => {
   let closed: TestGateway;
   let open: TestGateway;

@@ -6,6 +6,7 @@ import { TrancheRef } from "../offerings/graphql.js";
 import { getTranche } from "../offerings/service.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { getInvestor } from "../investors/service.js";
+import { canReadInvestor } from "../investors/access.js";
 import { IdempotencyKeyReusedError, InsufficientBalanceError, SupplyCapExceededError } from "./errors.js";
 import { MINT_STATUSES, TOKEN_CONTROL_ACTIONS } from "./table.js";
 import { getMintRequest, listMintRequests, mintFailure, requestMint, type MintFailure, type MintRequest } from "./service.js";
@@ -67,7 +68,13 @@ export const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").impl
     id: t.exposeID("id"),
     idempotencyKey: t.exposeString("idempotencyKey"),
     tranche: t.field({ type: TrancheRef, resolve: async (m, _args, ctx) => (await getTranche(ctx.db, m.trancheId)).tranche }),
-    investor: t.field({ type: InvestorRef, resolve: (m, _args, ctx) => getInvestor(ctx, m.investorId) }),
+    investor: t.field({
+      type: InvestorRef,
+      nullable: true,
+      description: "The receiving investor; null for a caller whose roles may not read investor facts.",
+      // Not an error: a non-null field that throws would null the whole mint request for that caller.
+      resolve: (m, _args, ctx) => (canReadInvestor(ctx) ? getInvestor(ctx, m.investorId) : null),
+    }),
     recipient: t.exposeString("recipient"),
     amount: t.exposeString("amount", { description: "Base units, as a decimal string" }),
     status: t.expose("status", { type: MintStatus }),
