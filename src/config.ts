@@ -11,40 +11,65 @@ export const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-product
 
 const flag = z.enum(["true", "false"]).transform((v) => v === "true");
 
+/**
+ * Every default in one place: the environment's defaults below, and the fallbacks of the
+ * modules that take these settings as options (tests and CLIs start them without a Config).
+ */
+export const DEFAULTS = {
+  port: 4000,
+  host: "127.0.0.1",
+  devChainPort: 8545,
+  mintConfirmations: 1,
+  mintBatchSize: 50,
+  mintStuckAfterSeconds: 30,
+  workerLeaseSeconds: 30,
+  workerPollIntervalMs: 500,
+  mintReceiptPollMs: 100,
+  siweDomain: "localhost",
+  kycSweepIntervalMs: 60_000,
+  finalityDepth: 2,
+  indexerPollIntervalMs: 1000,
+  indexerBlockRange: 1000,
+  reconcileIntervalSeconds: 300,
+  /** Request bodies and WebSocket messages; webhook deliveries (a batch of logs) get more. */
+  maxBodyBytes: 1_000_000,
+  webhookMaxBodyBytes: 5_000_000,
+} as const;
+
 const hexKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 
 const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULTS.port),
+    HOST: z.string().default(DEFAULTS.host),
     DATABASE_URL: z.string().url().optional(),
     DATA_DIR: z.string().min(1).default(".data"),
     CHAIN_RPC_URL: z.string().url().optional(),
     SIGNER_PRIVATE_KEY: hexKey.optional(),
-    DEV_CHAIN_PORT: z.coerce.number().int().min(0).max(65535).default(8545),
+    DEV_CHAIN_PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULTS.devChainPort),
     JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-    MINT_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(1),
-    MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(200).default(50),
-    MINT_STUCK_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(30),
-    WORKER_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
-    WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(500),
-    MINT_RECEIPT_POLL_MS: z.coerce.number().int().min(5).max(60_000).default(100),
+    MINT_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(DEFAULTS.mintConfirmations),
+    MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(200).default(DEFAULTS.mintBatchSize),
+    MINT_STUCK_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(DEFAULTS.mintStuckAfterSeconds),
+    WORKER_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(DEFAULTS.workerLeaseSeconds),
+    WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(DEFAULTS.workerPollIntervalMs),
+    MINT_RECEIPT_POLL_MS: z.coerce.number().int().min(5).max(60_000).default(DEFAULTS.mintReceiptPollMs),
     WORKER_ENABLED: z
       .enum(["true", "false"])
       .default("true")
       .transform((v) => v === "true"),
-    SIWE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port").default("localhost"),
-    KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
-    FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(2),
+    SIWE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port").default(DEFAULTS.siweDomain),
+    KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(DEFAULTS.kycSweepIntervalMs),
+    FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(DEFAULTS.finalityDepth),
     INDEXER_POLLER_ENABLED: z
       .enum(["true", "false"])
       .default("true")
       .transform((v) => v === "true"),
-    INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
-    INDEXER_BLOCK_RANGE: z.coerce.number().int().min(1).max(100_000).default(1000),
-    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(300),
+    INDEXER_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(DEFAULTS.indexerPollIntervalMs),
+    INDEXER_BLOCK_RANGE: z.coerce.number().int().min(1).max(100_000).default(DEFAULTS.indexerBlockRange),
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(DEFAULTS.reconcileIntervalSeconds),
     GRAPHQL_INTROSPECTION: flag.optional(),
     PLAYGROUND_ENABLED: flag.optional(),
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

@@ -12,6 +12,7 @@ import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 import { startIndexer, type Indexer } from "./indexer/runner.js";
 import { confirmMintsFromEvents } from "./minting/chain-events.js";
 import { WRITE_OWNERS } from "./write-owners.js";
+import { DEFAULTS } from "./config.js";
 
 export type GatewayOptions = {
   db: Database;
@@ -57,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           db: options.db,
           chain: options.chain,
           logger,
-          confirmations: options.mintConfirmations ?? 1,
+          confirmations: options.mintConfirmations ?? DEFAULTS.mintConfirmations,
           now: options.now,
           writeOwners: WRITE_OWNERS,
           ...options.mintWorker,
@@ -68,14 +69,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     db: options.db,
     chain: options.chain,
     now: options.now,
-    intervalMs: options.kycSweepIntervalMs ?? 60_000,
+    intervalMs: options.kycSweepIntervalMs ?? DEFAULTS.kycSweepIntervalMs,
     logger,
   });
   const indexer = await startIndexer({
     db: options.db,
     chain: options.chain,
     logger,
-    finalityDepth: options.finalityDepth ?? 2,
+    finalityDepth: options.finalityDepth ?? DEFAULTS.finalityDepth,
     onFinalEvents: [confirmMintsFromEvents],
     ...options.indexer,
   });

@@ -42,6 +42,7 @@ import { withNextNonce } from "./nonce.js";
 import { broadcastRecorded, minedAtNonce, type MinedTransaction } from "./transactions.js";
 import { decodeRawRevert } from "./revert.js";
 import { chainTx, chainWrite } from "./table.js";
+import { DEFAULTS } from "../config.js";
 
 export type ChainWrite = typeof chainWrite.$inferSelect;
 
@@ -256,7 +257,7 @@ async function findReceipt(chain: ChainClients, hashes: Hex[]): Promise<Transact
 
 /** Whether a mined receipt has the confirmations a settlement needs (a receipt is one; only more need the head). */
 async function deepEnough(ctx: WriteContext, receipt: TransactionReceipt): Promise<boolean> {
-  if ((ctx.confirmations ?? 1) <= 1) return true;
+  if ((ctx.confirmations ?? DEFAULTS.mintConfirmations) <= 1) return true;
   const head = await ctx.chain.publicClient.getBlockNumber({ cacheTime: 0 });
   return head - receipt.blockNumber + 1n >= BigInt(ctx.confirmations!);
 }
@@ -380,7 +381,7 @@ export async function resumeWrite(
         }
       } else {
         const latest = versions.at(-1)!;
-        if (Date.now() - latest.createdAt.getTime() > (ctx.stuckAfterMs ?? 30_000)) {
+        if (Date.now() - latest.createdAt.getTime() > (ctx.stuckAfterMs ?? DEFAULTS.mintStuckAfterSeconds * 1000)) {
           await replaceVersion(ctx, write, latest);
         } else if (Date.now() - resentAt >= RESEND_EVERY_MS) {
           // The bytes may never have left (a crash between recording and broadcast) or the node forgot them.
@@ -402,7 +403,7 @@ export async function resumeWrite(
     }
     // Quick looks first (a just-sent transaction is usually mined within milliseconds on a dev
     // chain), then every receiptPollMs.
-    await sleep(Math.min(ctx.receiptPollMs ?? 100, 5 * 2 ** look));
+    await sleep(Math.min(ctx.receiptPollMs ?? DEFAULTS.mintReceiptPollMs, 5 * 2 ** look));
   }
 }
 

@@ -31,6 +31,7 @@ import { handleChainWebhook } from "../indexer/webhooks.js";
 import { createContextFactory } from "../edge/context.js";
 import { PayloadTooLargeError, readBody, sendError, sendJson } from "../edge/http.js";
 import { formatWsError, isUntypedFailure, maskError, operationRules, sourceLimitExceeded, type MaskOptions } from "../edge/graphql.js";
+import { DEFAULTS } from "../config.js";
 
 export type HttpServerOptions = {
   db: Database;
@@ -148,7 +149,7 @@ export async function startHttpServer(
   const metrics = createMetrics(options.db, options.chain, options.workerHealth);
   const apollo = createApollo({ ...options, introspection }, metrics, mask);
   await apollo.start();
-  const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
   const contextFor = createContextFactory({
     db: options.db,
     chain: options.chain,
@@ -263,7 +264,7 @@ export async function startHttpServer(
         return handleChainWebhook(req, res, {
           ctx: await contextFor({ authorization: undefined }, requestId),
           secret: options.webhook.secret,
-          maxBodyBytes: options.webhook.maxBodyBytes ?? 5_000_000,
+          maxBodyBytes: options.webhook.maxBodyBytes ?? DEFAULTS.webhookMaxBodyBytes,
           onStored: options.webhook.onStored,
         });
       }

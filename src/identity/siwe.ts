@@ -15,15 +15,14 @@ import { investor } from "../investors/table.js";
 import { getInvestor, type Investor } from "../investors/service.js";
 import { walletChallenge } from "./table.js";
 import { SiweDomainMismatchError, SiweMessageInvalidError, SiweNonceInvalidError, SiweSignatureInvalidError } from "./errors.js";
+import { DEFAULTS } from "../config.js";
 
 /** How long a challenge may be answered. */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
-/** The domain used when the gateway is not configured with one (SIWE_DOMAIN). */
-export const DEFAULT_SIWE_DOMAIN = "localhost";
-
 export type WalletChallenge = { investorId: string; nonce: string; message: string; expiresAt: Date };
 
-const domainOf = (ctx: ServiceContext) => ctx.siweDomain ?? DEFAULT_SIWE_DOMAIN;
+/** The domain used when the gateway is not configured with one (SIWE_DOMAIN): config's default. */
+const domainOf = (ctx: ServiceContext) => ctx.siweDomain ?? DEFAULTS.siweDomain;
 
 /**
  * Issues a SIWE challenge for the investor's registered wallet: the exact message the wallet

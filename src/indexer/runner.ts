@@ -10,6 +10,7 @@ import { announceIndexer, applyPendingDeliveries, pruneDeliveries, type FinalEve
 import { pollOnce } from "./poller.js";
 import { reconcile } from "./reconcile.js";
 import { startLoop } from "../queue/loop.js";
+import { DEFAULTS } from "../config.js";
 
 /** Applied webhook deliveries (and so their replay keys) are kept a day. */
 const DELIVERY_RETENTION_SECONDS = 24 * 3600;
@@ -64,7 +65,7 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
     if (pollerEnabled && !stopped) {
       // Catch up in bounded ranges until the head is reached.
       for (let i = 0; i < 100 && !stopped; i++) {
-        const result = await pollOnce(deps, { blockRange: options.blockRange ?? 1000 });
+        const result = await pollOnce(deps, { blockRange: options.blockRange ?? DEFAULTS.indexerBlockRange });
         if (result.scannedTo === undefined || result.scannedTo >= result.head) break;
       }
     }
@@ -72,7 +73,7 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
 
   // Rounds and reconciliations run on the shared loop: woken by each stored delivery, on every
   // tick as a safety net, backing off while the database or chain keeps failing them.
-  const rounds = startLoop({ name: "indexer round", logger: log, intervalMs: options.pollIntervalMs ?? 1000, run: round });
+  const rounds = startLoop({ name: "indexer round", logger: log, intervalMs: options.pollIntervalMs ?? DEFAULTS.indexerPollIntervalMs, run: round });
   const reconciliations =
     options.reconcileIntervalSeconds && options.reconcileIntervalSeconds > 0
       ? startLoop({

@@ -33,6 +33,7 @@ import { claimJob, claimJobs, completeJob, completeJobs, extendLeases, holdsLeas
 import { startLoop } from "../queue/loop.js";
 import { MINT_QUEUE } from "./service.js";
 import { mintBatch, mintRequest, type MintStatus } from "./table.js";
+import { DEFAULTS } from "../config.js";
 
 export type MintWorkerOptions = {
   db: Database;
@@ -310,8 +311,8 @@ async function runJob(ctx: MintContext, jobs: Job[]): Promise<void> {
   const { db } = ctx;
   const first = jobs[0]!;
   // Every mint job names its tranche (requestMint puts it in the payload), so the others can be claimed before any read.
-  const more = await claimJobs(db, MINT_QUEUE, ctx.lease.workerId, ctx.leaseSeconds ?? 30, {
-    limit: (ctx.batchSize ?? 50) - 1,
+  const more = await claimJobs(db, MINT_QUEUE, ctx.lease.workerId, ctx.leaseSeconds ?? DEFAULTS.workerLeaseSeconds, {
+    limit: (ctx.batchSize ?? DEFAULTS.mintBatchSize) - 1,
     payloadKey: "trancheId",
     payloadValue: String(first.payload.trancheId),
   });
@@ -350,7 +351,7 @@ const MAX_LOOP_BACKOFF_MS = 10_000;
 export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   const workerId = `worker-${randomUUID().slice(0, 8)}`;
   const log = opts.logger.child({ component: "mint-worker", workerId });
-  const leaseSeconds = opts.leaseSeconds ?? 30;
+  const leaseSeconds = opts.leaseSeconds ?? DEFAULTS.workerLeaseSeconds;
   /** The jobs this worker is busy with right now. */
   let held: Job[] = [];
   const ctx: MintContext = { ...opts, logger: log, lease: { workerId, jobIds: () => held.map((j) => j.id) } };
@@ -429,7 +430,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
 
   // The drain runs on the shared loop: at start, every poll interval and on each wake, backing
   // off while the database or chain keeps failing it.
-  const loop = startLoop({ name: "mint worker", logger: log, intervalMs: opts.pollIntervalMs ?? 500, maxBackoffMs: MAX_LOOP_BACKOFF_MS, run: drain });
+  const loop = startLoop({ name: "mint worker", logger: log, intervalMs: opts.pollIntervalMs ?? DEFAULTS.workerPollIntervalMs, maxBackoffMs: MAX_LOOP_BACKOFF_MS, run: drain });
   const kick = () => void loop.wake();
 
   // requestMint's insert (and a re-queue after a drop) announce REQUESTED on this channel (a trigger).
