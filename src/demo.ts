@@ -22,7 +22,7 @@ const DEMO = [
   { role: "ADMIN", name: "Gateway Operator", kind: "VENUE", jurisdiction: "HK", licenses: [] },
 ] as const;
 
-export type DemoIdentity = { role: Role; organizationId: string; organizationName: string; token: string };
+export type DemoIdentity = { role: Role; roles: Role[]; organizationId: string; organizationName: string; token: string };
 
 export async function seedDemo(db: Database, jwtSecret: string): Promise<DemoIdentity[]> {
   const existing = await db.select().from(organization);
@@ -41,7 +41,35 @@ export async function seedDemo(db: Database, jwtSecret: string): Promise<DemoIde
     if (!org) continue;
     const roles: Role[] = d.role === "ADMIN" ? ["ADMIN", "INDEXER"] : [d.role];
     const token = await issueToken(jwtSecret, { subject: `demo-${d.role.toLowerCase()}`, organizationId: org.id, roles }, "7d");
-    identities.push({ role: d.role, organizationId: org.id, organizationName: org.name, token });
+    identities.push({ role: d.role, roles, organizationId: org.id, organizationName: org.name, token });
   }
   return identities;
+}
+
+/**
+ * The shell variables README.md's tour uses: the token of each role (no "Bearer " prefix: the
+ * tour sends `authorization: Bearer $OWNER`) and the id of each demo organization.
+ */
+const SHELL_NAMES: Record<(typeof DEMO)[number]["role"], { token: string; org: string }> = {
+  ASSET_OWNER: { token: "OWNER", org: "PROVIDER_ORG" },
+  COMPLIANCE_OFFICER: { token: "COMPLIANCE", org: "EXCHANGE_ORG" },
+  ISSUER: { token: "ISSUER", org: "ISSUER_ORG" },
+  ADMIN: { token: "ADMIN", org: "OPERATOR_ORG" },
+};
+
+/**
+ * Shell-ready lines for the demo identities: paste them (or `eval "$(grep '^export ' start.log)"`).
+ * @example console.log(demoShellLines(await seedDemo(db, secret), "http://127.0.0.1:4000"));
+ */
+export function demoShellLines(identities: DemoIdentity[], url: string): string {
+  const lines = [`export GQL=${url}/graphql`];
+  for (const i of identities) {
+    const names = SHELL_NAMES[i.role as keyof typeof SHELL_NAMES];
+    lines.push(`# ${i.roles.join(" + ")}: ${i.organizationName}`);
+    lines.push(`export ${names.token}=${i.token}`);
+    // INDEXER has no token of its own: the operator's token carries it beside ADMIN.
+    if (i.roles.includes("INDEXER") && i.role !== "INDEXER") lines.push(`export INDEXER=$${names.token}`);
+    lines.push(`export ${names.org}=${i.organizationId}`);
+  }
+  return lines.join("\n");
 }

@@ -12,7 +12,7 @@ import { devChainSignerKey, startDevChain, type DevChain } from "./chain/dev-cha
 import { connectChain, logChainUnreachable } from "./chain/client.js";
 import { checkChainBindingOrExit } from "./chain/binding.js";
 import { startGateway } from "./gateway.js";
-import { seedDemo } from "./demo.js";
+import { demoShellLines, seedDemo } from "./demo.js";
 
 /** The embedded chain once started: a start that fails later must not leave it running. */
 let devChain: DevChain | undefined;
@@ -77,8 +77,11 @@ async function main() {
 
   if (!config.databaseUrl && config.env !== "production") {
     const identities = await seedDemo(database.db, config.jwtSecret);
-    const lines = identities.map((i) => `  ${i.role.padEnd(19)} ${i.organizationName} (${i.organizationId})\n    Bearer ${i.token}`);
-    console.log(`\nDemo tokens (valid 7 days). Send as the Authorization header:\n${lines.join("\n")}\n`);
+    console.log(
+      "\nDemo identities (tokens valid 7 days), ready for the tour in README.md: paste these lines into a shell," +
+        " then send a token as `authorization: Bearer $OWNER`. The ADMIN token also carries INDEXER.\n" +
+        `${demoShellLines(identities, gateway.url)}\n`,
+    );
   }
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -68,7 +68,7 @@ async function startGatewayProcess(dataDir: string, env: Record<string, string> 
   while (!(url && adminToken)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the gateway did not start:\n${output}`);
     url = /"url":"(http:\/\/[^"]+)\/graphql"/.exec(output)?.[1];
-    adminToken = /ADMIN {2,}[^\n]*\n\s+Bearer (\S+)/.exec(output)?.[1];
+    adminToken = /^export ADMIN=(\S+)$/m.exec(output)?.[1];
     await new Promise((r) => setTimeout(r, 100));
   }
   const rpcUrl = /"rpcUrl":"([^"]+)"/.exec(output)?.[1] ?? env.CHAIN_RPC_URL!;
