@@ -1,8 +1,9 @@
 /**
  * `npm start` on embedded defaults: a child process with a fresh data dir starts PGlite,
- * the dev chain and the server, prints demo tokens, answers GraphQL, and exits cleanly on SIGTERM.
+ * the dev chain and the server, prints demo identities as shell lines that README.md's tour runs
+ * with as written, answers GraphQL, and exits cleanly on SIGTERM.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,11 +14,28 @@ const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
 const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production";
 
 const root = path.resolve(import.meta.dirname, "..");
+
+/**
+ * The shell blocks of README.md's "A five-minute tour", run in bash after `exports` (the lines
+ * npm start printed), as a newcomer pastes them. Returns every JSON answer the tour printed.
+ */
+function runTour(exports: string): unknown[] {
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const section = readme.split("## A five-minute tour")[1]!.split("\n## ")[0]!;
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(blocks.length).toBeGreaterThan(0);
+  const result = spawnSync("bash", ["-eo", "pipefail", "-c", `exec 2>&1\n${exports}\n${blocks.join("\n")}`], { encoding: "utf8", timeout: 60_000 });
+  expect(result.status, result.stdout).toBe(0);
+  return result.stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}
 const dataDir = mkdtempSync(path.join(tmpdir(), "dag-start-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("npm start", () => {
-  it("builds, serves /graphql on embedded defaults within 60 s and stops on SIGTERM", async () => {
+  it("builds, serves /graphql on embedded defaults within 60 s, runs README.md's tour and stops on SIGTERM", { timeout: 120_000 }, async () => {
     const started = Date.now();
     // What `npm start` runs: its prestart build (tsc into dist/), then the start script itself
     // (run here without npm in between, so the signal below reaches the gateway directly).
@@ -46,10 +64,16 @@ describe("npm start", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(await ready.json()).toEqual({ status: "ready", database: "ok", chain: "ok", worker: "ok" });
 
-    // A demo token printed at start works against the running server.
+    // The demo identities are printed as shell lines, named as README.md's tour uses them.
     await new Promise((r) => setTimeout(r, 200));
-    const token = /ASSET_OWNER[^\n]*\n\s+Bearer (\S+)/.exec(output)?.[1];
-    expect(token, output).toBeDefined();
+    const exports = output.split("\n").filter((line) => line.startsWith("export "));
+    const names = exports.map((line) => /^export ([A-Z_]+)=/.exec(line)?.[1]);
+    expect(names.sort(), output).toEqual(
+      ["ADMIN", "COMPLIANCE", "EXCHANGE_ORG", "GQL", "INDEXER", "ISSUER", "ISSUER_ORG", "OPERATOR_ORG", "OWNER", "PROVIDER_ORG"].sort(),
+    );
+    expect(exports.join("\n")).not.toMatch(/Bearer/);
+    expect(output).toMatch(/ADMIN token also carries INDEXER/);
+    const token = /^export OWNER=(\S+)$/m.exec(output)![1];
     const res = await fetch(`${url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -58,6 +82,19 @@ describe("npm start", () => {
     expect(await res.json()).toEqual({ data: { dataAssets: { edges: [], pageInfo: { hasNextPage: false } } } });
     expect(Date.now() - started).toBeLessThan(60_000);
 
+    // The printed lines, pasted into a shell, then README.md's tour as written: every answer is data, no error.
+    const answers = runTour(exports.join("\n"));
+    expect(answers.length, answers.join("\n")).toBeGreaterThanOrEqual(10);
+    for (const answer of answers) {
+      expect(answer, answers.join("\n")).toHaveProperty("data");
+      expect(JSON.stringify(answer), answers.join("\n")).not.toMatch(/"errors"|"code"/);
+    }
+    expect(answers[0]).toEqual({ data: { dataAssets: { edges: [] } } });
+    expect(answers[1]).toMatchObject({ data: { registerDataAsset: { __typename: "DataAsset", status: "DRAFT" } } });
+    const all = JSON.stringify(answers);
+    expect(all).toContain('"status":"APPROVED"');
+    expect(all).toMatch(/"tokenAddress":"0x[0-9a-fA-F]{40}"/);
+    expect(all).toContain('"verifyAuditChain":{"ok":true');
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
   });
