@@ -1,5 +1,5 @@
 /**
- * The requirement catalogue (DESIGN.md): one small pure function per code, over facts
+ * The requirement catalogue (docs/compliance-identity.md): one small pure function per code, over facts
  * loaded beforehand. Nothing here touches the database or the clock; `now` is passed in.
  */
 import type { RequirementCode } from "./table.js";

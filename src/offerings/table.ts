@@ -11,7 +11,7 @@ export type OfferingStatus = (typeof OFFERING_STATUSES)[number];
 /**
  * Offerings that hold their assets: an asset packaged in one of them cannot be packaged in
  * another. Every status so far: a CLOSED offering still has tokens outstanding that anchor the
- * asset. When offerings can end (CANCELLED, REDEEMED in DESIGN.md) those statuses stay out of
+ * asset. When offerings can end (CANCELLED, REDEEMED: not modelled yet) those statuses stay out of
  * this list, and their assets may then back a new offering.
  */
 export const LIVE_OFFERING_STATUSES: readonly OfferingStatus[] = ["DRAFT", "OPEN", "CLOSED"];
