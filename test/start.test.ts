@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-/** The development secrets as src/config.ts and the README publish them (what an operator might copy). */
+/** The development secrets as src/config.ts and docs/operations.md publish them (what an operator might copy). */
 const DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production";
 const DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-do-not-use-in-production";
 
@@ -99,7 +99,7 @@ describe("npm start", () => {
     expect(await exited).toBe(0);
   });
 
-  it("refuses to start in production with the development secrets the README publishes, naming the variable", async () => {
+  it("refuses to start in production with the development secrets docs/operations.md publishes, naming the variable", async () => {
     const start = (env: Record<string, string>) =>
       new Promise<{ code: number | null; output: string }>((resolve) => {
         const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
