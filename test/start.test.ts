@@ -24,7 +24,8 @@ function runTour(exports: string): unknown[] {
   const section = readme.split("## A five-minute tour")[1]!.split("\n## ")[0]!;
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]);
   expect(blocks.length).toBeGreaterThan(0);
-  const result = spawnSync("bash", ["-eo", "pipefail", "-c", `exec 2>&1\n${exports}\n${blocks.join("\n")}`], { encoding: "utf8", timeout: 60_000 });
+  const script = `exec 2>&1\n${exports}\n${blocks.join("\n")}`;
+  const result = spawnSync("bash", ["-eo", "pipefail", "-c", script], { encoding: "utf8", timeout: 60_000 });
   expect(result.status, result.stdout).toBe(0);
   return result.stdout
     .split("\n")
@@ -35,7 +36,8 @@ const dataDir = mkdtempSync(path.join(tmpdir(), "dag-start-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe("npm start", () => {
-  it("builds, serves /graphql on embedded defaults within 60 s, runs README.md's tour and stops on SIGTERM", { timeout: 120_000 }, async () => {
+  const name = "builds, serves /graphql on embedded defaults within 60 s, runs README.md's tour and stops on SIGTERM";
+  it(name, { timeout: 120_000 }, async () => {
     const started = Date.now();
     // What `npm start` runs: its prestart build (tsc into dist/), then the start script itself
     // (run here without npm in between, so the signal below reaches the gateway directly).
