@@ -302,6 +302,47 @@ describe("every decision on the record", () => {
     expect(await code(flow.offeringId, a.issuerToken)).toBe("OK");
   });
 
+  it("later decisions are on the record too: a token pause, a reconciliation run, a KYC revocation and the unlisting it causes", async () => {
+    const control = (op: string) =>
+      t.gql(
+        `mutation($t: ID!) { ${op}(trancheId: $t, reason: "incident 7") { __typename ... on TokenControlAction { txHash } ${ERROR_FIELDS} } }`,
+        { t: flow.trancheId },
+        a.issuerToken,
+      );
+    const paused = ok<any>(await control("pauseToken"), "pauseToken", "TokenControlAction");
+    ok(await control("unpauseToken"), "unpauseToken", "TokenControlAction");
+    const offering: Event[] = (await t.gql(TRAIL, { id: flow.offeringId }, a.issuerToken)).data.auditTrail.data;
+    expect(offering.slice(-2).map((e) => [e.action, e.payload.trancheId, e.payload.reason])).toEqual([
+      ["token.pause", flow.trancheId, "incident 7"],
+      ["token.unpause", flow.trancheId, "incident 7"],
+    ]);
+    expect(offering.at(-2)!.payload.txHash).toBe(paused.txHash);
+
+    const run = ok<any>(
+      await t.gql(`mutation { runReconciliation { __typename ... on ReconciliationRun { id } ${ERROR_FIELDS} } }`, {}, t.adminToken),
+      "runReconciliation",
+      "ReconciliationRun",
+    );
+    const [ran] = (await t.gql(TRAIL, { id: run.id }, a.officerToken)).data.auditTrail.data;
+    expect(ran).toMatchObject({ actor: "admin", action: "reconciliation.ran", entityType: "ReconciliationRun", payload: { trigger: "MANUAL" } });
+    expect((await t.gql(TRAIL, { id: run.id }, a.issuerToken)).data.auditTrail.code).toBe("FORBIDDEN");
+
+    ok(
+      await t.gql(
+        `mutation($id: ID!) { verifyInvestorKyc(investorId: $id, status: REVOKED) { __typename ... on Investor { kycStatus } ${ERROR_FIELDS} } }`,
+        { id: flow.investorId },
+        a.officerToken,
+      ),
+      "verifyInvestorKyc",
+      "Investor",
+    );
+    const investor: Event[] = (await t.gql(TRAIL, { id: flow.investorId }, a.officerToken)).data.auditTrail.data;
+    const [decided, unlisted] = investor.slice(-2);
+    expect(decided).toMatchObject({ actor: "officer", action: "kyc.decided", payload: { kycStatus: "REVOKED", basis: "COMPLIANCE_OFFICER_DECISION" } });
+    expect(unlisted).toMatchObject({ actor: "officer", action: "investor.unlisted", payload: { trancheId: flow.trancheId, reason: "KYC REVOKED" } });
+    expect((await t.chain.publicClient.getTransactionReceipt({ hash: unlisted!.payload.txHash })).status).toBe("success");
+  });
+
   it("the chain verifies, and a rewritten settlement or compliance decision is reported at its seq", async () => {
     expect((await t.gql(VERIFY, {}, a.officerToken)).data.verifyAuditChain).toMatchObject({ ok: true, brokenAtSequence: null });
     const rowOf = async (action: string) =>
