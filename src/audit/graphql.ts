@@ -1,4 +1,12 @@
+/**
+ * The audit trail in the schema: the `auditTrail(entityId)` and `verifyAuditChain` queries,
+ * and an `auditTrail` field on the entities a compliance officer asks about (declared here, on
+ * the other domains' refs, as minting declares its fields on `Tranche`).
+ */
 import { builder } from "../graphql/builder.js";
+import { MintRequestRef } from "../minting/graphql.js";
+import { OfferingRef } from "../offerings/graphql.js";
+import { InvestorRef } from "../investors/graphql.js";
 import { auditTrail, verifyAuditChain, type AuditChainVerification, type AuditEvent } from "./service.js";
 
 const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
@@ -29,8 +37,9 @@ const AuditChainVerificationRef = builder.objectRef<AuditChainVerification>("Aud
 builder.queryField("auditTrail", (t) =>
   t.field({
     type: [AuditEventRef],
-    description: "The audit events about one entity (e.g. a data asset id), oldest first. COMPLIANCE_OFFICER, ADMIN, or the asset's owner.",
-    authScopes: { anyRole: ["COMPLIANCE_OFFICER", "ADMIN", "ASSET_OWNER"] },
+    description:
+      "The audit events about one entity (a data asset, offering with its tranches, mint request, investor, organization, trusted issuer or reconciliation run), oldest first. COMPLIANCE_OFFICER and ADMIN read every trail; an investor's follows the investor rule (ISSUER too); the others their own organization's (asset owner, offering issuer, requesting organization).",
+    authScopes: { authenticated: true },
     errors: {},
     args: { entityId: t.arg.id({ required: true }) },
     resolve: (_root, { entityId }, ctx) => auditTrail(ctx, String(entityId)),
@@ -46,3 +55,33 @@ builder.queryField("verifyAuditChain", (t) =>
     resolve: (_root, _args, ctx) => verifyAuditChain(ctx.db),
   }),
 );
+
+/** `auditTrail` on an entity type: the same trail and read rule as `auditTrail(entityId)`. */
+const trailDescription = (what: string) => `The audit events about this ${what}, oldest first (the read rule of auditTrail(entityId)).`;
+
+builder.objectFields(MintRequestRef, (t) => ({
+  auditTrail: t.field({
+    type: [AuditEventRef],
+    description: trailDescription("mint request: the compliance decision with its evidence, submission and settlement with the chain's tx hash"),
+    errors: {},
+    resolve: (m, _args, ctx) => auditTrail(ctx, m.id),
+  }),
+}));
+
+builder.objectFields(OfferingRef, (t) => ({
+  auditTrail: t.field({
+    type: [AuditEventRef],
+    description: trailDescription("offering: creation, attestations, token deploys and token controls of its tranches"),
+    errors: {},
+    resolve: (o, _args, ctx) => auditTrail(ctx, o.id),
+  }),
+}));
+
+builder.objectFields(InvestorRef, (t) => ({
+  auditTrail: t.field({
+    type: [AuditEventRef],
+    description: trailDescription("investor: registration, KYC decisions and credentials, wallet proofs, whitelistings"),
+    errors: {},
+    resolve: (i, _args, ctx) => auditTrail(ctx, i.id),
+  }),
+}));

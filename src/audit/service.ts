@@ -14,7 +14,8 @@ import { asc, desc, eq, gt, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor } from "../context.js";
 import type { Database, Transaction } from "../db/index.js";
-import { ForbiddenError } from "../errors.js";
+import { ForbiddenError, NotFoundError } from "../errors.js";
+import { requireInvestorReader } from "../investors/access.js";
 import { parseInput, text } from "../validation.js";
 import { auditEvent } from "./table.js";
 
@@ -145,17 +146,45 @@ export async function appendAuditEvents(tx: Transaction, events: AuditEventInput
 }
 
 /**
- * The events about one entity, oldest first. Compliance officers and admins read any trail;
- * an asset owner reads the trail of the assets their organization owns.
+ * The organization an entity's trail belongs to: the one its first event names (`organizationId`,
+ * or `ownerOrgId` for a data asset's registration). Every kind's creating event names it.
+ */
+function entityOrganization(rows: AuditEvent[]): string | undefined {
+  for (const r of rows) {
+    const org = r.payload.organizationId ?? (r.action === "asset.registered" ? r.payload.ownerOrgId : undefined);
+    if (typeof org === "string") return org;
+  }
+  return undefined;
+}
+
+/**
+ * The events about one entity, oldest first, for a caller the entity's read rule admits:
+ * - compliance officers and admins read every trail;
+ * - an investor's trail (KYC decisions, credentials, wallet proofs, whitelistings) follows the
+ *   investor rule, `requireInvestorReader` (issuers, compliance, operators);
+ * - a mint request's trail: the requesting organization (another one gets NotFound, as from
+ *   `mintRequest(id)`);
+ * - a data asset, an offering (its tranches, deploys and token controls) or an organization:
+ *   the owning, issuing or same organization;
+ * - anything else (trusted issuers, reconciliation runs), and an id with no trail: compliance
+ *   and admins only (Forbidden).
+ * Anonymous callers are Unauthenticated.
  */
 export async function auditTrail(ctx: ServiceContext, entityId: string): Promise<AuditEvent[]> {
   const actor = requireActor(ctx);
   const id = parseInput(text().min(1).max(200), entityId);
   const rows = await ctx.db.select().from(auditEvent).where(eq(auditEvent.entityId, id)).orderBy(asc(auditEvent.seq));
   if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return rows;
-  // Owners see trails of entities their organization acted on as owner (registration names the owner).
-  const owned = rows.some((r) => r.action === "asset.registered" && r.payload.ownerOrgId === actor.organizationId);
-  if (!owned) throw new ForbiddenError("only compliance, admins and the owner organization may read this audit trail");
+  const kind = rows[0]?.entityType;
+  if (kind === "Investor") {
+    requireInvestorReader(ctx);
+    return rows;
+  }
+  const mine = entityOrganization(rows) === actor.organizationId;
+  if (kind === "MintRequest" && !mine) throw new NotFoundError("MintRequest", id);
+  if (!mine || !(kind === "DataAsset" || kind === "Offering" || kind === "Organization" || kind === "MintRequest")) {
+    throw new ForbiddenError("only compliance, admins and the entity's own organization may read this audit trail");
+  }
   return rows;
 }
 
@@ -169,28 +198,46 @@ export type AuditChainVerification = {
 };
 
 /**
- * Recomputes the whole chain, oldest first, in pages of 1000: every seq follows the one
- * before, every prev_hash equals the previous hash, every hash matches its content.
+ * Checks events one at a time, oldest first, from a known start (the genesis, or the seq and
+ * prev_hash of the first event of an exported stretch): every seq follows the one before, every
+ * prev_hash equals the previous hash, every hash matches its content. `check` answers why an
+ * event breaks the chain, or null. Shared by `verifyAuditChain` and the offline `audit:verify`.
+ */
+export function chainChecker(start: { seq: number; prevHash: string } = { seq: 1, prevHash: GENESIS_HASH }) {
+  let expectedSeq = start.seq;
+  let prevHash = start.prevHash;
+  return {
+    /** The seq the next event must have. */
+    expectedSeq: () => expectedSeq,
+    check(e: AuditEvent): string | null {
+      if (e.seq > expectedSeq) return `event ${expectedSeq} is missing`;
+      if (e.seq !== expectedSeq) return `event ${e.seq} is out of order (expected ${expectedSeq})`;
+      if (e.prevHash !== prevHash) return "prev_hash does not match the previous event's hash";
+      if (hashEvent(prevHash, e) !== e.hash) return "hash does not match the event's content";
+      prevHash = e.hash;
+      expectedSeq += 1;
+      return null;
+    },
+  };
+}
+
+/**
+ * Recomputes the whole chain, oldest first, in pages of 1000 (see `chainChecker`).
  */
 export async function verifyAuditChain(db: Database): Promise<AuditChainVerification> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  const checker = chainChecker();
   let checked = 0;
   for (;;) {
     const page = await db
       .select()
       .from(auditEvent)
-      .where(gt(auditEvent.seq, expectedSeq - 1))
+      .where(gt(auditEvent.seq, checker.expectedSeq() - 1))
       .orderBy(asc(auditEvent.seq))
       .limit(1000);
     if (page.length === 0) return { ok: true, checked, brokenAtSequence: null, reason: null };
     for (const e of page) {
-      const broken = (reason: string) => ({ ok: false, checked, brokenAtSequence: expectedSeq, reason });
-      if (e.seq !== expectedSeq) return broken(`event ${expectedSeq} is missing`);
-      if (e.prevHash !== prevHash) return broken("prev_hash does not match the previous event's hash");
-      if (hashEvent(prevHash, e) !== e.hash) return broken("hash does not match the event's content");
-      prevHash = e.hash;
-      expectedSeq += 1;
+      const reason = checker.check(e);
+      if (reason) return { ok: false, checked, brokenAtSequence: checker.expectedSeq(), reason };
       checked += 1;
     }
   }

@@ -14,6 +14,7 @@ import { organizationLicense } from "../organizations/table.js";
 import { offering, offeringAsset, tranche, trancheWhitelist } from "../offerings/table.js";
 import { investor } from "../investors/table.js";
 import { requireInvestorReader } from "../investors/access.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 import {
   ATTESTATION_STATUSES,
   CROSS_BORDER_PATHWAYS,
@@ -78,17 +79,39 @@ export async function attestCompliance(ctx: ServiceContext, input: AttestComplia
   if (params.expiresAt && params.expiresAt <= ctx.now()) {
     throw new ValidationError([{ path: "expiresAt", message: "must be in the future" }]);
   }
-  const [row] = await ctx.db
-    .insert(complianceAttestation)
-    .values({
-      ...params,
-      subjectType,
-      attestedBy: actor.subject,
-      attestedByOrgId: actor.organizationId,
-      attestedAt: ctx.now(),
-    })
-    .returning();
-  return row!;
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(complianceAttestation)
+      .values({
+        ...params,
+        subjectType,
+        attestedBy: actor.subject,
+        attestedByOrgId: actor.organizationId,
+        attestedAt: ctx.now(),
+      })
+      .returning();
+    // On the subject's trail: the evidence a later requirement report rests on.
+    await appendAuditEvent(
+      tx,
+      {
+        ...auditActor(ctx),
+        action: "compliance.attested",
+        entityType: subjectType === "ASSET" ? "DataAsset" : "Offering",
+        entityId: row!.subjectId,
+        payload: {
+          attestationId: row!.id,
+          requirementCode: row!.requirementCode,
+          status: row!.status,
+          pathway: row!.pathway,
+          evidenceDigest: row!.evidenceDigest,
+          expiresAt: row!.expiresAt,
+          note: row!.note,
+        },
+      },
+      row!.attestedAt,
+    );
+    return row!;
+  });
 }
 
 export type ComplianceReport = {
@@ -106,6 +129,23 @@ const report = (requirements: RequirementResult[], now: Date): ComplianceReport 
 async function attestationsFor(db: Database, subjectIds: string[]): Promise<Attestation[]> {
   if (subjectIds.length === 0) return [];
   return db.select().from(complianceAttestation).where(inArray(complianceAttestation.subjectId, subjectIds));
+}
+
+/**
+ * A report as the audit trail keeps it: for every requirement, the rule (its code), whether it
+ * held, why, and the evidence it rested on (attestation digests, certificates, the KYC
+ * credential's digest), so the trail alone answers why a mint or whitelisting was allowed.
+ */
+export function auditedReport(r: Pick<ComplianceReport, "holds" | "evaluatedAt" | "requirements">) {
+  return {
+    holds: r.holds,
+    evaluatedAt: r.evaluatedAt,
+    requirements: r.requirements.map(auditedRequirement),
+  };
+}
+
+export function auditedRequirement(q: RequirementResult) {
+  return { code: q.code, subjectId: q.subjectId, holds: q.holds, reason: q.reason, evidence: q.evidence, expiresAt: q.expiresAt };
 }
 
 /** Evaluates every onshore requirement of the given assets. */

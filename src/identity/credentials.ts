@@ -18,6 +18,7 @@ import { getInvestor, type Investor } from "../investors/service.js";
 import { identityDidSchema } from "./did.js";
 import { issuerResolver } from "./resolver.js";
 import { trustedIssuer } from "./table.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 import {
   CredentialInvalidError,
   CredentialIssuerUntrustedError,
@@ -46,13 +47,22 @@ const registerIssuerSchema = z.object({
 export async function registerTrustedIssuer(ctx: ServiceContext, input: z.input<typeof registerIssuerSchema>): Promise<TrustedIssuer> {
   const actor = requireActor(ctx);
   const params = parseInput(registerIssuerSchema, input);
-  const [row] = await ctx.db
-    .insert(trustedIssuer)
-    .values({ ...params, registeredBy: actor.subject, registeredByOrgId: actor.organizationId })
-    .onConflictDoNothing({ target: trustedIssuer.did })
-    .returning();
-  if (!row) throw new ConflictError(`issuer ${params.did} is already trusted`);
-  return row;
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(trustedIssuer)
+      .values({ ...params, registeredBy: actor.subject, registeredByOrgId: actor.organizationId })
+      .onConflictDoNothing({ target: trustedIssuer.did })
+      .returning();
+    if (!row) throw new ConflictError(`issuer ${params.did} is already trusted`);
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "identity.issuer_trusted",
+      entityType: "TrustedIssuer",
+      entityId: row.id,
+      payload: { organizationId: row.registeredByOrgId, did: row.did, name: row.name },
+    });
+    return row;
+  });
 }
 
 export async function listTrustedIssuers(ctx: ServiceContext): Promise<TrustedIssuer[]> {
@@ -107,15 +117,37 @@ export async function submitKycCredential(ctx: ServiceContext, input: z.input<ty
   const chainId = subject.chainId == null ? null : String(subject.chainId);
   if (chainId !== String(ctx.chain.chainId)) throw new CredentialWrongChainError(ctx.chain.chainId, chainId);
 
-  const [row] = await ctx.db
-    .update(investor)
-    .set({
-      kycStatus: "VERIFIED",
-      kycExpiresAt: new Date(payload.exp * 1000),
-      kycIssuerDid: issuer,
-      kycEvidenceDigest: sha256(params.credential),
-    })
-    .where(eq(investor.id, inv.id))
-    .returning();
-  return row!;
+  const kycExpiresAt = new Date(payload.exp * 1000);
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(investor)
+      .set({
+        kycStatus: "VERIFIED",
+        kycExpiresAt,
+        kycIssuerDid: issuer,
+        kycEvidenceDigest: sha256(params.credential),
+      })
+      .where(eq(investor.id, inv.id))
+      .returning();
+    // The digest names the exact credential; the checks that passed are the rule that applied.
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "kyc.credential_verified",
+      entityType: "Investor",
+      entityId: inv.id,
+      payload: {
+        kycStatus: row!.kycStatus,
+        kycExpiresAt: row!.kycExpiresAt,
+        basis: "VERIFIABLE_CREDENTIAL",
+        credentialDigest: row!.kycEvidenceDigest,
+        credentialType: KYC_CREDENTIAL_TYPE,
+        issuerDid: issuer,
+        trustedIssuerId: trusted.id,
+        subjectDid: subjectDid,
+        chainId,
+        checks: ["TRUSTED_ISSUER", "SIGNATURE_AND_VALIDITY", "SUBJECT", "CHAIN_ID"],
+      },
+    });
+    return row!;
+  });
 }

@@ -14,6 +14,7 @@ import { parseInput, text, uuidSchema } from "../validation.js";
 import { investor } from "../investors/table.js";
 import { getInvestor, type Investor } from "../investors/service.js";
 import { walletChallenge } from "./table.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 import { SiweDomainMismatchError, SiweMessageInvalidError, SiweNonceInvalidError, SiweSignatureInvalidError } from "./errors.js";
 import { DEFAULTS } from "../config.js";
 
@@ -48,14 +49,27 @@ export async function requestWalletChallenge(ctx: ServiceContext, input: { inves
     issuedAt,
     expirationTime: expiresAt,
   });
-  await ctx.db.insert(walletChallenge).values({
-    nonce,
-    investorId: inv.id,
-    walletAddress: inv.walletAddress,
-    domain,
-    chainId: ctx.chain.chainId,
-    issuedAt,
-    expiresAt,
+  await ctx.db.transaction(async (tx) => {
+    await tx.insert(walletChallenge).values({
+      nonce,
+      investorId: inv.id,
+      walletAddress: inv.walletAddress,
+      domain,
+      chainId: ctx.chain.chainId,
+      issuedAt,
+      expiresAt,
+    });
+    await appendAuditEvent(
+      tx,
+      {
+        ...auditActor(ctx),
+        action: "wallet.challenge_issued",
+        entityType: "Investor",
+        entityId: inv.id,
+        payload: { walletAddress: inv.walletAddress, nonce, domain, chainId: ctx.chain.chainId, expiresAt },
+      },
+      issuedAt,
+    );
   });
   return { investorId: inv.id, nonce, message, expiresAt };
 }
@@ -118,6 +132,17 @@ export async function proveWalletControl(ctx: ServiceContext, input: z.input<typ
     // A concurrent proof with the same message consumed the nonce first.
     if (used.length === 0) throw new SiweNonceInvalidError("the nonce was already used");
     const [row] = await tx.update(investor).set({ walletProvenAt: now }).where(eq(investor.id, inv.id)).returning();
+    await appendAuditEvent(
+      tx,
+      {
+        ...auditActor(ctx),
+        action: "wallet.proven",
+        entityType: "Investor",
+        entityId: inv.id,
+        payload: { walletAddress: address, nonce: challenge.nonce, domain: challenge.domain, chainId: challenge.chainId, method: "SIWE_EIP4361", signature: params.signature },
+      },
+      now,
+    );
     return row!;
   });
 }

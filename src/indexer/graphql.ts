@@ -4,6 +4,7 @@ import { InvestorRef } from "../investors/graphql.js";
 import { finalityDepthOf, holdingsOfToken, holdingsOfWallet, type Holding } from "./service.js";
 import { lastReconciliation, reconcile, type ReconciliationRun } from "./reconcile.js";
 import { DRIFT_KINDS, type DriftEntry } from "./table.js";
+import { auditActor } from "../audit/service.js";
 
 const HoldingRef = builder.objectRef<Holding>("Holding").implement({
   description: "One line of a token's cap table, derived from the Transfer events the registry has applied.",
@@ -116,6 +117,6 @@ builder.mutationField("runReconciliation", (t) =>
     authScopes: { anyRole: ["ADMIN"] },
     errors: {},
     resolve: async (_root, _args, ctx) =>
-      reconcile({ db: ctx.db, chain: ctx.chain, finalityDepth: await finalityDepthOf(ctx.db, ctx.chain.chainId) }, "MANUAL"),
+      reconcile({ db: ctx.db, chain: ctx.chain, finalityDepth: await finalityDepthOf(ctx.db, ctx.chain.chainId) }, "MANUAL", auditActor(ctx)),
   }),
 );

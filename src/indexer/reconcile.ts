@@ -36,6 +36,7 @@ import { mintRequest, tokenControlAction } from "../minting/table.js";
 import type { IndexerDeps } from "./service.js";
 import { deployedTokens, queryHoldings } from "./service.js";
 import { chainEvent, indexerCursor, reconciliationRun, type DriftEntry } from "./table.js";
+import { appendAuditEvent } from "../audit/service.js";
 
 export type ReconciliationRun = typeof reconciliationRun.$inferSelect;
 export type ReconciliationTrigger = ReconciliationRun["trigger"];
@@ -206,7 +207,12 @@ async function forcedTransferDrift(deps: IndexerDeps, t: TokenAt): Promise<Drift
  * Runs the three comparisons for every deployed token and stores the run.
  * @example const run = await reconcile({ db, chain, finalityDepth: 2 }, "CLI"); run.drift.length === 0
  */
-export async function reconcile(deps: IndexerDeps, trigger: ReconciliationTrigger): Promise<ReconciliationRun> {
+export async function reconcile(
+  deps: IndexerDeps,
+  trigger: ReconciliationTrigger,
+  /** Who asked for the run (audited); SYSTEM for the scheduled and CLI runs. */
+  by: { actor: string; actorOrgId: string | null } = { actor: "SYSTEM", actorOrgId: null },
+): Promise<ReconciliationRun> {
   const { db, chain } = deps;
   const startedAt = new Date();
   const drift: DriftEntry[] = [];
@@ -274,10 +280,23 @@ export async function reconcile(deps: IndexerDeps, trigger: ReconciliationTrigge
   } catch (e) {
     error = e instanceof Error ? e.message.slice(0, 2000) : String(e);
   }
-  const [run] = await db
-    .insert(reconciliationRun)
-    .values({ chainId: chain.chainId, trigger, startedAt, finishedAt: new Date(), tokensChecked, holdingsChecked, drift, error })
-    .returning();
+  const run = await db.transaction(async (tx) => {
+    const [stored] = await tx
+      .insert(reconciliationRun)
+      .values({ chainId: chain.chainId, trigger, startedAt, finishedAt: new Date(), tokensChecked, holdingsChecked, drift, error })
+      .returning();
+    // The outcome on the trail: counts per drift kind (the entries themselves are in the run).
+    const driftByKind: Record<string, number> = {};
+    for (const d of drift) driftByKind[d.kind ?? "CAP_TABLE_LAG"] = (driftByKind[d.kind ?? "CAP_TABLE_LAG"] ?? 0) + 1;
+    await appendAuditEvent(tx, {
+      ...by,
+      action: "reconciliation.ran",
+      entityType: "ReconciliationRun",
+      entityId: stored!.id,
+      payload: { chainId: chain.chainId, trigger, ok: drift.length === 0 && !error, tokensChecked, holdingsChecked, driftByKind, error },
+    });
+    return stored;
+  });
   if (drift.length > 0 || error) deps.logger?.warn({ runId: run!.id, drift: drift.length, error }, "reconciliation found drift");
   return withKinds(run!);
 }

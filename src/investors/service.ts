@@ -15,7 +15,8 @@ import { INVESTOR_CLASSES, KYC_STATUSES, investor } from "./table.js";
 import { unlistInvestor } from "./whitelist-sync.js";
 import { requireInvestorReader } from "./access.js";
 import { investorEligible, kycProblem } from "../compliance/requirements.js";
-import { investorFacts } from "../compliance/service.js";
+import { auditedRequirement, investorFacts } from "../compliance/service.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 
 export type Investor = typeof investor.$inferSelect;
@@ -43,13 +44,29 @@ export type RegisterInvestorParams = z.input<typeof registerSchema>;
 export async function registerInvestor(ctx: ServiceContext, input: RegisterInvestorParams): Promise<Investor> {
   const actor = requireActor(ctx);
   const params = parseInput(registerSchema, input);
-  const [row] = await ctx.db
-    .insert(investor)
-    .values({ ...params, registeredByOrgId: actor.organizationId })
-    .onConflictDoNothing({ target: investor.did })
-    .returning();
-  if (!row) throw new ConflictError(`an investor with DID ${params.did} is already registered`);
-  return row;
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(investor)
+      .values({ ...params, registeredByOrgId: actor.organizationId })
+      .onConflictDoNothing({ target: investor.did })
+      .returning();
+    if (!row) throw new ConflictError(`an investor with DID ${params.did} is already registered`);
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "investor.registered",
+      entityType: "Investor",
+      entityId: row.id,
+      payload: {
+        organizationId: row.registeredByOrgId,
+        did: row.did,
+        investorClass: row.investorClass,
+        jurisdiction: row.jurisdiction,
+        walletAddress: row.walletAddress,
+        kycStatus: row.kycStatus,
+      },
+    });
+    return row;
+  });
 }
 
 const verifyKycSchema = z.object({
@@ -72,13 +89,24 @@ export async function verifyInvestorKyc(
   if (params.status === "VERIFIED" && (!params.expiresAt || params.expiresAt <= ctx.now())) {
     return parseInput(z.never({ message: "expiresAt must be in the future for VERIFIED" }), undefined);
   }
-  const [row] = await ctx.db
-    .update(investor)
-    .set({ kycStatus: params.status, kycExpiresAt: params.expiresAt ?? null })
-    .where(eq(investor.id, params.investorId))
-    .returning();
-  if (!row) throw new NotFoundError("Investor", params.investorId);
-  if (row.kycStatus !== "VERIFIED") await unlistInvestor(ctx, row.id);
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(investor)
+      .set({ kycStatus: params.status, kycExpiresAt: params.expiresAt ?? null })
+      .where(eq(investor.id, params.investorId))
+      .returning();
+    if (!updated) throw new NotFoundError("Investor", params.investorId);
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "kyc.decided",
+      entityType: "Investor",
+      entityId: updated.id,
+      // A decision by hand: the officer is the evidence (no credential digest).
+      payload: { kycStatus: updated.kycStatus, kycExpiresAt: updated.kycExpiresAt, basis: "COMPLIANCE_OFFICER_DECISION" },
+    });
+    return updated;
+  });
+  if (row.kycStatus !== "VERIFIED") await unlistInvestor(ctx, row.id, auditActor(ctx), `KYC ${row.kycStatus}`);
   return row;
 }
 
@@ -128,10 +156,33 @@ export async function whitelistInvestor(
     account: inv.walletAddress as Address,
     whitelisted: true,
   });
-  await ctx.db
-    .insert(trancheWhitelist)
-    .values({ trancheId: tranche.id, walletAddress: inv.walletAddress, investorId: inv.id, txHash })
-    .onConflictDoNothing();
+  await ctx.db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(trancheWhitelist)
+      .values({ trancheId: tranche.id, walletAddress: inv.walletAddress, investorId: inv.id, txHash })
+      .onConflictDoNothing()
+      .returning({ trancheId: trancheWhitelist.trancheId });
+    // A concurrent call recorded the same entry first (and its event).
+    if (inserted.length === 0) return;
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "investor.whitelisted",
+      entityType: "Investor",
+      entityId: inv.id,
+      payload: {
+        organizationId: offering.issuerOrgId,
+        offeringId: offering.id,
+        trancheId: tranche.id,
+        tokenAddress: tranche.tokenAddress,
+        walletAddress: inv.walletAddress,
+        walletProvenAt: inv.walletProvenAt,
+        txHash,
+        // The rule that admitted the wallet, and the KYC it rested on.
+        eligibility: auditedRequirement(eligible),
+        kyc: { status: inv.kycStatus, expiresAt: inv.kycExpiresAt, issuerDid: inv.kycIssuerDid, credentialDigest: inv.kycEvidenceDigest },
+      },
+    });
+  });
   return { trancheId: tranche.id, investor: inv, walletAddress: inv.walletAddress, txHash };
 }
 

@@ -15,6 +15,7 @@ import { tranche, trancheWhitelist } from "../offerings/table.js";
 import { BaseError, ChainUnavailableError } from "../errors.js";
 import { startLoop } from "../queue/loop.js";
 import { investor } from "./table.js";
+import { appendAuditEvent } from "../audit/service.js";
 
 /** Reads the token's whitelist flag for an address. */
 export async function isWhitelistedOnChain(chain: ChainClients, token: Address, account: Address): Promise<boolean> {
@@ -24,8 +25,16 @@ export async function isWhitelistedOnChain(chain: ChainClients, token: Address, 
 export type WhitelistSyncDeps = { db: Database; chain: ChainClients };
 export type Unlisted = { trancheId: string; walletAddress: string; txHash: string | null };
 
-/** Removes every whitelisting of one investor, on chain and in the registry. */
-export async function unlistInvestor(deps: WhitelistSyncDeps, investorId: string): Promise<Unlisted[]> {
+/**
+ * Removes every whitelisting of one investor, on chain and in the registry; each removal is
+ * audited on the investor's trail, by `by` (the sweep is SYSTEM), for `reason`.
+ */
+export async function unlistInvestor(
+  deps: WhitelistSyncDeps,
+  investorId: string,
+  by: { actor: string; actorOrgId: string | null } = { actor: "SYSTEM", actorOrgId: null },
+  reason = "KYC no longer valid",
+): Promise<Unlisted[]> {
   const rows = await deps.db
     .select({ trancheId: trancheWhitelist.trancheId, walletAddress: trancheWhitelist.walletAddress, token: tranche.tokenAddress })
     .from(trancheWhitelist)
@@ -45,9 +54,20 @@ export async function unlistInvestor(deps: WhitelistSyncDeps, investorId: string
       if (error instanceof BaseError) throw error;
       throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`);
     }
-    await deps.db
-      .delete(trancheWhitelist)
-      .where(and(eq(trancheWhitelist.trancheId, row.trancheId), eq(trancheWhitelist.walletAddress, row.walletAddress)));
+    await deps.db.transaction(async (tx) => {
+      const removed = await tx
+        .delete(trancheWhitelist)
+        .where(and(eq(trancheWhitelist.trancheId, row.trancheId), eq(trancheWhitelist.walletAddress, row.walletAddress)))
+        .returning({ trancheId: trancheWhitelist.trancheId });
+      if (removed.length === 0) return; // another sweep removed (and audited) it first
+      await appendAuditEvent(tx, {
+        ...by,
+        action: "investor.unlisted",
+        entityType: "Investor",
+        entityId: investorId,
+        payload: { trancheId: row.trancheId, tokenAddress: row.token, walletAddress: row.walletAddress, txHash, reason },
+      });
+    });
     done.push({ trancheId: row.trancheId, walletAddress: row.walletAddress, txHash });
   }
   return done;

@@ -10,13 +10,14 @@ import { z } from "zod";
 import type { Address } from "viem";
 import type { ServiceContext } from "../context.js";
 import { requireActor, requireSameOrganization } from "../context.js";
-import type { Database } from "../db/index.js";
+import type { Database, Transaction } from "../db/index.js";
 import { ConflictError } from "../errors.js";
 import { addressSchema } from "../chain/address.js";
 import { baseUnitAmountSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
 import { getTranche, type Tranche } from "../offerings/service.js";
 import { getInvestor } from "../investors/service.js";
-import { evaluateForMint } from "../compliance/service.js";
+import { auditedReport, evaluateForMint } from "../compliance/service.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { DataAssetTokenAbi, callToken } from "../chain/token.js";
 import { InsufficientBalanceError } from "./errors.js";
@@ -33,17 +34,38 @@ async function agentTranche(ctx: ServiceContext, trancheId: string): Promise<Tra
   return tranche as Tranche & { tokenAddress: string };
 }
 
+/** Records a control and appends it to the offering's audit trail (with `evidence`, e.g. a compliance report), in `tx`. */
 async function audit(
   ctx: ServiceContext,
-  db: Database,
+  tx: Transaction,
+  t: Tranche,
   row: Omit<typeof tokenControlAction.$inferInsert, "actorSubject" | "actorOrgId"> & { action: TokenControlActionKind },
+  evidence: Record<string, unknown> = {},
 ): Promise<TokenControlAction> {
   const actor = requireActor(ctx);
-  const [inserted] = await db
+  const [inserted] = await tx
     .insert(tokenControlAction)
     .values({ ...row, actorSubject: actor.subject, actorOrgId: actor.organizationId })
     .returning();
-  return inserted!;
+  const c = inserted!;
+  await appendAuditEvent(tx, {
+    ...auditActor(ctx),
+    action: `token.${c.action.toLowerCase()}`,
+    entityType: "Offering",
+    entityId: t.offeringId,
+    payload: {
+      tokenControlActionId: c.id,
+      trancheId: c.trancheId,
+      tokenAddress: t.tokenAddress,
+      account: c.account,
+      toAccount: c.toAccount,
+      amount: c.amount,
+      reason: c.reason,
+      txHash: c.txHash,
+      ...evidence,
+    },
+  });
+  return c;
 }
 
 const pauseSchema = z.object({ trancheId: uuidSchema, reason: nonEmpty(500).optional() });
@@ -75,7 +97,7 @@ export async function setTokenPaused(
       .insert(tokenControlState)
       .values({ trancheId: t.id, paused: input.paused })
       .onConflictDoUpdate({ target: tokenControlState.trancheId, set: { paused: input.paused, updatedAt: new Date() } });
-    return audit(ctx, tx, { trancheId: t.id, action: input.paused ? "PAUSE" : "UNPAUSE", reason: params.reason, txHash });
+    return audit(ctx, tx, t, { trancheId: t.id, action: input.paused ? "PAUSE" : "UNPAUSE", reason: params.reason, txHash });
   });
 }
 
@@ -110,7 +132,7 @@ export async function setAddressFrozen(
     } else {
       await tx.delete(frozenAddress).where(and(eq(frozenAddress.trancheId, t.id), eq(frozenAddress.address, account)));
     }
-    return audit(ctx, tx, { trancheId: t.id, action: input.frozen ? "FREEZE" : "UNFREEZE", account, reason: params.reason, txHash });
+    return audit(ctx, tx, t, { trancheId: t.id, action: input.frozen ? "FREEZE" : "UNFREEZE", account, reason: params.reason, txHash });
   });
 }
 
@@ -151,15 +173,23 @@ export async function forcedTransfer(
     functionName: "forcedTransfer",
     args: [params.from, to.walletAddress as Address, BigInt(params.amount)],
   });
-  return audit(ctx, ctx.db, {
-    trancheId: t.id,
-    action: "FORCED_TRANSFER",
-    account: params.from.toLowerCase(),
-    toAccount: to.walletAddress.toLowerCase(),
-    amount: params.amount,
-    reason: params.reason,
-    txHash,
-  });
+  return ctx.db.transaction((tx) =>
+    audit(
+      ctx,
+      tx,
+      t,
+      {
+        trancheId: t.id,
+        action: "FORCED_TRANSFER",
+        account: params.from.toLowerCase(),
+        toAccount: to.walletAddress.toLowerCase(),
+        amount: params.amount,
+        reason: params.reason,
+        txHash,
+      },
+      { toInvestorId: to.id, compliance: auditedReport(report) },
+    ),
+  );
 }
 
 /** The tranche token's control state as recorded from confirmed transactions. */

@@ -6,7 +6,8 @@ import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, text, uuidSchema } from "../validation.js";
 import { tranche } from "../offerings/table.js";
-import { evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
+import { auditedReport, evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { enqueue } from "../queue/service.js";
 import { IdempotencyKeyReusedError, SupplyCapExceededError } from "./errors.js";
@@ -102,6 +103,25 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
       ]);
       // A concurrent call with the same key won the insert: roll back (the job too).
       if (!row) throw new KeyTakenError();
+      // The decision and everything it rested on: "why was this mint allowed?" from the trail alone.
+      await appendAuditEvent(tx, {
+        ...auditActor(ctx),
+        action: "mint.requested",
+        entityType: "MintRequest",
+        entityId: row.id,
+        payload: {
+          organizationId: row.requestedByOrgId,
+          idempotencyKey: row.idempotencyKey,
+          offeringId: offering.id,
+          trancheId: row.trancheId,
+          tokenAddress: t.tokenAddress,
+          investorId: row.investorId,
+          recipient: row.recipient,
+          amount: row.amount,
+          supply: { cap: t.supplyCap, requestedBefore: total },
+          compliance: auditedReport(report),
+        },
+      });
       return row;
     })
     .catch((error) => {

@@ -34,6 +34,7 @@ import { startLoop } from "../queue/loop.js";
 import { MINT_QUEUE } from "./service.js";
 import { mintBatch, mintRequest, type MintStatus } from "./table.js";
 import { DEFAULTS } from "../config.js";
+import { appendAuditEvents, type AuditEventInput } from "../audit/service.js";
 
 export type MintWorkerOptions = {
   db: Database;
@@ -100,15 +101,26 @@ function writeContext(ctx: MintContext): WriteContext {
   };
 }
 
+/** The audited columns of a request the worker moved. */
+const audited = { id: mintRequest.id, organizationId: mintRequest.requestedByOrgId, trancheId: mintRequest.trancheId, investorId: mintRequest.investorId, recipient: mintRequest.recipient, amount: mintRequest.amount };
+
+/** One event per request, appended in one statement: the worker is SYSTEM, the requests keep their organization. */
+function mintEvents(action: string, requests: { id: string }[], payload: Record<string, unknown>): AuditEventInput[] {
+  return requests.map((r) => ({ actor: "SYSTEM", action, entityType: "MintRequest", entityId: r.id, payload: { ...r, ...payload } }));
+}
+
 async function settleRequests(ctx: MintContext, ids: string[], status: MintStatus, fields: Partial<MintRequestRow> = {}) {
   if (ids.length === 0) return;
-  await fenced(writeContext(ctx), `settling requests ${status}`, (tx) =>
-    tx
+  await fenced(writeContext(ctx), `settling requests ${status}`, async (tx) => {
+    const settled = await tx
       .update(mintRequest)
       .set({ ...fields, status, updatedAt: new Date() })
       // Only requests not sent yet: one with a transaction out there is the chain's to settle.
-      .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId))),
-  );
+      .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
+      .returning(audited);
+    const why = { errorCode: fields.errorCode ?? null, errorMessage: fields.errorMessage ?? null, revertReason: fields.revertReason ?? null, onChain: false };
+    await appendAuditEvents(tx, mintEvents(status === "REVERTED" ? "mint.reverted" : "mint.failed", settled, why));
+  });
 }
 
 function mintBatchData(requests: Pick<MintRequestRow, "recipient" | "amount">[]): Hex {
@@ -128,15 +140,18 @@ export const mintBatchOwner: WriteOwner = {
   async settle(tx, write, outcome) {
     if (outcome.status === "DROPPED") {
       // Back in line: they are sent again with a new nonce.
-      await tx
+      const requeued = await tx
         .update(mintRequest)
         .set({ status: "REQUESTED", batchId: null, txHash: null, nonce: null, updatedAt: new Date() })
-        .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED")));
+        .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED")))
+        .returning(audited);
+      await appendAuditEvents(tx, mintEvents("mint.requeued", requeued, { batchId: write.id, nonce: write.nonce, nonceTakenBy: outcome.taker.hash }));
       return;
     }
+    const mined = { batchId: write.id, nonce: write.nonce, txHash: outcome.receipt.transactionHash, blockNumber: outcome.receipt.blockNumber, chainId: write.chainId };
     const common = { txHash: outcome.receipt.transactionHash, blockNumber: outcome.receipt.blockNumber, nonce: write.nonce, updatedAt: new Date() };
     if (outcome.status === "REVERTED") {
-      await tx
+      const reverted = await tx
         .update(mintRequest)
         .set({
           ...common,
@@ -145,14 +160,17 @@ export const mintBatchOwner: WriteOwner = {
           errorCode: "REVERTED",
           errorMessage: `transaction ${outcome.receipt.transactionHash} reverted on chain: ${outcome.reason}`,
         })
-        .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED")));
+        .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED")))
+        .returning(audited);
+      await appendAuditEvents(tx, mintEvents("mint.reverted", reverted, { ...mined, revertReason: outcome.reason, onChain: true }));
       return;
     }
-    const [, assetIds] = await Promise.all([
+    const [confirmed, assetIds] = await Promise.all([
       tx
         .update(mintRequest)
         .set({ ...common, status: "CONFIRMED", errorCode: null, errorMessage: null })
-        .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED"))),
+        .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED")))
+        .returning(audited),
       tx
         .select({ id: offeringAsset.assetId })
         .from(mintBatch)
@@ -162,6 +180,8 @@ export const mintBatchOwner: WriteOwner = {
     ]);
     // The first confirmed mint tokenizes the offering's assets.
     await systemTransition(tx, assetIds.map((a) => a.id), "TOKENIZED", new Date());
+    // Last: the audit lock is the last lock of the settlement (see src/audit/service.ts).
+    await appendAuditEvents(tx, mintEvents("mint.confirmed", confirmed, mined));
   },
 };
 
@@ -281,10 +301,14 @@ export async function submitBatch(
           // The hash each request names while it waits (a replacement is named only once mined).
           .set({ status: "SUBMITTED", batchId: write.id, nonce: write.nonce, txHash: write.hash, attempts: sql`${mintRequest.attempts} + 1`, updatedAt: new Date() })
           .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
-          .returning({ id: mintRequest.id }),
+          .returning(audited),
       ]);
       // Another worker got to one of them first: roll back, so neither nonce nor request is used twice.
       if (moved.length !== ids.length) throw new RequestTakenError(`a request of batch was submitted by another worker`);
+      await appendAuditEvents(
+        tx,
+        mintEvents("mint.submitted", moved, { batchId: write.id, nonce: write.nonce, txHash: write.hash, tokenAddress: token, chainId: chain.chainId, complianceRecheckedAt: now }),
+      );
     },
   );
   ctx.logger.info({ batchId: sent.write.id, nonce: sent.write.nonce, requests: ids.length }, "mint transaction broadcast");

@@ -44,7 +44,7 @@ export const TrancheRef = builder.objectRef<Tranche>("Tranche").implement({
   }),
 });
 
-const OfferingRef = builder.objectRef<Offering>("Offering").implement({
+export const OfferingRef = builder.objectRef<Offering>("Offering").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),

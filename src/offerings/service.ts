@@ -15,6 +15,7 @@ import { deployToken } from "../chain/token.js";
 import type { WriteOwner } from "../chain/writes.js";
 import { LIVE_OFFERING_STATUSES, PRODUCT_TYPES, SENIORITIES, offering, offeringAsset, tranche } from "./table.js";
 import { AssetAlreadyOfferedError } from "./errors.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 
 export type Offering = typeof offering.$inferSelect;
 export type Tranche = typeof tranche.$inferSelect;
@@ -82,8 +83,27 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
       .values({ ...fields, issuerOrgId: actor.organizationId })
       .returning();
     await tx.insert(offeringAsset).values(assetIds.map((assetId) => ({ offeringId: created!.id, assetId })));
-    await tx.insert(tranche).values({ ...t, offeringId: created!.id });
+    const [firstTranche] = await tx.insert(tranche).values({ ...t, offeringId: created!.id }).returning({ id: tranche.id });
     await systemTransition(tx, assetIds, "OFFERED", ctx.now());
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "offering.created",
+      entityType: "Offering",
+      entityId: created!.id,
+      payload: {
+        organizationId: created!.issuerOrgId,
+        name: created!.name,
+        productType: created!.productType,
+        assetIds,
+        // The packaging rule that held: every asset APPROVED, none held by a live offering, none CORE.
+        assets: assets.map((a) => ({ id: a.id, status: a.status, securityLevel: a.securityLevel, contentDigest: a.contentDigest })),
+        allowedInvestorClasses: created!.allowedInvestorClasses,
+        blockedJurisdictions: created!.blockedJurisdictions,
+        currency: created!.currency,
+        termsDigest: created!.termsDigest,
+        tranche: { id: firstTranche!.id, ...t },
+      },
+    });
     return created!;
   });
 }
@@ -150,7 +170,8 @@ export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId
       contentDigest: primary!.contentDigest as Hex,
       offeringTermsDigest: o.termsDigest as Hex,
     },
-    { subject: { trancheId: t.id }, owner: trancheTokenOwner },
+    // The requester rides with the write, so whoever settles it audits the deploy under their name.
+    { subject: { trancheId: t.id, ...auditActor(ctx) }, owner: trancheTokenOwner },
   );
   // The owner recorded the token with the write's settlement; a concurrent deploy may have won.
   const [updated] = await ctx.db.select().from(tranche).where(eq(tranche.id, t.id));
@@ -166,10 +187,28 @@ export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId
 export const trancheTokenOwner: WriteOwner = {
   async settle(tx, write, outcome) {
     const trancheId = write.subject.trancheId as string | undefined;
-    if (outcome.status !== "CONFIRMED" || !outcome.receipt.contractAddress || !trancheId) return;
-    await tx
+    if (outcome.status === "DROPPED" || !trancheId) return;
+    const by = { actor: typeof write.subject.actor === "string" ? write.subject.actor : "SYSTEM", actorOrgId: (write.subject.actorOrgId as string | undefined) ?? null };
+    const chainFacts = { trancheId, chainId: write.chainId, writeId: write.id, txHash: outcome.receipt.transactionHash, blockNumber: outcome.receipt.blockNumber };
+    if (outcome.status === "REVERTED" || !outcome.receipt.contractAddress) {
+      const [t] = await tx.select({ offeringId: tranche.offeringId }).from(tranche).where(eq(tranche.id, trancheId));
+      if (!t) return;
+      const reason = outcome.status === "REVERTED" ? outcome.reason : "no contract was created";
+      await appendAuditEvent(tx, { ...by, action: "offering.token_deploy_failed", entityType: "Offering", entityId: t.offeringId, payload: { ...chainFacts, reason } });
+      return;
+    }
+    const [deployed] = await tx
       .update(tranche)
       .set({ tokenAddress: getAddress(outcome.receipt.contractAddress), chainId: write.chainId, deployTxHash: outcome.receipt.transactionHash })
-      .where(and(eq(tranche.id, trancheId), isNull(tranche.tokenAddress)));
+      .where(and(eq(tranche.id, trancheId), isNull(tranche.tokenAddress)))
+      .returning({ offeringId: tranche.offeringId, tokenAddress: tranche.tokenAddress });
+    if (!deployed) return; // another deployment of the tranche won (and was audited)
+    await appendAuditEvent(tx, {
+      ...by,
+      action: "offering.token_deployed",
+      entityType: "Offering",
+      entityId: deployed.offeringId,
+      payload: { ...chainFacts, tokenAddress: deployed.tokenAddress },
+    });
   },
 };

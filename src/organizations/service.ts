@@ -6,6 +6,7 @@ import { NotFoundError } from "../errors.js";
 import { dateTimeSchema, jurisdictionSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
 import { LICENSE_TYPES, ORGANIZATION_KINDS, organization, organizationLicense } from "./table.js";
 import type { Database } from "../db/index.js";
+import { appendAuditEvent, auditActor } from "../audit/service.js";
 
 export type Organization = typeof organization.$inferSelect;
 export type OrganizationLicense = typeof organizationLicense.$inferSelect;
@@ -31,13 +32,14 @@ export type CreateOrganizationParams = z.input<typeof createOrganizationSchema>;
 export async function createOrganization(ctx: ServiceContext, input: CreateOrganizationParams): Promise<Organization> {
   requireActor(ctx);
   const params = parseInput(createOrganizationSchema, input);
-  return insertOrganization(ctx.db, params);
+  return insertOrganization(ctx.db, params, auditActor(ctx));
 }
 
-/** The insert behind `createOrganization`, also used to seed the embedded demo. */
+/** The insert behind `createOrganization`, also used to seed the embedded demo (audited as SYSTEM). */
 export async function insertOrganization(
   db: Database,
   params: z.output<typeof createOrganizationSchema>,
+  by: { actor: string; actorOrgId: string | null } = { actor: "SYSTEM", actorOrgId: null },
 ): Promise<Organization> {
   return db.transaction(async (tx) => {
     const [org] = await tx
@@ -47,6 +49,13 @@ export async function insertOrganization(
     if (params.licenses.length > 0) {
       await tx.insert(organizationLicense).values(params.licenses.map((l) => ({ ...l, organizationId: org!.id })));
     }
+    await appendAuditEvent(tx, {
+      ...by,
+      action: "organization.created",
+      entityType: "Organization",
+      entityId: org!.id,
+      payload: { organizationId: org!.id, name: org!.name, kind: org!.kind, jurisdiction: org!.jurisdiction, licenses: params.licenses },
+    });
     return org!;
   });
 }
