@@ -43,7 +43,7 @@ export async function unlistInvestor(deps: WhitelistSyncDeps, investorId: string
     } catch (error) {
       // The row stays: the next sweep retries, and the registry never lists less than the chain.
       if (error instanceof BaseError) throw error;
-      throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`);
+      throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`, { cause: error });
     }
     await deps.db
       .delete(trancheWhitelist)

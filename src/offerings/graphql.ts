@@ -1,5 +1,6 @@
 import { builder } from "../graphql/builder.js";
 import { ChainUnavailableError } from "../errors.js";
+import { DeployRevertedError } from "../chain/errors.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { getOrganization } from "../organizations/service.js";
 import { DataAssetRef } from "../assets/graphql.js";
@@ -111,9 +112,9 @@ builder.mutationField("deployTrancheToken", (t) =>
     type: TrancheRef,
     description: "Deploys the tranche's permissioned token, anchoring asset id, content digest and terms digest. ISSUER of the offering.",
     authScopes: { anyRole: ["ISSUER"] },
-    errors: { types: [ComplianceNotSatisfiedError, ChainUnavailableError] },
+    errors: { types: [ComplianceNotSatisfiedError, DeployRevertedError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }) },
-    resolve: (_root, { trancheId }, ctx) => deployTrancheToken(ctx, { trancheId: String(trancheId) }),
+    resolve: (_root, { trancheId }, ctx) => deployTrancheToken(ctx, { trancheId }),
   }),
 );
 
