@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getContractAddress, type Hex } from "viem";
-import { startTestGateway, type TestGateway } from "./support/harness.js";
+import { startTestGateway, type GraphQLResponse, type TestGateway } from "./support/harness.js";
 import { createActors, createOfferingWithTranche, ERROR_FIELDS, registerApprovedAsset } from "./support/flow.js";
 import { startDevChain, type DevChain } from "../src/chain/dev-chain.js";
 
@@ -42,7 +42,7 @@ describe("a reverted token deployment", () => {
     const target = getContractAddress({ from: signer, nonce: BigInt(nonce) });
 
     await rpc("evm_setAutomine", [false]);
-    let answer: Awaited<ReturnType<TestGateway["gql"]>>;
+    let answer: GraphQLResponse;
     try {
       const pending = t.gql(DEPLOY, { id: trancheId }, a.issuerToken);
       // The deployment is broadcast (simulated before code was planted) and waits in the mempool.

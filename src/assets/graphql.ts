@@ -4,11 +4,10 @@ import { ErrorInterface, defined, toConnection } from "../graphql/common.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { importDataAssets, type ImportFailure, type ImportSummary } from "./import.js";
-import { OwnershipRightRef } from "../ownership/graphql.js";
-import { ProvenanceActivityRef } from "../provenance/graphql.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS } from "./table.js";
 import { InvalidTransitionError } from "./lifecycle.js";
 import { loadersFor } from "./loaders.js";
+import { CHANNELS, statusStream } from "../notifications/change-feed.js";
 import {
   ASSET_ORDERS,
   getDataAsset,
@@ -73,6 +72,8 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
     // Nested fields go through per-request DataLoaders: one statement per field for a whole list
     // (rights and latest provenance share one). Values this request has already read (a page
     // reads them first) are answered directly, not through a promise: see `known` in loaders.ts.
+    // ownershipRights and provenance are declared by their own domains (ownership/graphql.ts,
+    // provenance/graphql.ts) over the same loaders.
     owner: t.field({
       type: OrganizationRef,
       resolve: (a, _args, ctx) => {
@@ -80,24 +81,6 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
         const known = loaders.known.organization.get(a.ownerOrgId);
         if (known) return known;
         return loaders.organization.load(a.ownerOrgId).then((org) => org ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)));
-      },
-    }),
-    ownershipRights: t.field({
-      type: [OwnershipRightRef],
-      resolve: (a, _args, ctx) => {
-        const loaders = loadersFor(ctx);
-        return loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
-      },
-    }),
-    provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => loadersFor(ctx).provenance.load(a.id) }),
-    latestProvenance: t.field({
-      type: ProvenanceActivityRef,
-      nullable: true,
-      description: "The most recent lineage activity (by start time)",
-      resolve: (a, _args, ctx) => {
-        const loaders = loadersFor(ctx);
-        const known = loaders.known.latestProvenance;
-        return known.has(a.id) ? (known.get(a.id) ?? null) : loaders.latestProvenance.load(a.id);
       },
     }),
     versions: t.field({ type: [DataAssetVersionRef], description: "Every version, oldest first", resolve: (a, _args, ctx) => loadersFor(ctx).versions.load(a.id) }),
@@ -306,5 +289,15 @@ builder.mutationField("importDataAssets", (t) =>
       }
       return importDataAssets(ctx, input.map((value, i) => ({ line: i + 1, value: defined(value) })), { atomic: atomic ?? false });
     },
+  }),
+);
+
+builder.subscriptionField("assetStatusChanged", (t) =>
+  t.field({
+    type: DataAssetRef,
+    description: "The data asset now, then after each lifecycle change.",
+    args: { assetId: t.arg.id({ required: true }) },
+    subscribe: (_root, { assetId }, ctx) => statusStream(ctx.changes, CHANNELS.assetStatus, assetId, () => getDataAsset(ctx, assetId)),
+    resolve: (asset) => asset,
   }),
 );

@@ -11,10 +11,10 @@ import type { Logger } from "pino";
 import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
 import { DataAssetTokenAbi, setWhitelisted } from "../chain/token.js";
-import { tranche, trancheWhitelist } from "../offerings/table.js";
+import { tranche } from "../offerings/table.js";
 import { BaseError, ChainUnavailableError } from "../errors.js";
 import { startLoop } from "../queue/loop.js";
-import { investor } from "./table.js";
+import { investor, trancheWhitelist } from "./table.js";
 
 /** Reads the token's whitelist flag for an address. */
 export async function isWhitelistedOnChain(chain: ChainClients, token: Address, account: Address): Promise<boolean> {

@@ -11,6 +11,7 @@ import { IdempotencyKeyReusedError, InsufficientBalanceError, SupplyCapExceededE
 import { MINT_STATUSES, TOKEN_CONTROL_ACTIONS } from "./table.js";
 import { getMintRequest, listMintRequests, mintFailure, requestMint, type MintFailure, type MintRequest } from "./service.js";
 import { ContractRevertedError } from "../chain/errors.js";
+import { CHANNELS, statusStream } from "../notifications/change-feed.js";
 import {
   forcedTransfer,
   getTokenControlState,
@@ -258,5 +259,16 @@ builder.mutationField("forcedTransfer", (t) =>
     args: { input: t.arg({ type: ForcedTransferInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       forcedTransfer(ctx, { ...input, trancheId: String(input.trancheId), toInvestorId: String(input.toInvestorId) }),
+  }),
+);
+
+builder.subscriptionField("mintStatusChanged", (t) =>
+  t.field({
+    type: MintRequestRef,
+    description: "The mint request now, then after each status change (REQUESTED → SUBMITTED → CONFIRMED …), whichever process made it.",
+    authScopes: { authenticated: true },
+    args: { requestId: t.arg.id({ required: true }) },
+    subscribe: (_root, { requestId }, ctx) => statusStream(ctx.changes, CHANNELS.mintStatus, requestId, () => getMintRequest(ctx, requestId)),
+    resolve: (request) => request,
   }),
 );

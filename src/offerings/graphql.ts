@@ -1,6 +1,7 @@
-import { builder } from "../graphql/builder.js";
+import { builder, provideScopeCheck } from "../graphql/builder.js";
 import { ChainUnavailableError } from "../errors.js";
 import { DeployRevertedError } from "../chain/errors.js";
+import { isIssuerOfTranche } from "./scopes.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { getOrganization } from "../organizations/service.js";
 import { DataAssetRef } from "../assets/graphql.js";
@@ -18,6 +19,9 @@ import {
   type Tranche,
 } from "./service.js";
 import { AssetAlreadyOfferedError } from "./errors.js";
+
+// Fields of other domains (investors, compliance) scope on it: "the caller issues this tranche".
+provideScopeCheck("issuerOfTranche", isIssuerOfTranche);
 
 builder.objectType(AssetAlreadyOfferedError, {
   name: "AssetAlreadyOfferedError",

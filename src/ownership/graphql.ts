@@ -1,5 +1,7 @@
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface } from "../graphql/common.js";
+import { DataAssetRef } from "../assets/graphql.js";
+import { loadersFor } from "../assets/loaders.js";
 import { RIGHT_TYPES } from "./table.js";
 import { OwnershipSharesInvalidError, recordOwnershipRight, recordOwnershipRights, type OwnershipRight } from "./service.js";
 
@@ -33,6 +35,17 @@ export const OwnershipRightRef = builder.objectRef<OwnershipRight>("OwnershipRig
     documentDigest: t.exposeString("documentDigest", { nullable: true }),
   }),
 });
+
+// An asset's rights: read with a catalogue page when it asks for them, else through the asset loaders (one statement per list).
+builder.objectFields(DataAssetRef, (t) => ({
+  ownershipRights: t.field({
+    type: [OwnershipRightRef],
+    resolve: (a, _args, ctx) => {
+      const loaders = loadersFor(ctx);
+      return loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
+    },
+  }),
+}));
 
 const RecordOwnershipRightInput = builder.inputType("RecordOwnershipRightInput", {
   fields: (t) => ({

@@ -1,4 +1,6 @@
 import { builder } from "../graphql/builder.js";
+import { DataAssetRef } from "../assets/graphql.js";
+import { loadersFor } from "../assets/loaders.js";
 import { ACTIVITY_KINDS, type ActivityInput } from "./table.js";
 import {
   LINEAGE_DIRECTIONS,
@@ -33,6 +35,21 @@ export const ProvenanceActivityRef = builder.objectRef<ProvenanceActivity>("Prov
     parameters: t.expose("parameters", { type: "JSON" }),
   }),
 });
+
+// An asset's lineage, through the asset loaders (one statement per list; a catalogue page reads the latest with the page).
+builder.objectFields(DataAssetRef, (t) => ({
+  provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => loadersFor(ctx).provenance.load(a.id) }),
+  latestProvenance: t.field({
+    type: ProvenanceActivityRef,
+    nullable: true,
+    description: "The most recent lineage activity (by start time)",
+    resolve: (a, _args, ctx) => {
+      const loaders = loadersFor(ctx);
+      const known = loaders.known.latestProvenance;
+      return known.has(a.id) ? (known.get(a.id) ?? null) : loaders.latestProvenance.load(a.id);
+    },
+  }),
+}));
 
 const ActivityInputInput = builder.inputType("ActivityInputInput", {
   fields: (t) => ({
