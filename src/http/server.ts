@@ -28,6 +28,7 @@ import type { ChainClients } from "../chain/client.js";
 import type { MintWorkerHealth } from "../minting/worker.js";
 import { handleOpenLineageRequest } from "../provenance/openlineage.js";
 import { handleChainWebhook } from "../indexer/webhooks.js";
+import { reconciliationGauges } from "../indexer/metrics.js";
 import { createContextFactory } from "../edge/context.js";
 import { PayloadTooLargeError, readBody, sendError, sendJson } from "../edge/http.js";
 import { formatWsError, isUntypedFailure, maskError, operationRules, sourceLimitExceeded, type MaskOptions } from "../edge/graphql.js";
@@ -145,7 +146,7 @@ export async function startHttpServer(
   const introspection = options.introspection ?? !production;
   const playground = options.playground ?? !production;
   const mask: MaskOptions = { production, logger: options.logger };
-  const metrics = createMetrics(options.db, options.chain, options.workerHealth);
+  const metrics = createMetrics(options.db, options.chain, options.workerHealth, [reconciliationGauges(options.db, options.chain)]);
   const apollo = createApollo({ ...options, introspection }, metrics, mask);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
