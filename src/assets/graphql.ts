@@ -145,7 +145,7 @@ builder.mutationField("updateDataAsset", (t) =>
     resolve: (_root, { input }, ctx) => {
       // Absent fields are left alone; an explicit null clears (required ones then fail validation).
       const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-      return updateDataAsset(ctx, { ...(given as any), assetId: String(input.assetId) });
+      return updateDataAsset(ctx, { ...(given as any), assetId: input.assetId });
     },
   }),
 );
@@ -158,7 +158,7 @@ builder.mutationField("transitionDataAsset", (t) =>
     authScopes: { anyRole: ["ASSET_OWNER", "COMPLIANCE_OFFICER"] },
     errors: { types: [InvalidTransitionError] },
     args: { assetId: t.arg.id({ required: true }), to: t.arg({ type: AssetStatus, required: true }) },
-    resolve: (_root, { assetId, to }, ctx) => transitionDataAsset(ctx, { assetId: String(assetId), to }),
+    resolve: (_root, { assetId, to }, ctx) => transitionDataAsset(ctx, { assetId, to }),
   }),
 );
 
@@ -171,7 +171,7 @@ builder.queryField("dataAsset", (t) =>
       id: t.arg.id({ required: true }),
       asOf: t.arg({ type: "DateTime", description: "Point-in-time read: the metadata version in force at this time" }),
     },
-    resolve: (_root, { id, asOf }, ctx) => getDataAsset(ctx, String(id), asOf),
+    resolve: (_root, { id, asOf }, ctx) => getDataAsset(ctx, id, asOf),
   }),
 );
 
@@ -235,7 +235,7 @@ builder.queryField("dataAssets", (t) =>
         ctx,
         {
           search: args.search,
-          filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId == null ? null : String(args.filter.ownerOrgId) } : null,
+          filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId ?? null } : null,
           orderBy: args.orderBy,
           first: args.first ?? undefined,
           after: args.after,

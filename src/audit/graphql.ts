@@ -33,7 +33,7 @@ builder.queryField("auditTrail", (t) =>
     authScopes: { anyRole: ["COMPLIANCE_OFFICER", "ADMIN", "ASSET_OWNER"] },
     errors: {},
     args: { entityId: t.arg.id({ required: true }) },
-    resolve: (_root, { entityId }, ctx) => auditTrail(ctx, String(entityId)),
+    resolve: (_root, { entityId }, ctx) => auditTrail(ctx, entityId),
   }),
 );
 

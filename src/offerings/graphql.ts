@@ -104,7 +104,6 @@ builder.mutationField("createOffering", (t) =>
     resolve: (_root, { input }, ctx) =>
       createOffering(ctx, {
         ...input,
-        assetIds: input.assetIds.map(String),
         blockedJurisdictions: input.blockedJurisdictions ?? [],
         tranche: { ...input.tranche, couponBps: input.tranche.couponBps ?? 0 },
       }),
@@ -127,6 +126,6 @@ builder.queryField("offering", (t) =>
     type: OfferingRef,
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getOffering(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => getOffering(ctx, id),
   }),
 );

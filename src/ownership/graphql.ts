@@ -69,7 +69,7 @@ builder.mutationField("recordOwnershipRight", (t) =>
     errors: { types: [OwnershipSharesInvalidError] },
     args: { input: t.arg({ type: RecordOwnershipRightInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      recordOwnershipRight(ctx, { ...input, assetId: String(input.assetId), holderOrgId: String(input.holderOrgId) }),
+      recordOwnershipRight(ctx, input),
   }),
 );
 
@@ -98,9 +98,9 @@ builder.mutationField("recordOwnershipRights", (t) =>
     },
     resolve: (_root, args, ctx) =>
       recordOwnershipRights(ctx, {
-        assetId: String(args.assetId),
+        assetId: args.assetId,
         rightType: args.rightType,
-        rights: args.rights.map((r) => ({ ...r, holderOrgId: String(r.holderOrgId) })),
+        rights: args.rights,
       }),
   }),
 );

@@ -81,8 +81,8 @@ builder.mutationField("recordProvenanceActivity", (t) =>
     resolve: (_root, { input }, ctx) =>
       recordProvenanceActivity(ctx, {
         ...input,
-        assetId: String(input.assetId),
-        inputs: (input.inputs ?? []).map((i) => ({ ...i, assetId: i.assetId == null ? null : String(i.assetId) })),
+        assetId: input.assetId,
+        inputs: (input.inputs ?? []).map((i) => ({ ...i, assetId: i.assetId ?? null })),
         parameters: (input.parameters ?? {}) as Record<string, unknown>,
       }),
   }),
@@ -134,6 +134,6 @@ builder.queryField("lineage", (t) =>
       direction: t.arg({ type: LineageDirection, required: true }),
       depth: t.arg.int(),
     },
-    resolve: (_root, args, ctx) => lineage(ctx, { assetId: String(args.assetId), direction: args.direction, depth: args.depth ?? undefined }),
+    resolve: (_root, args, ctx) => lineage(ctx, { assetId: args.assetId, direction: args.direction, depth: args.depth ?? undefined }),
   }),
 );
