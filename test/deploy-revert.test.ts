@@ -45,9 +45,11 @@ describe("a reverted token deployment", () => {
     let answer: GraphQLResponse;
     try {
       const pending = t.gql(DEPLOY, { id: trancheId }, a.issuerToken);
+      let answered = false;
+      void pending.finally(() => (answered = true));
       // The deployment is broadcast (simulated before code was planted) and waits in the mempool.
       const deadline = Date.now() + 15_000;
-      while ((await t.chain.publicClient.getTransactionCount({ address: signer, blockTag: "pending" })) === nonce) {
+      while (!answered && (await t.chain.publicClient.getTransactionCount({ address: signer, blockTag: "pending" })) === nonce) {
         if (Date.now() > deadline) throw new Error("the deployment was never broadcast");
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
