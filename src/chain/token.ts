@@ -55,12 +55,13 @@ export async function deployToken(
     settled = await sendSignerTransaction(chain, { data: deployTokenData(chain, params) }, { kind: "DEPLOY_TOKEN", ...options });
   } catch (error) {
     // The node ran the deployment and it reverted (a refused constructor); anything else (the node unreachable) stays as it is.
-    const reverted = error instanceof ViemBaseError ? error.walk((e) => e instanceof ExecutionRevertedError) : null;
-    if (reverted) throw new DeployRevertedError((reverted as ExecutionRevertedError).details || (reverted as ExecutionRevertedError).shortMessage, null, { cause: error });
+    const reverted = error instanceof ViemBaseError ? (error.walk((e) => e instanceof ExecutionRevertedError) as ExecutionRevertedError | null) : null;
+    if (reverted) throw new DeployRevertedError(reverted.details || reverted.shortMessage, null, { cause: error });
     throw error;
   }
   if (settled.status === "REVERTED" || !settled.contractAddress) {
-    throw new DeployRevertedError(settled.revertReason ?? "no contract was created", settled.minedTxHash, { details: { name: params.name, symbol: params.symbol, assetId: params.assetId } });
+    const details = { name: params.name, symbol: params.symbol, assetId: params.assetId };
+    throw new DeployRevertedError(settled.revertReason ?? "no contract was created", settled.minedTxHash, { details });
   }
   return { address: getAddress(settled.contractAddress), txHash: settled.minedTxHash as Hex };
 }

@@ -105,7 +105,9 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, opti
   const typed = original instanceof BaseError ? original : typedDatabaseError(original);
   if (typed) {
     // Message and code only: the cause and details are for operators (logged here, with the cause's stack), never for a client.
-    if (typed.cause !== undefined || typed.details) options.logger.warn({ err: typed, code: typed.code, details: typed.details }, "typed error with a cause");
+    if (typed.cause !== undefined || typed.details) {
+      options.logger.warn({ err: typed, code: typed.code, details: typed.details }, "typed error with a cause");
+    }
     return { message: typed.message, ...where, extensions: { code: typed.code } };
   }
   if (formatted.extensions?.code === "INTERNAL_SERVER_ERROR") {
