@@ -10,7 +10,7 @@ import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { devChainSignerKey, startDevChain, type DevChain } from "./chain/dev-chain.js";
 import { connectChain, logChainUnreachable } from "./chain/client.js";
-import { checkChainBindingOrExit } from "./chain/binding.js";
+import { checkChainBindingOrExit } from "./indexer/binding.js";
 import { startGateway } from "./gateway.js";
 import { demoShellLines, seedDemo } from "./demo.js";
 

@@ -48,10 +48,6 @@ export const jurisdictionSchema = z
   .string()
   .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, "must be an ISO 3166 code such as HK or CN-SH");
 
-export const didSchema = z
-  .string()
-  .regex(/^did:[a-z0-9]+:[A-Za-z0-9._%:-]+$/, "must be a W3C DID such as did:pkh:eip155:1:0xabc…");
-
 /**
  * Text as PostgreSQL can store it. PostgreSQL text cannot hold NUL (U+0000), and a lone UTF-16
  * surrogate has no UTF-8 form: both would reach the database and fail there as a 500. Without

@@ -8,7 +8,7 @@ import pino from "pino";
 import { loadConfigOrExit } from "./config.js";
 import { openDatabase } from "./db/index.js";
 import { attachNonceStore, connectChain, logChainUnreachable } from "./chain/client.js";
-import { checkChainBindingOrExit } from "./chain/binding.js";
+import { checkChainBindingOrExit } from "./indexer/binding.js";
 import { startMintWorker } from "./minting/worker.js";
 import { WRITE_OWNERS } from "./write-owners.js";
 

@@ -9,7 +9,8 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Address } from "viem";
 import { DataAssetTokenAbi } from "../src/chain/generated/DataAssetToken.js";
-import { offeringAsset, trancheWhitelist } from "../src/offerings/table.js";
+import { offeringAsset } from "../src/offerings/table.js";
+import { trancheWhitelist } from "../src/investors/table.js";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import {
   ERROR_FIELDS,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Address } from "viem";
 import { DataAssetTokenAbi } from "../src/chain/generated/DataAssetToken.js";
-import { trancheWhitelist } from "../src/offerings/table.js";
+import { trancheWhitelist } from "../src/investors/table.js";
 import { sweepIneligibleWhitelistings } from "../src/investors/whitelist-sync.js";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
 import { ERROR_FIELDS, REQUEST_MINT, createActors, ok, registerVerifiedInvestor, type Actors } from "./support/flow.js";

@@ -4,11 +4,10 @@ import { ErrorInterface, defined, toConnection } from "../graphql/common.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { importDataAssets, type ImportFailure, type ImportSummary } from "./import.js";
-import { OwnershipRightRef } from "../ownership/graphql.js";
-import { ProvenanceActivityRef } from "../provenance/graphql.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS } from "./table.js";
 import { InvalidTransitionError } from "./lifecycle.js";
 import { loadersFor } from "./loaders.js";
+import { CHANNELS, statusStream } from "../notifications/change-feed.js";
 import {
   ASSET_ORDERS,
   getDataAsset,
@@ -73,6 +72,8 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
     // Nested fields go through per-request DataLoaders: one statement per field for a whole list
     // (rights and latest provenance share one). Values this request has already read (a page
     // reads them first) are answered directly, not through a promise: see `known` in loaders.ts.
+    // ownershipRights and provenance are declared by their own domains (ownership/graphql.ts,
+    // provenance/graphql.ts) over the same loaders.
     owner: t.field({
       type: OrganizationRef,
       resolve: (a, _args, ctx) => {
@@ -80,24 +81,6 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
         const known = loaders.known.organization.get(a.ownerOrgId);
         if (known) return known;
         return loaders.organization.load(a.ownerOrgId).then((org) => org ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)));
-      },
-    }),
-    ownershipRights: t.field({
-      type: [OwnershipRightRef],
-      resolve: (a, _args, ctx) => {
-        const loaders = loadersFor(ctx);
-        return loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
-      },
-    }),
-    provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => loadersFor(ctx).provenance.load(a.id) }),
-    latestProvenance: t.field({
-      type: ProvenanceActivityRef,
-      nullable: true,
-      description: "The most recent lineage activity (by start time)",
-      resolve: (a, _args, ctx) => {
-        const loaders = loadersFor(ctx);
-        const known = loaders.known.latestProvenance;
-        return known.has(a.id) ? (known.get(a.id) ?? null) : loaders.latestProvenance.load(a.id);
       },
     }),
     versions: t.field({ type: [DataAssetVersionRef], description: "Every version, oldest first", resolve: (a, _args, ctx) => loadersFor(ctx).versions.load(a.id) }),
@@ -162,7 +145,7 @@ builder.mutationField("updateDataAsset", (t) =>
     resolve: (_root, { input }, ctx) => {
       // Absent fields are left alone; an explicit null clears (required ones then fail validation).
       const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-      return updateDataAsset(ctx, { ...(given as any), assetId: String(input.assetId) });
+      return updateDataAsset(ctx, { ...(given as any), assetId: input.assetId });
     },
   }),
 );
@@ -175,7 +158,7 @@ builder.mutationField("transitionDataAsset", (t) =>
     authScopes: { anyRole: ["ASSET_OWNER", "COMPLIANCE_OFFICER"] },
     errors: { types: [InvalidTransitionError] },
     args: { assetId: t.arg.id({ required: true }), to: t.arg({ type: AssetStatus, required: true }) },
-    resolve: (_root, { assetId, to }, ctx) => transitionDataAsset(ctx, { assetId: String(assetId), to }),
+    resolve: (_root, { assetId, to }, ctx) => transitionDataAsset(ctx, { assetId, to }),
   }),
 );
 
@@ -188,7 +171,7 @@ builder.queryField("dataAsset", (t) =>
       id: t.arg.id({ required: true }),
       asOf: t.arg({ type: "DateTime", description: "Point-in-time read: the metadata version in force at this time" }),
     },
-    resolve: (_root, { id, asOf }, ctx) => getDataAsset(ctx, String(id), asOf),
+    resolve: (_root, { id, asOf }, ctx) => getDataAsset(ctx, id, asOf),
   }),
 );
 
@@ -252,7 +235,7 @@ builder.queryField("dataAssets", (t) =>
         ctx,
         {
           search: args.search,
-          filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId == null ? null : String(args.filter.ownerOrgId) } : null,
+          filter: args.filter ? { ...args.filter, ownerOrgId: args.filter.ownerOrgId ?? null } : null,
           orderBy: args.orderBy,
           first: args.first ?? undefined,
           after: args.after,
@@ -306,5 +289,15 @@ builder.mutationField("importDataAssets", (t) =>
       }
       return importDataAssets(ctx, input.map((value, i) => ({ line: i + 1, value: defined(value) })), { atomic: atomic ?? false });
     },
+  }),
+);
+
+builder.subscriptionField("assetStatusChanged", (t) =>
+  t.field({
+    type: DataAssetRef,
+    description: "The data asset now, then after each lifecycle change.",
+    args: { assetId: t.arg.id({ required: true }) },
+    subscribe: (_root, { assetId }, ctx) => statusStream(ctx.changes, CHANNELS.assetStatus, assetId, () => getDataAsset(ctx, assetId)),
+    resolve: (asset) => asset,
   }),
 );

@@ -42,7 +42,7 @@ builder.queryField("auditTrail", (t) =>
     authScopes: { authenticated: true },
     errors: {},
     args: { entityId: t.arg.id({ required: true }) },
-    resolve: (_root, { entityId }, ctx) => auditTrail(ctx, String(entityId)),
+    resolve: (_root, { entityId }, ctx) => auditTrail(ctx, entityId),
   }),
 );
 

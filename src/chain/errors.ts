@@ -1,11 +1,35 @@
-import { BaseError } from "../errors.js";
+import { BaseError, type BaseErrorOptions } from "../errors.js";
 
-/** The contract refused the call (simulation or mined receipt); `reason` is the decoded custom error or revert reason. */
+/**
+ * The contract refused the call (simulation or mined receipt); `reason` is the decoded custom
+ * error or revert reason. Not retryable: the same call reverts again until the state changes.
+ */
 export class ContractRevertedError extends BaseError {
   readonly code = "CONTRACT_REVERTED";
   override name = "ContractRevertedError";
-  constructor(readonly functionName: string, readonly reason: string) {
-    super(`${functionName} would revert on chain: ${reason}`);
+  constructor(
+    readonly functionName: string,
+    readonly reason: string,
+    options?: BaseErrorOptions,
+  ) {
+    super(`${functionName} would revert on chain: ${reason}`, options);
+  }
+}
+
+/**
+ * A token deployment the chain refused: its simulation reverted, or it was mined and reverted
+ * (no contract was created). Not retryable as it is: the same deployment fails the same way.
+ */
+export class DeployRevertedError extends BaseError {
+  readonly code = "DEPLOY_REVERTED";
+  override name = "DeployRevertedError";
+  constructor(
+    readonly reason: string,
+    /** The mined transaction, when the revert happened on chain (not in simulation). */
+    readonly txHash: string | null,
+    options?: BaseErrorOptions,
+  ) {
+    super(`the token deployment reverted${txHash ? ` in ${txHash}` : ""}: ${reason}`, options);
   }
 }
 

@@ -2,6 +2,8 @@
  * Actions on a DataAssetToken: plain functions over `ChainClients`, in viem's style.
  */
 import {
+  BaseError as ViemBaseError,
+  ExecutionRevertedError,
   encodeDeployData,
   encodeFunctionData,
   getAddress,
@@ -13,7 +15,7 @@ import {
 import { DataAssetTokenAbi, DataAssetTokenBytecode } from "./generated/DataAssetToken.js";
 import type { ChainClients } from "./client.js";
 import { ChainUnavailableError } from "../errors.js";
-import { ContractRevertedError } from "./errors.js";
+import { ContractRevertedError, DeployRevertedError } from "./errors.js";
 import { decodeRevert } from "./revert.js";
 import { NO_OWNER, resumeWrite, sendWrite, type ChainWrite, type WriteOwner } from "./writes.js";
 
@@ -39,7 +41,8 @@ export function deployTokenData(chain: ChainClients, params: DeployTokenParamete
 }
 
 /**
- * Deploys a tranche token; the signer becomes its admin and AGENT.
+ * Deploys a tranche token; the signer becomes its admin and AGENT. A deployment the chain
+ * refuses (in simulation or mined) answers DeployRevertedError, which is not retryable.
  * @example const { address } = await deployToken(chain, { name: "Senior", symbol: "SNR", assetId, contentDigest, offeringTermsDigest });
  */
 export async function deployToken(
@@ -47,9 +50,18 @@ export async function deployToken(
   params: DeployTokenParameters,
   options: WriteOptions = {},
 ): Promise<{ address: Address; txHash: Hex }> {
-  const settled = await sendSignerTransaction(chain, { data: deployTokenData(chain, params) }, { kind: "DEPLOY_TOKEN", ...options });
+  let settled;
+  try {
+    settled = await sendSignerTransaction(chain, { data: deployTokenData(chain, params) }, { kind: "DEPLOY_TOKEN", ...options });
+  } catch (error) {
+    // The node ran the deployment and it reverted (a refused constructor); anything else (the node unreachable) stays as it is.
+    const reverted = error instanceof ViemBaseError ? (error.walk((e) => e instanceof ExecutionRevertedError) as ExecutionRevertedError | null) : null;
+    if (reverted) throw new DeployRevertedError(reverted.details || reverted.shortMessage, null, { cause: error });
+    throw error;
+  }
   if (settled.status === "REVERTED" || !settled.contractAddress) {
-    throw new ContractRevertedError("deploy", settled.revertReason ?? "no contract was created");
+    const details = { name: params.name, symbol: params.symbol, assetId: params.assetId };
+    throw new DeployRevertedError(settled.revertReason ?? "no contract was created", settled.minedTxHash, { details });
   }
   return { address: getAddress(settled.contractAddress), txHash: settled.minedTxHash as Hex };
 }
@@ -116,8 +128,8 @@ export async function callToken<F extends WriteName>(
     } as any));
   } catch (error) {
     const reason = decodeRevert(error);
-    if (reason) throw new ContractRevertedError(params.functionName, reason);
-    throw new ChainUnavailableError(`could not simulate ${params.functionName}: ${(error as Error).message.split("\n")[0]}`);
+    if (reason) throw new ContractRevertedError(params.functionName, reason, { cause: error });
+    throw new ChainUnavailableError(`could not simulate ${params.functionName}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
   }
   const settled = await sendSignerTransaction(chain, { to: params.token, data: encodeCall(request) });
   if (settled.status !== "CONFIRMED") throw new ContractRevertedError(params.functionName, settled.revertReason ?? "reverted");

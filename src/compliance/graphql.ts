@@ -77,7 +77,7 @@ builder.mutationField("attestCompliance", (t) =>
     authScopes: { anyRole: ["COMPLIANCE_OFFICER"] },
     errors: {},
     args: { input: t.arg({ type: AttestComplianceInput, required: true }) },
-    resolve: (_root, { input }, ctx) => attestCompliance(ctx, { ...input, subjectId: String(input.subjectId) }),
+    resolve: (_root, { input }, ctx) => attestCompliance(ctx, input),
   }),
 );
 
@@ -90,9 +90,9 @@ builder.queryField("complianceReport", (t) =>
     args: { assetId: t.arg.id(), trancheId: t.arg.id(), investorId: t.arg.id() },
     resolve: (_root, args, ctx) =>
       complianceReport(ctx, {
-        assetId: args.assetId == null ? null : String(args.assetId),
-        trancheId: args.trancheId == null ? null : String(args.trancheId),
-        investorId: args.investorId == null ? null : String(args.investorId),
+        assetId: args.assetId ?? null,
+        trancheId: args.trancheId ?? null,
+        investorId: args.investorId ?? null,
       }),
   }),
 );
@@ -140,10 +140,10 @@ builder.queryField("dryRunMint", (t) =>
     type: MintDryRunRef,
     description:
       "The compliance report, the calldata and a gas estimate for a mint, without sending anything. ISSUER of the offering or COMPLIANCE_OFFICER.",
-    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
+    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: args.trancheId } }),
     errors: { types: [ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }), amount: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) =>
-      dryRunMint(ctx, { trancheId: String(args.trancheId), investorId: String(args.investorId), amount: args.amount }),
+      dryRunMint(ctx, { trancheId: args.trancheId, investorId: args.investorId, amount: args.amount }),
   }),
 );

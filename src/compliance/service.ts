@@ -11,8 +11,8 @@ import { ownershipRight } from "../ownership/table.js";
 import { activeAt } from "../ownership/service.js";
 import { provenanceActivity } from "../provenance/table.js";
 import { organizationLicense } from "../organizations/table.js";
-import { offering, offeringAsset, tranche, trancheWhitelist } from "../offerings/table.js";
-import { investor } from "../investors/table.js";
+import { offering, offeringAsset, tranche } from "../offerings/table.js";
+import { investor, trancheWhitelist } from "../investors/table.js";
 import { requireInvestorReader } from "../investors/access.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
 import {

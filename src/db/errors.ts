@@ -59,18 +59,20 @@ export function typedDatabaseError(error: unknown): BaseError | undefined {
   if (!pg) return undefined;
   const table = pg.table ?? pg.table_name;
   const column = pg.column ?? pg.column_name ?? "";
-  const invalid = (message: string) => new ValidationError([{ path: column, message }]);
+  // The driver's error stays the cause: logged for operators, never shown to a client.
+  const cause = { cause: error };
+  const invalid = (message: string) => new ValidationError([{ path: column, message }], cause);
   switch (pg.code) {
     case "23503": {
       // e.g. Key (owner_org_id)=(5f0c…) is not present in table "organization".
       const m = /^Key \((.+)\)=\((.*)\) is not present in table "(.+)"\.$/.exec(pg.detail ?? "");
-      if (m) return new NotFoundError(entityOf(m[3]!), m[2]!);
+      if (m) return new NotFoundError(entityOf(m[3]!), m[2]!, cause);
       // Deleting or re-keying a row others still reference.
-      return new ConflictError(`${table ?? "the row"} is still referenced by other rows`);
+      return new ConflictError(`${table ?? "the row"} is still referenced by other rows`, cause);
     }
     case "23505": {
       const m = /^Key \((.+)\)=\(.*\) already exists\.$/.exec(pg.detail ?? "");
-      return new ConflictError(`${table ? entityOf(table) : "a row"} with the same ${m?.[1] ?? "key"} already exists`);
+      return new ConflictError(`${table ? entityOf(table) : "a row"} with the same ${m?.[1] ?? "key"} already exists`, cause);
     }
     case "23514":
       return invalid(`breaks the rule ${pg.constraint ?? pg.constraint_name ?? "of the table"}${table ? ` of ${entityOf(table)}` : ""}`);

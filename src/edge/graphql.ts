@@ -93,7 +93,8 @@ export type MaskOptions = { production: boolean; logger: Logger };
  * What a client may see of a GraphQL error, on every transport (Apollo's `formatError`, the
  * graphql-ws server's onNext/onError). `formatted` carries the transport's `extensions.code`.
  * A typed error (any `BaseError`, thrown by a service or mapped from the database) keeps its
- * message and stable code; an untyped one (`INTERNAL_SERVER_ERROR`) is logged, and in
+ * message and stable code, in production and in development alike (its cause and details are
+ * logged, never answered); an untyped one (`INTERNAL_SERVER_ERROR`) is logged, and in
  * production answered without its message, SQL or stack. Field suggestions map the schema
  * for an attacker: hidden in production.
  */
@@ -102,7 +103,13 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, opti
   const where = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   // A typed error, or a database refusal a nested field met (root fields map theirs already: graphql/database-errors.ts).
   const typed = original instanceof BaseError ? original : typedDatabaseError(original);
-  if (typed) return { message: typed.message, ...where, extensions: { code: typed.code } };
+  if (typed) {
+    // Message and code only: the cause and details are for operators (logged here, with the cause's stack), never for a client.
+    if (typed.cause !== undefined || typed.details) {
+      options.logger.warn({ err: typed, code: typed.code, details: typed.details }, "typed error with a cause");
+    }
+    return { message: typed.message, ...where, extensions: { code: typed.code } };
+  }
   if (formatted.extensions?.code === "INTERNAL_SERVER_ERROR") {
     options.logger.error({ err: original }, "unhandled error in resolver");
     if (options.production) return { message: "Internal server error", ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };

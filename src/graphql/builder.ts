@@ -12,10 +12,28 @@ import DatabaseErrorsPlugin from "./database-errors.js";
 import type { ServiceContext } from "../context.js";
 import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Role } from "../auth/roles.js";
-import { isIssuerOfTranche } from "../auth/scopes.js";
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "../errors.js";
 
 export type GraphQLContext = ServiceContext & { requestId: string; changes: ChangeFeed };
+
+/** Scopes whose check reads a domain's tables: the owning domain provides the check (provideScopeCheck). */
+type ScopeChecks = { issuerOfTranche: (ctx: GraphQLContext, trancheId: string) => Promise<boolean> };
+const scopeChecks: Partial<ScopeChecks> = {};
+
+/**
+ * Hands the builder a scope check that reads a domain's tables, so this shared module imports
+ * no domain. Called once by the owning domain's graphql.ts, which the schema loads before any request.
+ * @example provideScopeCheck("issuerOfTranche", isIssuerOfTranche);
+ */
+export function provideScopeCheck<K extends keyof ScopeChecks>(name: K, check: ScopeChecks[K]): void {
+  scopeChecks[name] = check;
+}
+
+function scopeCheck<K extends keyof ScopeChecks>(name: K): ScopeChecks[K] {
+  const check = scopeChecks[name];
+  if (!check) throw new Error(`auth scope ${name} has no check: its domain's graphql.ts was not loaded`);
+  return check;
+}
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -35,7 +53,7 @@ export const builder = new SchemaBuilder<{
     authScopes: (ctx) => ({
       authenticated: ctx.auth.kind === "actor",
       anyRole: (roles: Role[]) => ctx.auth.kind === "actor" && roles.some((r) => (ctx.auth as any).actor.roles.includes(r)),
-      issuerOfTranche: (trancheId: string) => isIssuerOfTranche(ctx, trancheId),
+      issuerOfTranche: (trancheId: string) => scopeCheck("issuerOfTranche")(ctx, trancheId),
     }),
     unauthorizedError: (_parent, ctx) => {
       if (ctx.auth.kind === "actor") return new ForbiddenError("your roles do not allow this operation");

@@ -14,6 +14,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from "../errors.js";
+import { DeployRevertedError } from "../chain/errors.js";
 import { DATE_TIME_EXPECTED, parseDateTime } from "../validation.js";
 
 builder.scalarType("DateTime", {
@@ -36,7 +37,8 @@ builder.scalarType("JSON", {
   parseValue: (value) => value,
 });
 
-export const ErrorInterface = builder.interfaceRef<BaseError>("Error").implement({
+// The shape a client sees of any error (a mint request's recorded failure too): never its cause or details.
+export const ErrorInterface = builder.interfaceRef<Pick<BaseError, "code" | "message" | "retryable">>("Error").implement({
   description: "Every domain error: branch on `code` (stable) or on the concrete type.",
   fields: (t) => ({
     code: t.exposeString("code"),
@@ -68,6 +70,15 @@ builder.objectType(UnauthenticatedError, { ...errorFields, name: "Unauthenticate
 builder.objectType(ForbiddenError, { ...errorFields, name: "ForbiddenError" });
 builder.objectType(ConflictError, { ...errorFields, name: "ConflictError" });
 builder.objectType(ChainUnavailableError, { ...errorFields, name: "ChainUnavailableError" });
+builder.objectType(DeployRevertedError, {
+  ...errorFields,
+  name: "DeployRevertedError",
+  description: "The chain refused the token deployment (no contract was created). Not retryable as it is.",
+  fields: (t) => ({
+    reason: t.exposeString("reason"),
+    txHash: t.exposeString("txHash", { nullable: true, description: "The mined transaction that reverted; null when the simulation reverted and nothing was sent" }),
+  }),
+});
 
 /** GraphQL gives absent optional fields as null; services read null and undefined alike. */
 export const defined = <T extends Record<string, unknown>>(o: T) =>

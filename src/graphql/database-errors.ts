@@ -21,11 +21,9 @@ function typed(error: unknown, ctx: Pick<ServiceContext, "auth">): unknown {
   if (!mapped) return error;
   // The token names the organization the write is recorded for: its absence is the token's fault.
   if (mapped instanceof NotFoundError && mapped.entity === "Organization" && ctx.auth.kind === "actor" && mapped.id === ctx.auth.actor.organizationId) {
-    const refused = new UnauthenticatedError(`your token's organization ${mapped.id} does not exist: ask for a new token`);
-    (refused as { cause?: unknown }).cause = mapped;
-    return refused;
+    return new UnauthenticatedError(`your token's organization ${mapped.id} does not exist: ask for a new token`, { cause: mapped });
   }
-  if (mapped !== error) (mapped as { cause?: unknown }).cause = error;
+  // typedDatabaseError keeps the driver's error as the cause.
   return mapped;
 }
 

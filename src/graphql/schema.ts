@@ -12,7 +12,6 @@ import "../identity/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../audit/graphql.js";
-import "../notifications/graphql.js";
 import "../indexer/graphql.js";
 
 export const schema = builder.toSchema();

@@ -1,9 +1,8 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway: GraphQL request durations per
  * operation, the mint queue's depth and oldest job age (read from Postgres at scrape time,
- * so every process reports the shared queue), the last reconciliation's drift (read from its
- * stored run at scrape time, so a run by any process or the CLI shows at once), and Node's
- * default process metrics.
+ * so every process reports the shared queue), the gauges domains register (the last
+ * reconciliation's drift, indexer/metrics.ts), and Node's default process metrics.
  */
 import { Counter, Histogram, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { ApolloServerPlugin } from "@apollo/server";
@@ -11,7 +10,6 @@ import { and, count, eq, min } from "drizzle-orm";
 import type { Database } from "../db/index.js";
 import type { ChainClients, RpcObserver } from "../chain/client.js";
 import { job } from "../queue/table.js";
-import { lastReconciliation, overMintedByToken } from "../indexer/reconcile.js";
 
 export type GatewayMetrics = {
   registry: Registry;
@@ -28,7 +26,10 @@ const WEBHOOK_OUTCOMES: Record<number, string> = { 202: "accepted", 200: "duplic
 /** What the in-process mint worker last met (see MintWorker.health); absent when it runs elsewhere. */
 export type WorkerHealthProbe = () => { ok: boolean; lostLeases: number };
 
-export function createMetrics(db: Database, chain: ChainClients, workerHealth?: WorkerHealthProbe): GatewayMetrics {
+/** Registers a domain's gauges on the gateway's registry (this module knows no domain). */
+export type RegisterGauges = (registry: Registry) => void;
+
+export function createMetrics(db: Database, chain: ChainClients, workerHealth?: WorkerHealthProbe, domainGauges: RegisterGauges[] = []): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -65,56 +66,8 @@ export function createMetrics(db: Database, chain: ChainClients, workerHealth?: 
     },
   });
 
-  const lastRun = () => lastReconciliation({ db, chain });
-  new Gauge({
-    name: "reconciliation_drift_entries",
-    help: "Drift entries of the last reconciliation run, by token and kind (CAP_TABLE_LAG, OVER_MINTED, UNDER_MINTED, UNRECORDED_BURN, FORCED_TRANSFER_MISMATCH)",
-    labelNames: ["token", "kind"] as const,
-    registers: [registry],
-    async collect() {
-      // Reset first: a token that no longer drifts must drop out, not keep its last count.
-      this.reset();
-      const run = await lastRun();
-      const counts = new Map<string, { token: string; kind: string; n: number }>();
-      for (const d of run?.drift ?? []) {
-        const key = `${d.tokenAddress}:${d.kind}`;
-        const entry = counts.get(key) ?? { token: d.tokenAddress, kind: d.kind, n: 0 };
-        entry.n++;
-        counts.set(key, entry);
-      }
-      for (const c of counts.values()) this.set({ token: c.token, kind: c.kind }, c.n);
-    },
-  });
-  new Gauge({
-    name: "reconciliation_over_minted_base_units",
-    help: "Base units a token's totalSupply exceeds the registry's CONFIRMED mints by, in the last reconciliation run (only tokens over-minted; a float: exact up to 2^53)",
-    labelNames: ["token"] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const run = await lastRun();
-      if (!run) return;
-      for (const [token, amount] of overMintedByToken(run)) this.set({ token }, Number(amount));
-    },
-  });
-  new Gauge({
-    name: "reconciliation_last_run_timestamp_seconds",
-    help: "When the last reconciliation run finished (0: none yet)",
-    registers: [registry],
-    async collect() {
-      const run = await lastRun();
-      this.set(run?.finishedAt ? new Date(run.finishedAt).getTime() / 1000 : 0);
-    },
-  });
-  new Gauge({
-    name: "reconciliation_last_run_ok",
-    help: "1 when the last reconciliation run found no drift and no error, 0 otherwise or before the first run",
-    registers: [registry],
-    async collect() {
-      const run = await lastRun();
-      this.set(run && run.drift.length === 0 && !run.error ? 1 : 0);
-    },
-  });
+  // Gauges a domain reads at scrape time (the reconciliation's drift: indexer/metrics.ts).
+  for (const register of domainGauges) register(registry);
 
   const rpcDuration = new Histogram({
     name: "chain_rpc_duration_seconds",

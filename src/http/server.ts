@@ -28,6 +28,8 @@ import type { ChainClients } from "../chain/client.js";
 import type { MintWorkerHealth } from "../minting/worker.js";
 import { handleOpenLineageRequest } from "../provenance/openlineage.js";
 import { handleChainWebhook } from "../indexer/webhooks.js";
+import { reconciliationGauges } from "../indexer/metrics.js";
+import type { ErrorCode } from "../errors.js";
 import { createContextFactory } from "../edge/context.js";
 import { PayloadTooLargeError, readBody, sendError, sendJson } from "../edge/http.js";
 import { formatWsError, isUntypedFailure, maskError, operationRules, sourceLimitExceeded, type MaskOptions } from "../edge/graphql.js";
@@ -109,7 +111,7 @@ function wantsHtml(req: IncomingMessage): boolean {
 }
 
 /** A graphql-ws refusal before execution, as a GraphQL error with its code (as Apollo labels its own). */
-function requestError(error: GraphQLError | string, code: string): GraphQLError {
+function requestError(error: GraphQLError | string, code: ErrorCode): GraphQLError {
   const e = typeof error === "string" ? new GraphQLError(error) : error;
   return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } });
 }
@@ -146,7 +148,7 @@ export async function startHttpServer(
   const introspection = options.introspection ?? !production;
   const playground = options.playground ?? !production;
   const mask: MaskOptions = { production, logger: options.logger };
-  const metrics = createMetrics(options.db, options.chain, options.workerHealth);
+  const metrics = createMetrics(options.db, options.chain, options.workerHealth, [reconciliationGauges(options.db, options.chain)]);
   const apollo = createApollo({ ...options, introspection }, metrics, mask);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;

@@ -92,7 +92,7 @@ export async function submitKycCredential(ctx: ServiceContext, input: z.input<ty
   try {
     issuer = decodeJWT(params.credential).payload.iss;
   } catch (error) {
-    throw new CredentialInvalidError(`credential is not a decodable JWT: ${(error as Error).message}`);
+    throw new CredentialInvalidError(`credential is not a decodable JWT: ${(error as Error).message}`, { cause: error });
   }
   if (!issuer) throw new CredentialInvalidError("credential names no issuer (iss)");
   const [trusted] = await ctx.db.select().from(trustedIssuer).where(eq(trustedIssuer.did, issuer));
@@ -103,7 +103,7 @@ export async function submitKycCredential(ctx: ServiceContext, input: z.input<ty
   try {
     verified = await verifyCredential(params.credential, issuerResolver, { policies: { now: nowSeconds } });
   } catch (error) {
-    throw new CredentialInvalidError(`credential does not verify: ${(error as Error).message}`);
+    throw new CredentialInvalidError(`credential does not verify: ${(error as Error).message}`, { cause: error });
   }
   const payload = verified.payload;
   const types = ([] as string[]).concat(payload.vc?.type ?? []);

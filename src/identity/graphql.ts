@@ -75,7 +75,7 @@ builder.mutationField("submitKycCredential", (t) =>
     authScopes: { anyRole: ["COMPLIANCE_OFFICER"] },
     errors: { types: [CredentialIssuerUntrustedError, CredentialInvalidError, CredentialWrongChainError, CredentialSubjectMismatchError] },
     args: { investorId: t.arg.id({ required: true }), credential: t.arg.string({ required: true, description: "The VC as a compact JWT" }) },
-    resolve: (_root, args, ctx) => submitKycCredential(ctx, { investorId: String(args.investorId), credential: args.credential }),
+    resolve: (_root, args, ctx) => submitKycCredential(ctx, { investorId: args.investorId, credential: args.credential }),
   }),
 );
 
@@ -86,7 +86,7 @@ builder.mutationField("requestWalletChallenge", (t) =>
     authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER"] },
     errors: {},
     args: { investorId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => requestWalletChallenge(ctx, { investorId: String(args.investorId) }),
+    resolve: (_root, args, ctx) => requestWalletChallenge(ctx, { investorId: args.investorId }),
   }),
 );
 
@@ -101,7 +101,7 @@ builder.mutationField("proveWalletControl", (t) =>
       message: t.arg.string({ required: true }),
       signature: t.arg.string({ required: true }),
     },
-    resolve: (_root, args, ctx) => proveWalletControl(ctx, { ...args, investorId: String(args.investorId) }),
+    resolve: (_root, args, ctx) => proveWalletControl(ctx, args),
   }),
 );
 

@@ -151,15 +151,3 @@ export async function pollOnce(deps: IndexerDeps, options: { blockRange: number 
   await reportFinalEvents(deps, head - BigInt(deps.finalityDepth));
   return { head, scannedTo: to, logs: stored, reorg };
 }
-
-/** The block through which every deployed token has been scanned (reconciliation compares there). */
-export async function scannedThrough(deps: IndexerDeps): Promise<bigint | undefined> {
-  const tokens = await deployedTokens(deps.db, deps.chain.chainId);
-  if (tokens.length === 0) return undefined;
-  const cursors = await deps.db
-    .select({ nextBlock: indexerCursor.nextBlock })
-    .from(indexerCursor)
-    .where(and(eq(indexerCursor.chainId, deps.chain.chainId), inArray(indexerCursor.contract, tokens.map((t) => t.address))));
-  if (cursors.length < tokens.length) return undefined;
-  return cursors.reduce((min, c) => (c.nextBlock < min ? c.nextBlock : min), cursors[0]!.nextBlock) - 1n;
-}

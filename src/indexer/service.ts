@@ -59,7 +59,7 @@ export async function safeBlockNumber(chain: ChainClients, finalityDepth: number
   try {
     head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
   } catch (error) {
-    throw new ChainUnavailableError(`cannot read the chain head: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ChainUnavailableError(`cannot read the chain head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   return head - BigInt(finalityDepth);
 }

@@ -82,7 +82,7 @@ builder.mutationField("verifyInvestorKyc", (t) =>
       status: t.arg({ type: KycStatus, required: true }),
       expiresAt: t.arg({ type: "DateTime" }),
     },
-    resolve: (_root, args, ctx) => verifyInvestorKyc(ctx, { ...args, investorId: String(args.investorId) }),
+    resolve: (_root, args, ctx) => verifyInvestorKyc(ctx, args),
   }),
 );
 
@@ -92,11 +92,11 @@ builder.mutationField("whitelistInvestor", (t) =>
     description:
       "Admits a KYC-verified investor's wallet on a tranche token (on-chain transaction), when the offering allows the investor (ComplianceNotSatisfiedError with OFFSHORE_INVESTOR_ELIGIBLE otherwise). ISSUER of the offering or COMPLIANCE_OFFICER.",
     // Compliance acts across organizations; an issuer only on its own offerings' tranches.
-    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: String(args.trancheId) } }),
+    authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: args.trancheId } }),
     errors: { types: [KycNotVerifiedError, ComplianceNotSatisfiedError, WalletNotProvenError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
-      whitelistInvestor(ctx, { trancheId: String(args.trancheId), investorId: String(args.investorId) }),
+      whitelistInvestor(ctx, { trancheId: args.trancheId, investorId: args.investorId }),
   }),
 );
 
@@ -107,6 +107,6 @@ builder.queryField("investor", (t) =>
     authScopes: { anyRole: [...INVESTOR_READERS] },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getInvestor(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => getInvestor(ctx, id),
   }),
 );

@@ -1,8 +1,10 @@
-import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id } from "../db/columns.js";
 import { organization } from "../organizations/table.js";
+import { tranche } from "../offerings/table.js";
+import { INVESTOR_CLASSES } from "./classes.js";
 
-export const INVESTOR_CLASSES = ["PROFESSIONAL", "INSTITUTIONAL", "RETAIL"] as const;
+export { INVESTOR_CLASSES };
 export const KYC_STATUSES = ["PENDING", "VERIFIED", "REJECTED", "REVOKED"] as const;
 
 export const investor = pgTable("investor", {
@@ -27,3 +29,22 @@ export const investor = pgTable("investor", {
   createdAt: createdAt(),
 });
 
+/**
+ * A wallet admitted on one tranche's token; written after the on-chain whitelist tx is mined.
+ * Investors and compliance own it (whitelisting, unlisting, eligibility), so it lives here.
+ */
+export const trancheWhitelist = pgTable(
+  "tranche_whitelist",
+  {
+    trancheId: uuid("tranche_id")
+      .notNull()
+      .references(() => tranche.id),
+    walletAddress: text("wallet_address").notNull(),
+    investorId: uuid("investor_id")
+      .notNull()
+      .references(() => investor.id),
+    txHash: text("tx_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.trancheId, t.walletAddress] })],
+);

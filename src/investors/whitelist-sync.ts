@@ -11,10 +11,10 @@ import type { Logger } from "pino";
 import type { Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
 import { DataAssetTokenAbi, setWhitelisted } from "../chain/token.js";
-import { tranche, trancheWhitelist } from "../offerings/table.js";
+import { tranche } from "../offerings/table.js";
 import { BaseError, ChainUnavailableError } from "../errors.js";
 import { startLoop } from "../queue/loop.js";
-import { investor } from "./table.js";
+import { investor, trancheWhitelist } from "./table.js";
 import { appendAuditEvent } from "../audit/service.js";
 
 /** Reads the token's whitelist flag for an address. */
@@ -52,7 +52,7 @@ export async function unlistInvestor(
     } catch (error) {
       // The row stays: the next sweep retries, and the registry never lists less than the chain.
       if (error instanceof BaseError) throw error;
-      throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`);
+      throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`, { cause: error });
     }
     await deps.db.transaction(async (tx) => {
       const removed = await tx

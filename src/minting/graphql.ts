@@ -11,6 +11,7 @@ import { IdempotencyKeyReusedError, InsufficientBalanceError, SupplyCapExceededE
 import { MINT_STATUSES, TOKEN_CONTROL_ACTIONS } from "./table.js";
 import { getMintRequest, listMintRequests, mintFailure, requestMint, type MintFailure, type MintRequest } from "./service.js";
 import { ContractRevertedError } from "../chain/errors.js";
+import { CHANNELS, statusStream } from "../notifications/change-feed.js";
 import {
   forcedTransfer,
   getTokenControlState,
@@ -114,7 +115,7 @@ builder.mutationField("requestMint", (t) =>
     errors: { types: [ComplianceNotSatisfiedError, IdempotencyKeyReusedError, SupplyCapExceededError] },
     args: { input: t.arg({ type: RequestMintInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      requestMint(ctx, { ...input, trancheId: String(input.trancheId), investorId: String(input.investorId) }),
+      requestMint(ctx, input),
   }),
 );
 
@@ -124,7 +125,7 @@ builder.queryField("mintRequest", (t) =>
     authScopes: { authenticated: true },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getMintRequest(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => getMintRequest(ctx, id),
   }),
 );
 
@@ -145,7 +146,7 @@ builder.queryField("mintRequests", (t) =>
     resolve: async (_root, args, ctx) => {
       const page = await listMintRequests(ctx, {
         status: args.filter?.status,
-        trancheId: args.filter?.trancheId == null ? undefined : String(args.filter.trancheId),
+        trancheId: args.filter?.trancheId ?? undefined,
         first: args.first,
         after: args.after,
       });
@@ -199,7 +200,7 @@ builder.mutationField("pauseToken", (t) =>
     authScopes: { anyRole: ["ISSUER"] },
     errors: { types: agentErrors },
     args: { trancheId: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, args, ctx) => setTokenPaused(ctx, { trancheId: String(args.trancheId), paused: true, reason: args.reason }),
+    resolve: (_root, args, ctx) => setTokenPaused(ctx, { trancheId: args.trancheId, paused: true, reason: args.reason }),
   }),
 );
 
@@ -210,7 +211,7 @@ builder.mutationField("unpauseToken", (t) =>
     authScopes: { anyRole: ["ISSUER"] },
     errors: { types: agentErrors },
     args: { trancheId: t.arg.id({ required: true }), reason: t.arg.string() },
-    resolve: (_root, args, ctx) => setTokenPaused(ctx, { trancheId: String(args.trancheId), paused: false, reason: args.reason }),
+    resolve: (_root, args, ctx) => setTokenPaused(ctx, { trancheId: args.trancheId, paused: false, reason: args.reason }),
   }),
 );
 
@@ -222,7 +223,7 @@ builder.mutationField("freezeAddress", (t) =>
     errors: { types: agentErrors },
     args: { trancheId: t.arg.id({ required: true }), address: t.arg.string({ required: true }), reason: t.arg.string() },
     resolve: (_root, args, ctx) =>
-      setAddressFrozen(ctx, { trancheId: String(args.trancheId), address: args.address, frozen: true, reason: args.reason }),
+      setAddressFrozen(ctx, { trancheId: args.trancheId, address: args.address, frozen: true, reason: args.reason }),
   }),
 );
 
@@ -234,7 +235,7 @@ builder.mutationField("unfreezeAddress", (t) =>
     errors: { types: agentErrors },
     args: { trancheId: t.arg.id({ required: true }), address: t.arg.string({ required: true }), reason: t.arg.string() },
     resolve: (_root, args, ctx) =>
-      setAddressFrozen(ctx, { trancheId: String(args.trancheId), address: args.address, frozen: false, reason: args.reason }),
+      setAddressFrozen(ctx, { trancheId: args.trancheId, address: args.address, frozen: false, reason: args.reason }),
   }),
 );
 
@@ -257,6 +258,17 @@ builder.mutationField("forcedTransfer", (t) =>
     errors: { types: [ComplianceNotSatisfiedError, InsufficientBalanceError, ...agentErrors] },
     args: { input: t.arg({ type: ForcedTransferInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      forcedTransfer(ctx, { ...input, trancheId: String(input.trancheId), toInvestorId: String(input.toInvestorId) }),
+      forcedTransfer(ctx, input),
+  }),
+);
+
+builder.subscriptionField("mintStatusChanged", (t) =>
+  t.field({
+    type: MintRequestRef,
+    description: "The mint request now, then after each status change (REQUESTED → SUBMITTED → CONFIRMED …), whichever process made it.",
+    authScopes: { authenticated: true },
+    args: { requestId: t.arg.id({ required: true }) },
+    subscribe: (_root, { requestId }, ctx) => statusStream(ctx.changes, CHANNELS.mintStatus, requestId, () => getMintRequest(ctx, requestId)),
+    resolve: (request) => request,
   }),
 );

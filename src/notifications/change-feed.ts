@@ -2,6 +2,8 @@
  * Fans Postgres notifications out to GraphQL subscriptions. Each process LISTENs once per
  * channel (the triggers in migrations/*_status_notifications announce every status change,
  * whichever process made it) and hands each event to the subscribers waiting for that id.
+ * Shared infrastructure: it knows channels and ids, not domains; each domain declares its own
+ * subscription field over `statusStream` (minting/graphql.ts, assets/graphql.ts).
  */
 import type { Listen } from "../db/index.js";
 
@@ -81,4 +83,30 @@ export function createChangeFeed(listen: Listen): ChangeFeed {
       listening.clear();
     },
   };
+}
+
+/**
+ * The entity's current state, then its state after each status change. Listening starts
+ * before the first read, so a change made in between is not missed.
+ * @example subscribe: (_root, args, ctx) => statusStream(ctx.changes, CHANNELS.assetStatus, args.assetId, () => getDataAsset(ctx, args.assetId)),
+ */
+export async function* statusStream<T extends { status: string }>(
+  feed: ChangeFeed,
+  channel: string,
+  id: string,
+  load: () => Promise<T>,
+): AsyncGenerator<T> {
+  const changes = feed.subscribe(channel, id);
+  try {
+    await changes.ready;
+    let current = await load(); // also checks the caller may see it
+    yield current;
+    for await (const change of changes) {
+      if (change.status === current.status) continue;
+      current = await load();
+      yield current;
+    }
+  } finally {
+    await changes.return?.();
+  }
 }

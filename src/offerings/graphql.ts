@@ -1,5 +1,7 @@
-import { builder } from "../graphql/builder.js";
+import { builder, provideScopeCheck } from "../graphql/builder.js";
 import { ChainUnavailableError } from "../errors.js";
+import { DeployRevertedError } from "../chain/errors.js";
+import { isIssuerOfTranche } from "./scopes.js";
 import { OrganizationRef } from "../organizations/graphql.js";
 import { getOrganization } from "../organizations/service.js";
 import { DataAssetRef } from "../assets/graphql.js";
@@ -17,6 +19,9 @@ import {
   type Tranche,
 } from "./service.js";
 import { AssetAlreadyOfferedError } from "./errors.js";
+
+// Fields of other domains (investors, compliance) scope on it: "the caller issues this tranche".
+provideScopeCheck("issuerOfTranche", isIssuerOfTranche);
 
 builder.objectType(AssetAlreadyOfferedError, {
   name: "AssetAlreadyOfferedError",
@@ -99,7 +104,6 @@ builder.mutationField("createOffering", (t) =>
     resolve: (_root, { input }, ctx) =>
       createOffering(ctx, {
         ...input,
-        assetIds: input.assetIds.map(String),
         blockedJurisdictions: input.blockedJurisdictions ?? [],
         tranche: { ...input.tranche, couponBps: input.tranche.couponBps ?? 0 },
       }),
@@ -111,9 +115,9 @@ builder.mutationField("deployTrancheToken", (t) =>
     type: TrancheRef,
     description: "Deploys the tranche's permissioned token, anchoring asset id, content digest and terms digest. ISSUER of the offering.",
     authScopes: { anyRole: ["ISSUER"] },
-    errors: { types: [ComplianceNotSatisfiedError, ChainUnavailableError] },
+    errors: { types: [ComplianceNotSatisfiedError, DeployRevertedError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }) },
-    resolve: (_root, { trancheId }, ctx) => deployTrancheToken(ctx, { trancheId: String(trancheId) }),
+    resolve: (_root, { trancheId }, ctx) => deployTrancheToken(ctx, { trancheId }),
   }),
 );
 
@@ -122,6 +126,6 @@ builder.queryField("offering", (t) =>
     type: OfferingRef,
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getOffering(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => getOffering(ctx, id),
   }),
 );

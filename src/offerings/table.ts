@@ -2,7 +2,8 @@ import { integer, pgTable, primaryKey, text, uuid, unique } from "drizzle-orm/pg
 import { baseUnits, createdAt, id } from "../db/columns.js";
 import { dataAsset } from "../assets/table.js";
 import { organization } from "../organizations/table.js";
-import { INVESTOR_CLASSES, investor } from "../investors/table.js";
+// Not ../investors/table.js: that module imports this one (the whitelist references tranche).
+import { INVESTOR_CLASSES } from "../investors/classes.js";
 
 export const PRODUCT_TYPES = ["FUND", "DEBT", "REVENUE_RIGHTS"] as const;
 export const OFFERING_STATUSES = ["DRAFT", "OPEN", "CLOSED"] as const;
@@ -67,21 +68,4 @@ export const tranche = pgTable(
     createdAt: createdAt(),
   },
   (t) => [unique().on(t.chainId, t.tokenAddress)],
-);
-
-/** A wallet admitted on one tranche's token; written after the on-chain whitelist tx is mined. */
-export const trancheWhitelist = pgTable(
-  "tranche_whitelist",
-  {
-    trancheId: uuid("tranche_id")
-      .notNull()
-      .references(() => tranche.id),
-    walletAddress: text("wallet_address").notNull(),
-    investorId: uuid("investor_id")
-      .notNull()
-      .references(() => investor.id),
-    txHash: text("tx_hash").notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [primaryKey({ columns: [t.trancheId, t.walletAddress] })],
 );

@@ -56,6 +56,6 @@ builder.queryField("organization", (t) =>
     type: OrganizationRef,
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => getOrganization(ctx, String(id)),
+    resolve: (_root, { id }, ctx) => getOrganization(ctx, id),
   }),
 );

@@ -1,4 +1,4 @@
-import { eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
@@ -66,12 +66,6 @@ export async function getOrganization(ctx: ServiceContext, id: string): Promise<
   if (!org) throw new NotFoundError("Organization", id);
   return org;
 }
-
-export async function listOrganizationsByIds(db: Database, ids: readonly string[]): Promise<Organization[]> {
-  if (ids.length === 0) return [];
-  return db.select().from(organization).where(inArray(organization.id, [...ids]));
-}
-
 export async function listLicenses(db: Database, organizationId: string): Promise<OrganizationLicense[]> {
   return db.select().from(organizationLicense).where(eq(organizationLicense.organizationId, organizationId));
 }

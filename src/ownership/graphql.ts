@@ -1,5 +1,7 @@
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface } from "../graphql/common.js";
+import { DataAssetRef } from "../assets/graphql.js";
+import { loadersFor } from "../assets/loaders.js";
 import { RIGHT_TYPES } from "./table.js";
 import { OwnershipSharesInvalidError, recordOwnershipRight, recordOwnershipRights, type OwnershipRight } from "./service.js";
 
@@ -34,6 +36,17 @@ export const OwnershipRightRef = builder.objectRef<OwnershipRight>("OwnershipRig
   }),
 });
 
+// An asset's rights: read with a catalogue page when it asks for them, else through the asset loaders (one statement per list).
+builder.objectFields(DataAssetRef, (t) => ({
+  ownershipRights: t.field({
+    type: [OwnershipRightRef],
+    resolve: (a, _args, ctx) => {
+      const loaders = loadersFor(ctx);
+      return loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
+    },
+  }),
+}));
+
 const RecordOwnershipRightInput = builder.inputType("RecordOwnershipRightInput", {
   fields: (t) => ({
     assetId: t.id({ required: true }),
@@ -56,7 +69,7 @@ builder.mutationField("recordOwnershipRight", (t) =>
     errors: { types: [OwnershipSharesInvalidError] },
     args: { input: t.arg({ type: RecordOwnershipRightInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      recordOwnershipRight(ctx, { ...input, assetId: String(input.assetId), holderOrgId: String(input.holderOrgId) }),
+      recordOwnershipRight(ctx, input),
   }),
 );
 
@@ -85,9 +98,9 @@ builder.mutationField("recordOwnershipRights", (t) =>
     },
     resolve: (_root, args, ctx) =>
       recordOwnershipRights(ctx, {
-        assetId: String(args.assetId),
+        assetId: args.assetId,
         rightType: args.rightType,
-        rights: args.rights.map((r) => ({ ...r, holderOrgId: String(r.holderOrgId) })),
+        rights: args.rights,
       }),
   }),
 );

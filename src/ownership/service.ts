@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { BaseError, NotFoundError } from "../errors.js";
-import type { Database, Transaction } from "../db/index.js";
+import type { Transaction } from "../db/index.js";
 import { dateTimeSchema, digestSchema, parseInput, text, uuidSchema } from "../validation.js";
 import { lockOwnedAsset } from "../assets/service.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
@@ -180,8 +180,4 @@ export async function recordOwnershipRights(ctx: ServiceContext, input: RecordOw
     );
     return rows;
   });
-}
-
-export async function listOwnershipRights(db: Database, assetId: string): Promise<OwnershipRight[]> {
-  return db.select().from(ownershipRight).where(eq(ownershipRight.assetId, assetId)).orderBy(ownershipRight.createdAt);
 }

@@ -1,4 +1,6 @@
 import { builder } from "../graphql/builder.js";
+import { DataAssetRef } from "../assets/graphql.js";
+import { loadersFor } from "../assets/loaders.js";
 import { ACTIVITY_KINDS, type ActivityInput } from "./table.js";
 import {
   LINEAGE_DIRECTIONS,
@@ -34,6 +36,21 @@ export const ProvenanceActivityRef = builder.objectRef<ProvenanceActivity>("Prov
   }),
 });
 
+// An asset's lineage, through the asset loaders (one statement per list; a catalogue page reads the latest with the page).
+builder.objectFields(DataAssetRef, (t) => ({
+  provenance: t.field({ type: [ProvenanceActivityRef], resolve: (a, _args, ctx) => loadersFor(ctx).provenance.load(a.id) }),
+  latestProvenance: t.field({
+    type: ProvenanceActivityRef,
+    nullable: true,
+    description: "The most recent lineage activity (by start time)",
+    resolve: (a, _args, ctx) => {
+      const loaders = loadersFor(ctx);
+      const known = loaders.known.latestProvenance;
+      return known.has(a.id) ? (known.get(a.id) ?? null) : loaders.latestProvenance.load(a.id);
+    },
+  }),
+}));
+
 const ActivityInputInput = builder.inputType("ActivityInputInput", {
   fields: (t) => ({
     assetId: t.id(),
@@ -64,8 +81,8 @@ builder.mutationField("recordProvenanceActivity", (t) =>
     resolve: (_root, { input }, ctx) =>
       recordProvenanceActivity(ctx, {
         ...input,
-        assetId: String(input.assetId),
-        inputs: (input.inputs ?? []).map((i) => ({ ...i, assetId: i.assetId == null ? null : String(i.assetId) })),
+        assetId: input.assetId,
+        inputs: (input.inputs ?? []).map((i) => ({ ...i, assetId: i.assetId ?? null })),
         parameters: (input.parameters ?? {}) as Record<string, unknown>,
       }),
   }),
@@ -117,6 +134,6 @@ builder.queryField("lineage", (t) =>
       direction: t.arg({ type: LineageDirection, required: true }),
       depth: t.arg.int(),
     },
-    resolve: (_root, args, ctx) => lineage(ctx, { assetId: String(args.assetId), direction: args.direction, depth: args.depth ?? undefined }),
+    resolve: (_root, args, ctx) => lineage(ctx, { assetId: args.assetId, direction: args.direction, depth: args.depth ?? undefined }),
   }),
 );

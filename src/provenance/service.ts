@@ -1,8 +1,8 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { requireActor } from "../context.js";
-import type { Database, Transaction } from "../db/index.js";
+import type { Transaction } from "../db/index.js";
 import { NotFoundError } from "../errors.js";
 import { dateTimeSchema, digestSchema, jsonObjectSchema, parseInput, text, uuidSchema } from "../validation.js";
 import { canRead, lockOwnedAsset } from "../assets/service.js";
@@ -63,15 +63,6 @@ export async function recordProvenanceActivity(
   parseInput(recordSchema, input);
   return ctx.db.transaction((tx) => insertProvenanceActivity(ctx, tx, input));
 }
-
-export async function listProvenanceActivities(db: Database, assetId: string): Promise<ProvenanceActivity[]> {
-  return db
-    .select()
-    .from(provenanceActivity)
-    .where(eq(provenanceActivity.assetId, assetId))
-    .orderBy(desc(provenanceActivity.startedAt));
-}
-
 /** The activity an OpenLineage run already recorded for an asset, if any (intake is idempotent per run and output). */
 export async function findOpenLineageActivity(tx: Transaction, runId: string, assetId: string): Promise<ProvenanceActivity | undefined> {
   const [row] = await tx

@@ -10,7 +10,7 @@ import postgres from "postgres";
 import { openDatabase, type DatabaseHandle } from "../../src/db/index.js";
 import { connectChain, type ChainClients } from "../../src/chain/client.js";
 import { devChainSignerKey } from "../../src/chain/dev-chain.js";
-import { checkChainBinding } from "../../src/chain/binding.js";
+import { checkChainBinding } from "../../src/indexer/binding.js";
 import { startGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
 import { insertOrganization } from "../../src/organizations/service.js";
 import { issueToken } from "../../src/auth/jwt.js";

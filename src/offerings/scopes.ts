@@ -1,11 +1,13 @@
 /**
- * Organization-scoped auth scopes, evaluated by `@pothos/plugin-scope-auth` before a resolver
- * runs, so who may act on which organization's entity is declared on the schema field. The
- * services keep their own checks too: the CLI and the worker call them without GraphQL.
+ * The `issuerOfTranche` auth scope, evaluated by `@pothos/plugin-scope-auth` before a resolver
+ * runs, so who may act on which organization's tranche is declared on the schema field. It
+ * reads the offerings tables, so it lives here and is handed to the builder (which knows no
+ * domain) by offerings/graphql.ts. The services keep their own checks too: the CLI and the
+ * worker call them without GraphQL.
  */
 import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.js";
-import { offering, tranche } from "../offerings/table.js";
+import { offering, tranche } from "./table.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

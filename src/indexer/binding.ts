@@ -3,14 +3,15 @@
  * indexer cursors) are only true on the chain they were written on; a gateway pointed at
  * another chain, or at a dev chain that lost its state, would mint into contracts that are not
  * there and wait forever for transactions no one mined. Every entry point calls
- * `checkChainBinding` after connecting and refuses to start on a mismatch.
+ * `checkChainBinding` after connecting and refuses to start on a mismatch. It lives with the
+ * indexer, not in chain/: it reads the registry's deployed tokens, and chain/ knows no domain.
  */
 import type { Hex } from "viem";
 import type { Database } from "../db/index.js";
-import { deployedTokens } from "../indexer/service.js";
-import type { ChainClients } from "./client.js";
-import { ChainMismatchError } from "./errors.js";
-import { chainBinding } from "./table.js";
+import { deployedTokens } from "./service.js";
+import type { ChainClients } from "../chain/client.js";
+import { ChainMismatchError } from "../chain/errors.js";
+import { chainBinding } from "../chain/table.js";
 
 /** Recorded tokens whose code is asked for at once (a registry has tens to hundreds). */
 const CODE_CHECK_CONCURRENCY = 20;
