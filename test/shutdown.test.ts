@@ -41,7 +41,7 @@ describe("SIGTERM", () => {
     const deadline = Date.now() + 60_000;
     let match: RegExpExecArray | null = null;
     while (!match && Date.now() < deadline) {
-      match = /ADMIN\s+Gateway Operator \(([0-9a-f-]{36})\)/.exec(output);
+      match = /^export OPERATOR_ORG=([0-9a-f-]{36})$/m.exec(output);
       if (!match) await new Promise((r) => setTimeout(r, 100));
     }
     expect(match, output).not.toBeNull();
