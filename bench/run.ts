@@ -44,7 +44,13 @@ const want = (section: (typeof SECTIONS)[number]) => !flags.only || flags.only =
 const QUICK = flags.quick;
 const PROFILE = QUICK
   ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200 }
-  : { sizes: [10_000, 100_000, ...(flags.million ? [1_000_000] : [])], loadSeconds: 10, connections: [1, 10, 50], seqMints: 200, batchMints: 1000 };
+  : {
+      sizes: [10_000, 100_000, ...(flags.million ? [1_000_000] : [])],
+      loadSeconds: 10,
+      connections: [1, 10, 50],
+      seqMints: 200,
+      batchMints: 1000,
+    };
 /** The catalogue size at which the servers are compared side by side (the growth steps go on past it). */
 const READS_AT = PROFILE.sizes.includes(100_000) ? 100_000 : PROFILE.sizes.at(-1)!;
 const JWT_SECRET = "bench-secret-0123456789abcdef0123456789";
@@ -94,7 +100,14 @@ const PG_SEARCH_QUERY = `query CatalogueSearch($q: String!) {
     ownershipRightsByAssetId { nodes { rightType shareBps } } provenanceActivitiesByAssetId(first: 1, orderBy: STARTED_AT_DESC) { nodes { kind } } } }
 }`;
 
-type Server = { name: string; list: () => Promise<string[]>; search: () => Promise<string[]>; listReq: { url: string; body: unknown }; searchReq: { url: string; body: unknown }; proc: Spawned };
+type Server = {
+  name: string;
+  list: () => Promise<string[]>;
+  search: () => Promise<string[]>;
+  listReq: { url: string; body: unknown };
+  searchReq: { url: string; body: unknown };
+  proc: Spawned;
+};
 
 async function main() {
   log(`profile ${results.profile}; database ${dbName}`);
@@ -150,16 +163,26 @@ async function main() {
           proc: ours,
           listReq: { url: oursGraphql, body: { query: LIST_QUERY, variables: { category: [category] } } },
           searchReq: { url: oursGraphql, body: { query: SEARCH_QUERY, variables: { q: SEARCH_TERM } } },
-          list: async () => (await postJson(oursGraphql, { query: LIST_QUERY, variables: { category: [category] } })).data.dataAssets.edges.map((e: any) => e.node.id),
-          search: async () => (await postJson(oursGraphql, { query: SEARCH_QUERY, variables: { q: SEARCH_TERM } })).data.dataAssets.edges.map((e: any) => e.node.id),
+          list: async () =>
+            (await postJson(oursGraphql, { query: LIST_QUERY, variables: { category: [category] } })).data.dataAssets.edges.map(
+              (e: any) => e.node.id,
+            ),
+          search: async () =>
+            (await postJson(oursGraphql, { query: SEARCH_QUERY, variables: { q: SEARCH_TERM } })).data.dataAssets.edges.map(
+              (e: any) => e.node.id,
+            ),
         },
         {
           name: "postgraphile",
           proc: pg,
           listReq: { url: pg.url, body: { query: PG_LIST_QUERY, variables: { category } } },
           searchReq: { url: pg.url, body: { query: PG_SEARCH_QUERY, variables: { q: SEARCH_TERM } } },
-          list: async () => (await postJson(pg.url, { query: PG_LIST_QUERY, variables: { category } })).data.allDataAssets.nodes.map((n: any) => n.rowId),
-          search: async () => (await postJson(pg.url, { query: PG_SEARCH_QUERY, variables: { q: SEARCH_TERM } })).data.searchDataAssets.nodes.map((n: any) => n.rowId),
+          list: async () =>
+            (await postJson(pg.url, { query: PG_LIST_QUERY, variables: { category } })).data.allDataAssets.nodes.map((n: any) => n.rowId),
+          search: async () =>
+            (await postJson(pg.url, { query: PG_SEARCH_QUERY, variables: { q: SEARCH_TERM } })).data.searchDataAssets.nodes.map(
+              (n: any) => n.rowId,
+            ),
         },
         {
           name: "raw SQL",
@@ -180,9 +203,12 @@ async function main() {
         });
         const found = await server.search();
         if (JSON.stringify(list) !== JSON.stringify(oursList)) {
-          throw new Error(`${server.name} list differs from ours: ${JSON.stringify(list.slice(0, 3))}… vs ${JSON.stringify(oursList.slice(0, 3))}…`);
+          throw new Error(
+            `${server.name} list differs from ours: ${JSON.stringify(list.slice(0, 3))}… vs ${JSON.stringify(oursList.slice(0, 3))}…`,
+          );
         }
-        if (JSON.stringify([...found].sort()) !== JSON.stringify([...oursSearch].sort())) throw new Error(`${server.name} search differs from ours`);
+        if (JSON.stringify([...found].sort()) !== JSON.stringify([...oursSearch].sort()))
+          throw new Error(`${server.name} search differs from ours`);
       }
       const timed = catalogue;
       log(`answers agree: list ${oursList.length} assets, search ${oursSearch.length}`);
@@ -228,7 +254,12 @@ async function main() {
       seeded = size;
       if (!want("reads")) continue;
       await seedRightsProvenanceAndPublish(sql);
-      const probe = await load({ url: oursGraphql, body: { query: LIST_QUERY, variables: { category: ["ENERGY"] } }, connections: 10, seconds: PROFILE.loadSeconds });
+      const probe = await load({
+        url: oursGraphql,
+        body: { query: LIST_QUERY, variables: { category: ["ENERGY"] } },
+        connections: 10,
+        seconds: PROFILE.loadSeconds,
+      });
       if (probe.errors || probe.non2xx) throw new Error(`growth probe failed: ${JSON.stringify(probe)}`);
       growth.push({ assets: size, p50: probe.p50, p99: probe.p99, rps: probe.rps });
       log(`size ${size}: p50 ${probe.p50} ms, p99 ${probe.p99} ms`);
@@ -246,7 +277,11 @@ async function main() {
       devChainPeakRssMb: peakRssMb(chain.child.pid!),
       importCliPeakRssMb: importFigures?.importRssMb,
     };
-    results.import = importFigures && { ...importFigures, importRowsPerSecond: Math.round(importFigures.rows / importFigures.importSeconds), copyRowsPerSecond: Math.round(importFigures.rows / importFigures.copySeconds) };
+    results.import = importFigures && {
+      ...importFigures,
+      importRowsPerSecond: Math.round(importFigures.rows / importFigures.importSeconds),
+      copyRowsPerSecond: Math.round(importFigures.rows / importFigures.copySeconds),
+    };
 
     // ---------- the table ----------
     row("workload", "ours", "peer", "ratio ours/peer", "raw limit", "ratio ours/raw");
@@ -255,17 +290,45 @@ async function main() {
         const o = reads![workload]!.ours![c]!;
         const p = reads![workload]!.postgraphile?.[c];
         const r = reads![workload]!["raw SQL"]![c]!;
-        row(`${workload} c=${c} req/s`, o.rps, p ? `PostGraphile ${p.rps}` : "PostGraphile n/a", p ? ratio(o.rps, p.rps) : "n/a", r.rps, ratio(o.rps, r.rps));
+        row(
+          `${workload} c=${c} req/s`,
+          o.rps,
+          p ? `PostGraphile ${p.rps}` : "PostGraphile n/a",
+          p ? ratio(o.rps, p.rps) : "n/a",
+          r.rps,
+          ratio(o.rps, r.rps),
+        );
         row(`${workload} c=${c} p50/p99 ms`, `${o.p50}/${o.p99}`, p ? `${p.p50}/${p.p99}` : "n/a", "", `${r.p50}/${r.p99}`, "");
       }
     }
     if (mint) {
-      row("mint sequential mints/s", mint.oursSequentialPerSecond, `raw viem ${mint.rawPerSecond}`, ratio(mint.oursSequentialPerSecond, mint.rawPerSecond), "", "");
-      row("mint batched mints/s", mint.oursBatchPerSecond, `raw viem ${mint.rawPerSecond}`, ratio(mint.oursBatchPerSecond, mint.rawPerSecond), "", "");
+      row(
+        "mint sequential mints/s",
+        mint.oursSequentialPerSecond,
+        `raw viem ${mint.rawPerSecond}`,
+        ratio(mint.oursSequentialPerSecond, mint.rawPerSecond),
+        "",
+        "",
+      );
+      row(
+        "mint batched mints/s",
+        mint.oursBatchPerSecond,
+        `raw viem ${mint.rawPerSecond}`,
+        ratio(mint.oursBatchPerSecond, mint.rawPerSecond),
+        "",
+        "",
+      );
     }
     if (results.import) {
       const im = results.import as any;
-      row(`import ${im.rows} rows/s`, im.importRowsPerSecond, `COPY ${im.copyRowsPerSecond}`, ratio(im.importRowsPerSecond, im.copyRowsPerSecond), "", "");
+      row(
+        `import ${im.rows} rows/s`,
+        im.importRowsPerSecond,
+        `COPY ${im.copyRowsPerSecond}`,
+        ratio(im.importRowsPerSecond, im.copyRowsPerSecond),
+        "",
+        "",
+      );
     }
     const mem = results.memory as any;
     if (mem.serverPeakRssAfterReadsMb) row("server peak RSS MB after reads", mem.serverPeakRssAfterReadsMb, "target 300", "", "", "");
@@ -274,12 +337,12 @@ async function main() {
     row("import CLI peak RSS MB", mem.importCliPeakRssMb ?? "n/a", "", "", "", "");
     for (const g of growth) row(`list @${g.assets} assets p50/p99 ms`, `${g.p50}/${g.p99}`, "", "", "", "");
     const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    console.log("\n" + table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n") + "\n");
+    console.log(`\n${table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ")).join("\n")}\n`);
 
     if (flags.only) return;
     mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
     const out = path.join(ROOT, "bench/results", `${new Date().toISOString().slice(0, 10)}${QUICK ? "-quick" : ""}.json`);
-    writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${path.relative(ROOT, out)}`);
   } catch (error) {
     // The servers log what went wrong on their side; show it with the failure.
@@ -297,11 +360,15 @@ async function main() {
 /** `npm run import` (its script, in its own process) into the bench database; returns its peak RSS. */
 async function runImport(file: string, orgId: string): Promise<{ output: string; peakRssMb: number }> {
   const { spawn } = await import("node:child_process");
-  const child = spawn(process.execPath, ["--import", "tsx", "--import", path.join(ROOT, "bench/lib/report-rss.mjs"), "scripts/import.ts", file, "--org", orgId], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: dbUrl, LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--import", path.join(ROOT, "bench/lib/report-rss.mjs"), "scripts/import.ts", file, "--org", orgId],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: dbUrl, LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout.on("data", (c) => (output += c));
   child.stderr.on("data", (c) => (output += c));
@@ -315,11 +382,24 @@ async function runImport(file: string, orgId: string): Promise<{ output: string;
 async function copySameRows(sql: postgres.Sql, from: number, to: number, orgId: string): Promise<number> {
   await sql.unsafe(`drop table if exists bench_copy; create table bench_copy (like data_asset including all)`);
   const started = performance.now();
-  const stream = await sql`copy bench_copy (owner_org_id, title, description, category, tags, format, record_count, content_digest, security_level) from stdin`.writable();
+  const stream =
+    await sql`copy bench_copy (owner_org_id, title, description, category, tags, format, record_count, content_digest, security_level) from stdin`.writable();
   const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
   for (let i = from; i < to; i++) {
     const a = assetLine(i);
-    const line = [orgId, a.title, a.description, a.category, `{${a.tags.join(",")}}`, a.format, a.recordCount, a.contentDigest, a.securityLevel].map((v) => esc(String(v))).join("\t") + "\n";
+    const line = `${[
+      orgId,
+      a.title,
+      a.description,
+      a.category,
+      `{${a.tags.join(",")}}`,
+      a.format,
+      a.recordCount,
+      a.contentDigest,
+      a.securityLevel,
+    ]
+      .map((v) => esc(String(v)))
+      .join("\t")}\n`;
     if (!stream.write(line)) await new Promise((r) => stream.once("drain", r));
   }
   await new Promise<void>((resolve, reject) => stream.end((err?: Error) => (err ? reject(err) : resolve())));
@@ -345,7 +425,8 @@ async function benchMint(sql: postgres.Sql, url: string, rpcUrl: string) {
     url,
     gql,
     adminToken: await issueToken(JWT_SECRET, { subject: "bench", organizationId: operator!.id, roles: ["ADMIN"] }),
-    tokenFor: (roles: string[], organizationId: string, subject = "bench") => issueToken(JWT_SECRET, { subject, organizationId, roles: roles as any }),
+    tokenFor: (roles: string[], organizationId: string, subject = "bench") =>
+      issueToken(JWT_SECRET, { subject, organizationId, roles: roles as any }),
   } as unknown as TestGateway;
   const a = await createActors(client);
   const asset = await registerApprovedAsset(client, a, "Bench mint asset");
@@ -402,7 +483,12 @@ async function benchMint(sql: postgres.Sql, url: string, rpcUrl: string) {
   const rawToken = (await publicClient.waitForTransactionReceipt({ hash: deployHash })).contractAddress!;
   const recipient = privateKeyToAccount(generatePrivateKey()).address;
   await publicClient.waitForTransactionReceipt({
-    hash: await wallet2.writeContract({ address: rawToken, abi: DataAssetTokenAbi, functionName: "setWhitelisted", args: [recipient, true] }),
+    hash: await wallet2.writeContract({
+      address: rawToken,
+      abi: DataAssetTokenAbi,
+      functionName: "setWhitelisted",
+      args: [recipient, true],
+    }),
   });
   for (let i = 0; i < WARM_UP; i++) {
     await publicClient.waitForTransactionReceipt({
@@ -429,7 +515,12 @@ async function benchMint(sql: postgres.Sql, url: string, rpcUrl: string) {
 
 async function chainOf(client: ReturnType<typeof createPublicClient>) {
   const id = await client.getChainId();
-  return { id, name: `chain-${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [] as string[] } } };
+  return {
+    id,
+    name: `chain-${id}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [] as string[] } },
+  };
 }
 
 void CATEGORIES;

@@ -57,7 +57,11 @@ async function main() {
   }
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const [owner] = await database.db.select({ id: organization.id }).from(organization).where(eq(organization.id, values.org!)).catch(() => []);
+    const [owner] = await database.db
+      .select({ id: organization.id })
+      .from(organization)
+      .where(eq(organization.id, values.org!))
+      .catch(() => []);
     if (!owner) usage(`organization ${values.org} not found`);
 
     let bytesRead = 0;

@@ -56,7 +56,8 @@ async function viaGateway(url: string): Promise<Report> {
 }
 
 try {
-  const report = config.databaseUrl && !values.gateway ? await direct() : await viaGateway(values.gateway ?? `http://${config.host}:${config.port}`);
+  const report =
+    config.databaseUrl && !values.gateway ? await direct() : await viaGateway(values.gateway ?? `http://${config.host}:${config.port}`);
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.ok ? 0 : 1);
 } catch (error) {

@@ -60,7 +60,10 @@ const envSchema = z
       .enum(["true", "false"])
       .default("true")
       .transform((v) => v === "true"),
-    SIWE_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port").default(DEFAULTS.siweDomain),
+    SIWE_DOMAIN: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port")
+      .default(DEFAULTS.siweDomain),
     KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(DEFAULTS.kycSweepIntervalMs),
     FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(DEFAULTS.finalityDepth),
     INDEXER_POLLER_ENABLED: z
@@ -86,10 +89,18 @@ const envSchema = z
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is required when NODE_ENV=production" });
     }
     if (env.NODE_ENV === "production" && env.JWT_SECRET === DEV_JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production",
+      });
     }
     if (env.NODE_ENV === "production" && env.WEBHOOK_SECRET === DEV_WEBHOOK_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "is the public development secret (in this source and the README); set a secret of your own when NODE_ENV=production",
+      });
     }
   });
 

@@ -18,7 +18,13 @@ const DEMO = [
     jurisdiction: "CN",
     licenses: [{ type: "CN_DATA_EXCHANGE", number: "SHDE-001" }],
   },
-  { role: "ISSUER", name: "Harbour Asset Management", kind: "ISSUER", jurisdiction: "HK", licenses: [{ type: "SFC_TYPE_9", number: "BQR123" }] },
+  {
+    role: "ISSUER",
+    name: "Harbour Asset Management",
+    kind: "ISSUER",
+    jurisdiction: "HK",
+    licenses: [{ type: "SFC_TYPE_9", number: "BQR123" }],
+  },
   { role: "ADMIN", name: "Gateway Operator", kind: "VENUE", jurisdiction: "HK", licenses: [] },
 ] as const;
 

@@ -21,7 +21,10 @@ export const digestSchema = z
 export const baseUnitAmountSchema = z.string().transform((value, ctx) => {
   // One transform, checked in order: later checks must not run on a value that failed earlier ones.
   if (!/^[0-9]+$/.test(value)) {
-    ctx.addIssue({ code: "custom", message: "must be a whole number of base units written as a decimal string (no sign, point or exponent)" });
+    ctx.addIssue({
+      code: "custom",
+      message: "must be a whole number of base units written as a decimal string (no sign, point or exponent)",
+    });
     return z.NEVER;
   }
   const amount = BigInt(value);
@@ -44,15 +47,14 @@ export const wholeNumberSchema = z
   .transform((v) => BigInt(v))
   .refine((v) => v <= MAX_INT8, "must be at most 9223372036854775807 (2^63 − 1)");
 
-export const jurisdictionSchema = z
-  .string()
-  .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, "must be an ISO 3166 code such as HK or CN-SH");
+export const jurisdictionSchema = z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, "must be an ISO 3166 code such as HK or CN-SH");
 
 /**
  * Text as PostgreSQL can store it. PostgreSQL text cannot hold NUL (U+0000), and a lone UTF-16
  * surrogate has no UTF-8 form: both would reach the database and fail there as a 500. Without
  * the `u` flag the regex sees UTF-16 code units, so it can tell a pair from a lone half.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL is the point of this rule.
 const NO_NUL = /^[^\u0000]*$/;
 const NO_LONE_SURROGATE = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
@@ -94,7 +96,8 @@ export function isPostgresTimestamp(text: string): boolean {
 
 /** RFC 3339 date-time (section 5.6): full date, `T`, full time with seconds, and an offset (Z or ±hh:mm). */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/i;
-export const DATE_TIME_EXPECTED = "an RFC 3339 date-time with an offset, e.g. 2026-11-27T12:00:00Z or 2026-11-27T20:00:00+08:00 (a real calendar day, year 0001–9999)";
+export const DATE_TIME_EXPECTED =
+  "an RFC 3339 date-time with an offset, e.g. 2026-11-27T12:00:00Z or 2026-11-27T20:00:00+08:00 (a real calendar day, year 0001–9999)";
 
 /** Whether a Date can be stored as a timestamptz and read back the same (years 0001–9999 in UTC). */
 const storableDate = (date: Date) => !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
@@ -149,7 +152,8 @@ function jsonProblem(root: unknown): { path: (string | number)[]; message: strin
     }
   }
   // Depth is bounded now, so serializing cannot overflow the stack.
-  if (Buffer.byteLength(JSON.stringify(root) ?? "") > JSON_MAX_BYTES) return { path: [], message: `must be at most ${JSON_MAX_BYTES} bytes as JSON` };
+  if (Buffer.byteLength(JSON.stringify(root) ?? "") > JSON_MAX_BYTES)
+    return { path: [], message: `must be at most ${JSON_MAX_BYTES} bytes as JSON` };
   return undefined;
 }
 

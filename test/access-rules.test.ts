@@ -72,10 +72,15 @@ const offeringInput = (assetId: string) => ({
   termsDigest: digest("other terms"),
   tranche: { name: "Senior", seniority: "SENIOR", supplyCap: "1000", tokenName: "Second", tokenSymbol: "SEC" },
 });
-const packageAsset = async (assetId: string, token: string) => (await t.gql(CREATE_OFFERING, { input: offeringInput(assetId) }, token)).data.createOffering;
+const packageAsset = async (assetId: string, token: string) =>
+  (await t.gql(CREATE_OFFERING, { input: offeringInput(assetId) }, token)).data.createOffering;
 const transition = async (id: string, to: string) =>
   ok(
-    await t.gql(`mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`, { id, to }, a.officerToken),
+    await t.gql(
+      `mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`,
+      { id, to },
+      a.officerToken,
+    ),
     "transitionDataAsset",
     "DataAsset",
   );
@@ -110,7 +115,11 @@ describe("investor facts follow the investor(id) rule", () => {
 describe("mint requests show their investor only to investor readers", () => {
   it("answers investor null, not an error that nulls the request, for a member of the issuer's organization without a reader role", async () => {
     const s = await buildScenario(t, a);
-    const mint = await t.gql(REQUEST_MINT, { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "3" } }, a.issuerToken);
+    const mint = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "3" } },
+      a.issuerToken,
+    );
     const id = mint.data.requestMint.id;
     const LIST = `query($trancheId: ID) { mintRequests(first: 5, filter: { trancheId: $trancheId }) { edges { node { id investor { id kycStatus } } } } }`;
     const asIssuer = await t.gql(LIST, { trancheId: s.trancheId }, a.issuerToken);
@@ -126,20 +135,34 @@ describe("mint requests show their investor only to investor readers", () => {
 describe("one asset backs at most one live offering", () => {
   it("refuses another issuer packaging an asset already OFFERED or TOKENIZED, and no second token anchors it", async () => {
     const s = await buildScenario(t, a); // packaged, token deployed
-    const mint = await t.gql(REQUEST_MINT, { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "5" } }, a.issuerToken);
+    const mint = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "5" } },
+      a.issuerToken,
+    );
     expect((await waitForMint(t, a.issuerToken, mint.data.requestMint.id)).status).toBe("CONFIRMED");
     const status = async () =>
-      (await t.gql(`query($id: ID!) { dataAsset(id: $id) { __typename ... on DataAsset { status } } }`, { id: s.assetId })).data.dataAsset.status;
+      (await t.gql(`query($id: ID!) { dataAsset(id: $id) { __typename ... on DataAsset { status } } }`, { id: s.assetId })).data.dataAsset
+        .status;
     expect(await status()).toBe("TOKENIZED");
     for (const token of [otherIssuerToken, a.issuerToken]) {
-      expect(await packageAsset(s.assetId, token)).toEqual({ __typename: "AssetAlreadyOfferedError", assetId: s.assetId, offeringId: s.offeringId, code: "ASSET_ALREADY_OFFERED", message: expect.any(String) });
+      expect(await packageAsset(s.assetId, token)).toEqual({
+        __typename: "AssetAlreadyOfferedError",
+        assetId: s.assetId,
+        offeringId: s.offeringId,
+        code: "ASSET_ALREADY_OFFERED",
+        message: expect.any(String),
+      });
     }
     expect(await offeringsOf(s.assetId)).toEqual([s.offeringId]);
 
     // OFFERED (no token yet) too.
     const { assetId } = await registerApprovedAsset(t, a);
     const first = await createOfferingWithTranche(t, a, assetId);
-    expect(await packageAsset(assetId, otherIssuerToken)).toMatchObject({ __typename: "AssetAlreadyOfferedError", offeringId: first.offeringId });
+    expect(await packageAsset(assetId, otherIssuerToken)).toMatchObject({
+      __typename: "AssetAlreadyOfferedError",
+      offeringId: first.offeringId,
+    });
   });
 
   it("still refuses it after a suspension puts the asset back to APPROVED: the first offering is still live", async () => {
@@ -147,7 +170,10 @@ describe("one asset backs at most one live offering", () => {
     const first = await createOfferingWithTranche(t, a, assetId);
     await transition(assetId, "SUSPENDED");
     await transition(assetId, "APPROVED");
-    expect(await packageAsset(assetId, otherIssuerToken)).toMatchObject({ __typename: "AssetAlreadyOfferedError", offeringId: first.offeringId });
+    expect(await packageAsset(assetId, otherIssuerToken)).toMatchObject({
+      __typename: "AssetAlreadyOfferedError",
+      offeringId: first.offeringId,
+    });
     expect(await offeringsOf(assetId)).toEqual([first.offeringId]);
   });
 
@@ -157,7 +183,10 @@ describe("one asset backs at most one live offering", () => {
       const answers = await Promise.all([packageAsset(assetId, a.issuerToken), packageAsset(assetId, otherIssuerToken)]);
       const won = answers.filter((x) => x.__typename === "Offering");
       expect(won, JSON.stringify(answers)).toHaveLength(1);
-      expect(answers.find((x) => x.__typename !== "Offering")).toMatchObject({ __typename: "AssetAlreadyOfferedError", offeringId: won[0].id });
+      expect(answers.find((x) => x.__typename !== "Offering")).toMatchObject({
+        __typename: "AssetAlreadyOfferedError",
+        offeringId: won[0].id,
+      });
       expect(await offeringsOf(assetId)).toEqual([won[0].id]);
     }
   });
@@ -196,8 +225,20 @@ describe("CORE data is refused where it is packaged", () => {
       "registerDataAsset",
       "DataAsset",
     ).id as string;
-    for (const [to, token] of [["SUBMITTED", a.ownerToken], ["IN_REVIEW", a.officerToken], ["APPROVED", a.officerToken]] as const) {
-      ok(await t.gql(`mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`, { id: core, to }, token), "transitionDataAsset", "DataAsset");
+    for (const [to, token] of [
+      ["SUBMITTED", a.ownerToken],
+      ["IN_REVIEW", a.officerToken],
+      ["APPROVED", a.officerToken],
+    ] as const) {
+      ok(
+        await t.gql(
+          `mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`,
+          { id: core, to },
+          token,
+        ),
+        "transitionDataAsset",
+        "DataAsset",
+      );
     }
     const refused = await packageAsset(core, a.issuerToken);
     expect(refused).toMatchObject({
@@ -207,15 +248,25 @@ describe("CORE data is refused where it is packaged", () => {
       unmet: [{ code: "ONSHORE_SECURITY_CLASSIFIED", subjectId: core, reason: "CORE data can never be tokenized" }],
     });
     expect(await offeringsOf(core)).toEqual([]);
-    expect((await t.gql(`query($id: ID!) { dataAsset(id: $id) { ... on DataAsset { status } } }`, { id: core })).data.dataAsset.status).toBe("APPROVED");
+    expect(
+      (await t.gql(`query($id: ID!) { dataAsset(id: $id) { ... on DataAsset { status } } }`, { id: core })).data.dataAsset.status,
+    ).toBe("APPROVED");
 
     // The same code a mint refusal names for an asset reclassified CORE after its token was deployed.
     ok(
-      await t.gql(`mutation($input: UpdateDataAssetInput!) { updateDataAsset(input: $input) { __typename ${ERROR_FIELDS} } }`, { input: { assetId: s.assetId, securityLevel: "CORE" } }, a.ownerToken),
+      await t.gql(
+        `mutation($input: UpdateDataAssetInput!) { updateDataAsset(input: $input) { __typename ${ERROR_FIELDS} } }`,
+        { input: { assetId: s.assetId, securityLevel: "CORE" } },
+        a.ownerToken,
+      ),
       "updateDataAsset",
       "DataAsset",
     );
-    const mint = await t.gql(REQUEST_MINT, { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" } }, a.issuerToken);
+    const mint = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" } },
+      a.issuerToken,
+    );
     expect(mint.data.requestMint).toMatchObject({ code: refused.code, unmetCodes: refused.unmetCodes });
   });
 
@@ -223,7 +274,11 @@ describe("CORE data is refused where it is packaged", () => {
     const { assetId } = await registerApprovedAsset(t, a);
     const { offeringId, trancheId } = await createOfferingWithTranche(t, a, assetId);
     ok(
-      await t.gql(`mutation($input: UpdateDataAssetInput!) { updateDataAsset(input: $input) { __typename ${ERROR_FIELDS} } }`, { input: { assetId, securityLevel: "CORE" } }, a.ownerToken),
+      await t.gql(
+        `mutation($input: UpdateDataAssetInput!) { updateDataAsset(input: $input) { __typename ${ERROR_FIELDS} } }`,
+        { input: { assetId, securityLevel: "CORE" } },
+        a.ownerToken,
+      ),
       "updateDataAsset",
       "DataAsset",
     );
@@ -232,8 +287,13 @@ describe("CORE data is refused where it is packaged", () => {
       { id: trancheId },
       a.issuerToken,
     );
-    expect(r.data.deployTrancheToken).toMatchObject({ __typename: "ComplianceNotSatisfiedError", unmetCodes: ["ONSHORE_SECURITY_CLASSIFIED"] });
-    const tranche = await t.gql(`query($id: ID!) { offering(id: $id) { ... on Offering { tranches { tokenAddress } } } }`, { id: offeringId });
+    expect(r.data.deployTrancheToken).toMatchObject({
+      __typename: "ComplianceNotSatisfiedError",
+      unmetCodes: ["ONSHORE_SECURITY_CLASSIFIED"],
+    });
+    const tranche = await t.gql(`query($id: ID!) { offering(id: $id) { ... on Offering { tranches { tokenAddress } } } }`, {
+      id: offeringId,
+    });
     expect(tranche.data.offering.tranches).toEqual([{ tokenAddress: null }]);
   });
 });
@@ -255,7 +315,11 @@ describe("whitelisting applies the offering's eligibility rule", () => {
     // An eligible holder with tokens and gas.
     const holder = await registerInvestorWithKey(t, a);
     await whitelist(t, a, s.trancheId, holder.investorId);
-    const mint = await t.gql(REQUEST_MINT, { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: holder.investorId, amount: "100" } }, a.issuerToken);
+    const mint = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: holder.investorId, amount: "100" } },
+      a.issuerToken,
+    );
     expect((await waitForMint(t, a.issuerToken, mint.data.requestMint.id)).status).toBe("CONFIRMED");
 
     const retail = await registerVerifiedInvestor(t, a, "RETAIL");
@@ -279,7 +343,9 @@ describe("whitelisting applies the offering's eligibility rule", () => {
     }
     // The eligible counterpart is admitted, on chain too, and the holder can pay it.
     const eligible = await registerVerifiedInvestor(t, a, "INSTITUTIONAL");
-    expect((await t.gql(WHITELIST, { t: s.trancheId, i: eligible.investorId }, a.issuerToken)).data.whitelistInvestor.__typename).toBe("WhitelistEntry");
+    expect((await t.gql(WHITELIST, { t: s.trancheId, i: eligible.investorId }, a.issuerToken)).data.whitelistInvestor.__typename).toBe(
+      "WhitelistEntry",
+    );
     expect(await isWhitelisted(s.tokenAddress, eligible.wallet)).toBe(true);
     await transferAs(t, holder.account, s.tokenAddress, eligible.wallet, 1n);
   });

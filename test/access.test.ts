@@ -57,7 +57,11 @@ const tokens = {} as Record<Caller, string | undefined>;
 
 async function createOrg(input: Record<string, unknown>): Promise<string> {
   return ok<any>(
-    await t.gql(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { __typename ... on Organization { id } ${ERROR_FIELDS} } }`, { input }, t.adminToken),
+    await t.gql(
+      `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { __typename ... on Organization { id } ${ERROR_FIELDS} } }`,
+      { input },
+      t.adminToken,
+    ),
     "createOrganization",
     "Organization",
   ).id;
@@ -101,7 +105,11 @@ const draftAsset = async () =>
 const submittedAsset = async () => {
   const id = await draftAsset();
   ok(
-    await t.gql(`mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUBMITTED) { __typename ${ERROR_FIELDS} } }`, { id }, a.ownerToken),
+    await t.gql(
+      `mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUBMITTED) { __typename ${ERROR_FIELDS} } }`,
+      { id },
+      a.ownerToken,
+    ),
     "transitionDataAsset",
     "DataAsset",
   );
@@ -118,8 +126,20 @@ const approvedAsset = async (securityLevel = "GENERAL") => {
     "registerDataAsset",
     "DataAsset",
   ).id as string;
-  for (const [to, token] of [["SUBMITTED", a.ownerToken], ["IN_REVIEW", a.officerToken], ["APPROVED", a.officerToken]] as const) {
-    ok(await t.gql(`mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`, { id, to }, token), "transitionDataAsset", "DataAsset");
+  for (const [to, token] of [
+    ["SUBMITTED", a.ownerToken],
+    ["IN_REVIEW", a.officerToken],
+    ["APPROVED", a.officerToken],
+  ] as const) {
+    ok(
+      await t.gql(
+        `mutation($id: ID!, $to: AssetStatus!) { transitionDataAsset(assetId: $id, to: $to) { __typename ${ERROR_FIELDS} } }`,
+        { id, to },
+        token,
+      ),
+      "transitionDataAsset",
+      "DataAsset",
+    );
   }
   return id;
 };
@@ -187,7 +207,13 @@ const MATRIX: Row[] = [
     scenario: "the owner records a right on its published asset",
     operation: `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) ${SELECTION} }`,
     setup: async () => ({
-      input: { assetId: await approvedAsset(), holderOrgId: a.providerOrgId, rightType: "PROCESSING_USE", shareBps: 100, certificateNumber: "C-1" },
+      input: {
+        assetId: await approvedAsset(),
+        holderOrgId: a.providerOrgId,
+        rightType: "PROCESSING_USE",
+        shareBps: 100,
+        certificateNumber: "C-1",
+      },
     }),
     expected: row(U, A, F, F, F, F, F, F),
   },
@@ -196,7 +222,13 @@ const MATRIX: Row[] = [
     scenario: "the owner records a right on its draft (hidden from other organizations)",
     operation: `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) ${SELECTION} }`,
     setup: async () => ({
-      input: { assetId: await draftAsset(), holderOrgId: a.providerOrgId, rightType: "PROCESSING_USE", shareBps: 100, certificateNumber: "C-1" },
+      input: {
+        assetId: await draftAsset(),
+        holderOrgId: a.providerOrgId,
+        rightType: "PROCESSING_USE",
+        shareBps: 100,
+        certificateNumber: "C-1",
+      },
     }),
     expected: row(U, A, F, F, F, F, H, F),
   },
@@ -338,7 +370,11 @@ const MATRIX: Row[] = [
     operation: `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) ${SELECTION} }`,
     setup: async () => {
       const { trancheId } = await createOfferingWithTranche(t, a, await approvedAsset());
-      ok(await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`, { id: trancheId }, a.issuerToken), "deployTrancheToken", "Tranche");
+      ok(
+        await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`, { id: trancheId }, a.issuerToken),
+        "deployTrancheToken",
+        "Tranche",
+      );
       return { t: trancheId, i: (await registerVerifiedInvestor(t, a)).investorId };
     },
     expected: row(U, F, A, A, F, F, F, F),
@@ -349,7 +385,11 @@ const MATRIX: Row[] = [
     operation: `mutation($t: ID!, $i: ID!) { whitelistInvestor(trancheId: $t, investorId: $i) ${SELECTION} }`,
     setup: async () => {
       const { trancheId } = await createOfferingWithTranche(t, a, await approvedAsset());
-      ok(await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`, { id: trancheId }, a.issuerToken), "deployTrancheToken", "Tranche");
+      ok(
+        await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) ${SELECTION} }`, { id: trancheId }, a.issuerToken),
+        "deployTrancheToken",
+        "Tranche",
+      );
       return { t: trancheId, i: (await registerVerifiedInvestor(t, a, "RETAIL")).investorId };
     },
     refusedWith: "COMPLIANCE_NOT_SATISFIED",
@@ -419,7 +459,11 @@ const MATRIX: Row[] = [
   },
 ];
 
-function outcomeOf(result: { data?: any; errors?: { extensions?: { code?: string } }[] }, field: string, refusedWith?: string): Outcome | string {
+function outcomeOf(
+  result: { data?: any; errors?: { extensions?: { code?: string } }[] },
+  field: string,
+  refusedWith?: string,
+): Outcome | string {
   // Connections have no result union: their refusal is a top-level error with the code.
   const code = result.errors?.length === 1 && result.data?.[field] == null ? result.errors[0]!.extensions?.code : undefined;
   if (code === "FORBIDDEN") return F;
@@ -494,11 +538,23 @@ const theWorld = () =>
     const suspendedId = await approvedAsset();
     const { offeringId: suspendedOfferingId, trancheId: suspendedTrancheId } = await createOfferingWithTranche(t, a, suspendedId);
     ok(
-      await t.gql(`mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUSPENDED) { __typename ${ERROR_FIELDS} } }`, { id: suspendedId }, a.officerToken),
+      await t.gql(
+        `mutation($id: ID!) { transitionDataAsset(assetId: $id, to: SUSPENDED) { __typename ${ERROR_FIELDS} } }`,
+        { id: suspendedId },
+        a.officerToken,
+      ),
       "transitionDataAsset",
       "DataAsset",
     );
-    return { s, mintRequestId: ok<any>(mint, "requestMint", "MintRequest").id, draftId, draftWord, suspendedId, suspendedOfferingId, suspendedTrancheId };
+    return {
+      s,
+      mintRequestId: ok<any>(mint, "requestMint", "MintRequest").id,
+      draftId,
+      draftWord,
+      suspendedId,
+      suspendedOfferingId,
+      suspendedTrancheId,
+    };
   })());
 
 type QueryRow = {

@@ -52,7 +52,15 @@ const MINT_WITH_TRAIL = `query($id: ID!) { mintRequest(id: $id) { __typename ...
 const OFFERING_WITH_TRAIL = `query($id: ID!) { offering(id: $id) { __typename ... on Offering { id tranches { id tokenAddress deployTxHash } ${TRAIL_RESULT("OfferingAuditTrailSuccess")} } ${ERROR_FIELDS} } }`;
 const INVESTOR_WITH_TRAIL = `query($id: ID!) { investor(id: $id) { __typename ... on Investor { id ${TRAIL_RESULT("InvestorAuditTrailSuccess")} } ${ERROR_FIELDS} } }`;
 
-type Event = { sequence: string; actor: string; actorOrgId: string | null; action: string; entityType: string; entityId: string; payload: any };
+type Event = {
+  sequence: string;
+  actor: string;
+  actorOrgId: string | null;
+  action: string;
+  entityType: string;
+  entityId: string;
+  payload: any;
+};
 
 const sha256 = (text: string) => `0x${createHash("sha256").update(text).digest("hex")}`;
 const AMOUNT = "2500000000000000000";
@@ -125,7 +133,11 @@ async function walkOneMint() {
   const token = await deployAndWhitelist(t, a, trancheId, investor.id);
 
   const requested = ok<any>(
-    await t.gql(REQUEST_MINT, { input: { idempotencyKey: "audited-mint", trancheId, investorId: investor.id, amount: AMOUNT } }, a.issuerToken),
+    await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: "audited-mint", trancheId, investorId: investor.id, amount: AMOUNT } },
+      a.issuerToken,
+    ),
     "requestMint",
     "MintRequest",
   );
@@ -195,7 +207,13 @@ describe("every decision on the record", () => {
     expect(submitted.payload.batchId).toEqual(expect.any(String));
     expect(confirmed).toMatchObject({
       actor: "SYSTEM",
-      payload: { txHash: m.txHash, batchId: submitted.payload.batchId, recipient: expect.any(String), amount: AMOUNT, chainId: t.chain.chainId },
+      payload: {
+        txHash: m.txHash,
+        batchId: submitted.payload.batchId,
+        recipient: expect.any(String),
+        amount: AMOUNT,
+        chainId: t.chain.chainId,
+      },
     });
     expect(confirmed.payload.txHash).toBe(flow.mintTx);
 
@@ -216,10 +234,17 @@ describe("every decision on the record", () => {
     expect(trail[0]).toMatchObject({
       actor: "issuer",
       actorOrgId: a.issuerOrgId,
-      payload: { organizationId: a.issuerOrgId, assetIds: [flow.assetId], assets: [{ id: flow.assetId, status: "APPROVED", securityLevel: "GENERAL" }] },
+      payload: {
+        organizationId: a.issuerOrgId,
+        assetIds: [flow.assetId],
+        assets: [{ id: flow.assetId, status: "APPROVED", securityLevel: "GENERAL" }],
+      },
     });
     expect(trail[0]!.payload.tranche.id).toBe(flow.trancheId);
-    expect(trail[1]).toMatchObject({ actor: "officer", payload: { requirementCode: "OFFSHORE_LEGAL_OPINION", status: "SATISFIED", evidenceDigest: digest("opinion") } });
+    expect(trail[1]).toMatchObject({
+      actor: "officer",
+      payload: { requirementCode: "OFFSHORE_LEGAL_OPINION", status: "SATISFIED", evidenceDigest: digest("opinion") },
+    });
     expect(trail[2]).toMatchObject({
       actor: "issuer",
       actorOrgId: a.issuerOrgId,
@@ -240,10 +265,19 @@ describe("every decision on the record", () => {
       "investor.whitelisted",
     ]);
     const [registered, kyc, , proven, whitelisted] = trail as Event[];
-    expect(registered).toMatchObject({ actor: "issuer", payload: { organizationId: a.issuerOrgId, investorClass: "PROFESSIONAL", jurisdiction: "HK" } });
+    expect(registered).toMatchObject({
+      actor: "issuer",
+      payload: { organizationId: a.issuerOrgId, investorClass: "PROFESSIONAL", jurisdiction: "HK" },
+    });
     expect(kyc).toMatchObject({
       actor: "officer",
-      payload: { kycStatus: "VERIFIED", basis: "VERIFIABLE_CREDENTIAL", credentialDigest: flow.credentialDigest, issuerDid: flow.issuerDid, chainId: String(t.chain.chainId) },
+      payload: {
+        kycStatus: "VERIFIED",
+        basis: "VERIFIABLE_CREDENTIAL",
+        credentialDigest: flow.credentialDigest,
+        issuerDid: flow.issuerDid,
+        chainId: String(t.chain.chainId),
+      },
     });
     expect(proven!.payload).toMatchObject({ method: "SIWE_EIP4361", walletAddress: flow.wallet });
     expect(whitelisted).toMatchObject({
@@ -260,7 +294,9 @@ describe("every decision on the record", () => {
 
     // The asset's trail carries its attestations' evidence, and the tokenization the mint caused.
     const asset: Event[] = (await t.gql(TRAIL, { id: flow.assetId }, a.officerToken)).data.auditTrail.data;
-    const attested = asset.filter((e) => e.action === "compliance.attested").map((e) => [e.payload.requirementCode, e.payload.evidenceDigest]);
+    const attested = asset
+      .filter((e) => e.action === "compliance.attested")
+      .map((e) => [e.payload.requirementCode, e.payload.evidenceDigest]);
     expect(attested).toEqual([
       ["ONSHORE_CROSS_BORDER_ASSESSED", digest("scc")],
       ["ONSHORE_PERSONAL_INFO_TREATED", digest("deid")],
@@ -324,7 +360,12 @@ describe("every decision on the record", () => {
       "ReconciliationRun",
     );
     const [ran] = (await t.gql(TRAIL, { id: run.id }, a.officerToken)).data.auditTrail.data;
-    expect(ran).toMatchObject({ actor: "admin", action: "reconciliation.ran", entityType: "ReconciliationRun", payload: { trigger: "MANUAL" } });
+    expect(ran).toMatchObject({
+      actor: "admin",
+      action: "reconciliation.ran",
+      entityType: "ReconciliationRun",
+      payload: { trigger: "MANUAL" },
+    });
     expect((await t.gql(TRAIL, { id: run.id }, a.issuerToken)).data.auditTrail.code).toBe("FORBIDDEN");
 
     ok(
@@ -338,8 +379,16 @@ describe("every decision on the record", () => {
     );
     const investor: Event[] = (await t.gql(TRAIL, { id: flow.investorId }, a.officerToken)).data.auditTrail.data;
     const [decided, unlisted] = investor.slice(-2);
-    expect(decided).toMatchObject({ actor: "officer", action: "kyc.decided", payload: { kycStatus: "REVOKED", basis: "COMPLIANCE_OFFICER_DECISION" } });
-    expect(unlisted).toMatchObject({ actor: "officer", action: "investor.unlisted", payload: { trancheId: flow.trancheId, reason: "KYC REVOKED" } });
+    expect(decided).toMatchObject({
+      actor: "officer",
+      action: "kyc.decided",
+      payload: { kycStatus: "REVOKED", basis: "COMPLIANCE_OFFICER_DECISION" },
+    });
+    expect(unlisted).toMatchObject({
+      actor: "officer",
+      action: "investor.unlisted",
+      payload: { trancheId: flow.trancheId, reason: "KYC REVOKED" },
+    });
     expect((await t.chain.publicClient.getTransactionReceipt({ hash: unlisted!.payload.txHash })).status).toBe("success");
   });
 
@@ -354,10 +403,18 @@ describe("every decision on the record", () => {
         ["mint.requested", "{compliance,holds}", "false"],
       ] as const) {
         const row = await rowOf(action);
-        await t.database.db.execute(sql`update audit_event set payload = jsonb_set(payload, ${path}::text[], ${value}::jsonb) where seq = ${row.seq}`);
+        await t.database.db.execute(
+          sql`update audit_event set payload = jsonb_set(payload, ${path}::text[], ${value}::jsonb) where seq = ${row.seq}`,
+        );
         const v = (await t.gql(VERIFY, {}, a.officerToken)).data.verifyAuditChain;
-        expect(v, action).toMatchObject({ ok: false, brokenAtSequence: String(row.seq), reason: "hash does not match the event's content" });
-        await t.database.db.execute(sql`update audit_event set payload = ${JSON.stringify(row.payload)}::text::jsonb where seq = ${row.seq}`);
+        expect(v, action).toMatchObject({
+          ok: false,
+          brokenAtSequence: String(row.seq),
+          reason: "hash does not match the event's content",
+        });
+        await t.database.db.execute(
+          sql`update audit_event set payload = ${JSON.stringify(row.payload)}::text::jsonb where seq = ${row.seq}`,
+        );
       }
     } finally {
       await t.database.db.execute(sql`alter table audit_event enable trigger audit_event_append_only`);

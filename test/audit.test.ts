@@ -93,7 +93,9 @@ describe("audit trail", () => {
 
   it("the table refuses UPDATE and DELETE, and a row altered behind the trigger's back is reported at its sequence number", async () => {
     const seqOf = async (action: string) =>
-      Number((await t.database.db.select().from(schema.auditEvent).where(sql`action = ${action}`).orderBy(asc(schema.auditEvent.seq)))[0]!.seq);
+      Number(
+        (await t.database.db.select().from(schema.auditEvent).where(sql`action = ${action}`).orderBy(asc(schema.auditEvent.seq)))[0]!.seq,
+      );
     const right = await seqOf("ownership.right_recorded");
     expect(await dbError(t.database.db.execute(sql`update audit_event set actor = 'mallory' where seq = ${right}`))).toMatch(/append-only/);
     expect(await dbError(t.database.db.execute(sql`delete from audit_event where seq = ${right}`))).toMatch(/append-only/);
@@ -103,10 +105,17 @@ describe("audit trail", () => {
     const [original] = await t.database.db.select().from(schema.auditEvent).where(sql`seq = ${right}`);
     await t.database.db.execute(sql`update audit_event set payload = jsonb_set(payload, '{right,shareBps}', '5000') where seq = ${right}`);
     let v = (await t.gql(VERIFY, {}, a.officerToken)).data.verifyAuditChain;
-    expect(v).toMatchObject({ ok: false, brokenAtSequence: String(right), checked: right - 1, reason: "hash does not match the event's content" });
+    expect(v).toMatchObject({
+      ok: false,
+      brokenAtSequence: String(right),
+      checked: right - 1,
+      reason: "hash does not match the event's content",
+    });
 
     // Putting the payload back restores the chain: the hash covers content, not storage.
-    await t.database.db.execute(sql`update audit_event set payload = ${JSON.stringify(original!.payload)}::text::jsonb where seq = ${right}`);
+    await t.database.db.execute(
+      sql`update audit_event set payload = ${JSON.stringify(original!.payload)}::text::jsonb where seq = ${right}`,
+    );
     expect((await t.gql(VERIFY, {}, a.officerToken)).data.verifyAuditChain.ok).toBe(true);
 
     // The kinds beyond the catalogue are chained the same way: an organization's licences and an
@@ -117,7 +126,9 @@ describe("audit trail", () => {
     ] as const) {
       const seq = await seqOf(action);
       const [before] = await t.database.db.select().from(schema.auditEvent).where(sql`seq = ${seq}`);
-      await t.database.db.execute(sql`update audit_event set payload = jsonb_set(payload, ${path}::text[], ${value}::jsonb) where seq = ${seq}`);
+      await t.database.db.execute(
+        sql`update audit_event set payload = jsonb_set(payload, ${path}::text[], ${value}::jsonb) where seq = ${seq}`,
+      );
       v = (await t.gql(VERIFY, {}, a.officerToken)).data.verifyAuditChain;
       expect(v, action).toMatchObject({ ok: false, brokenAtSequence: String(seq), reason: "hash does not match the event's content" });
       await t.database.db.execute(sql`update audit_event set payload = ${JSON.stringify(before!.payload)}::text::jsonb where seq = ${seq}`);

@@ -18,7 +18,11 @@ const tick = (ms = 1000) => (clockMs += ms);
 let statements: string[] | undefined;
 
 beforeAll(async () => {
-  t = await startTestGateway({ now: () => new Date(clockMs), gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } }, onQuery: (q) => statements?.push(q) });
+  t = await startTestGateway({
+    now: () => new Date(clockMs),
+    gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } },
+    onQuery: (q) => statements?.push(q),
+  });
   a = await createActors(t);
 });
 afterAll(async () => t?.close());
@@ -33,7 +37,11 @@ describe("versions", () => {
     tick();
     ok(await t.gql(TRANSITION, { id, to: "SUBMITTED" }, a.ownerToken), "transitionDataAsset", "DataAsset");
     tick();
-    const updated = ok<any>(await t.gql(UPDATE, { input: { assetId: id, title: "Port logistics 2025 (revised)" } }, a.ownerToken), "updateDataAsset", "DataAsset");
+    const updated = ok<any>(
+      await t.gql(UPDATE, { input: { assetId: id, title: "Port logistics 2025 (revised)" } }, a.ownerToken),
+      "updateDataAsset",
+      "DataAsset",
+    );
     expect(updated).toMatchObject({ title: "Port logistics 2025 (revised)", version: 2 });
     tick();
 
@@ -49,12 +57,20 @@ describe("versions", () => {
     expect(before.__typename).toBe("NotFoundError");
 
     // An edit that changes nothing writes no version.
-    const same = ok<any>(await t.gql(UPDATE, { input: { assetId: id, title: "Port logistics 2025 (revised)" } }, a.ownerToken), "updateDataAsset", "DataAsset");
+    const same = ok<any>(
+      await t.gql(UPDATE, { input: { assetId: id, title: "Port logistics 2025 (revised)" } }, a.ownerToken),
+      "updateDataAsset",
+      "DataAsset",
+    );
     expect(same.version).toBe(2);
     // Every kind of field counts as a change, lists and numbers included.
     const tagged = ok<any>(await t.gql(UPDATE, { input: { assetId: id, tags: ["a,b"] } }, a.ownerToken), "updateDataAsset", "DataAsset");
     expect(tagged.version).toBe(3);
-    const split = ok<any>(await t.gql(UPDATE, { input: { assetId: id, tags: ["a", "b"], recordCount: "42" } }, a.ownerToken), "updateDataAsset", "DataAsset");
+    const split = ok<any>(
+      await t.gql(UPDATE, { input: { assetId: id, tags: ["a", "b"], recordCount: "42" } }, a.ownerToken),
+      "updateDataAsset",
+      "DataAsset",
+    );
     expect(split.version).toBe(4);
     // Another organization cannot edit it.
     const other = await t.tokenFor(["ASSET_OWNER"], a.exchangeOrgId, "intruder");
@@ -66,7 +82,9 @@ describe("versions", () => {
 
   it("versions are never updated or deleted in place: the database refuses", async () => {
     const id = await registerAsset(t, a.ownerToken, { title: "Immutable" });
-    expect(await dbError(t.database.db.execute(sql`update data_asset_version set title = 'rewritten' where asset_id = ${id}`))).toMatch(/append-only/);
+    expect(await dbError(t.database.db.execute(sql`update data_asset_version set title = 'rewritten' where asset_id = ${id}`))).toMatch(
+      /append-only/,
+    );
     expect(await dbError(t.database.db.execute(sql`delete from data_asset_version where asset_id = ${id}`))).toMatch(/append-only/);
     const [v] = await t.database.db.select().from(schema.dataAssetVersion).where(eq(schema.dataAssetVersion.assetId, id));
     expect(v!.title).toBe("Immutable");
@@ -138,24 +156,49 @@ const total = (rows: { shareBps: number }[]) => rows.reduce((s, r) => s + r.shar
 describe("ownership rules", () => {
   it("each right type sums to exactly 10000 bps: partial holders are recorded as a set, and a breaking write answers the current sum", async () => {
     const assetId = await registerAsset(t, a.ownerToken);
-    const partial = await t.gql(RIGHT, { input: { assetId, holderOrgId: a.providerOrgId, rightType: "PROCESSING_USE", shareBps: 5000 } }, a.ownerToken);
-    expect(partial.data.recordOwnershipRight).toMatchObject({ __typename: "OwnershipSharesInvalidError", currentSumBps: 0, requestedBps: 5000, resultingSumBps: 5000 });
+    const partial = await t.gql(
+      RIGHT,
+      { input: { assetId, holderOrgId: a.providerOrgId, rightType: "PROCESSING_USE", shareBps: 5000 } },
+      a.ownerToken,
+    );
+    expect(partial.data.recordOwnershipRight).toMatchObject({
+      __typename: "OwnershipSharesInvalidError",
+      currentSumBps: 0,
+      requestedBps: 5000,
+      resultingSumBps: 5000,
+    });
 
-    const set = await t.gql(RIGHTS, {
-      assetId,
-      rightType: "PROCESSING_USE",
-      rights: [
-        { holderOrgId: a.providerOrgId, shareBps: 6000 },
-        { holderOrgId: a.exchangeOrgId, shareBps: 4000 },
-      ],
-    }, a.ownerToken);
+    const set = await t.gql(
+      RIGHTS,
+      {
+        assetId,
+        rightType: "PROCESSING_USE",
+        rights: [
+          { holderOrgId: a.providerOrgId, shareBps: 6000 },
+          { holderOrgId: a.exchangeOrgId, shareBps: 4000 },
+        ],
+      },
+      a.ownerToken,
+    );
     expect(set.errors).toBeUndefined();
     expect(set.data.recordOwnershipRights.data).toHaveLength(2);
     expect(total(await activeShares(assetId, "PROCESSING_USE"))).toBe(10000);
 
-    const over = await t.gql(RIGHT, { input: { assetId, holderOrgId: a.issuerOrgId, rightType: "PROCESSING_USE", shareBps: 10000 } }, a.ownerToken);
-    expect(over.data.recordOwnershipRight).toMatchObject({ code: "OWNERSHIP_SHARES_INVALID", currentSumBps: 10000, resultingSumBps: 20000 });
-    const short = await t.gql(RIGHTS, { assetId, rightType: "PROCESSING_USE", rights: [{ holderOrgId: a.issuerOrgId, shareBps: 9000 }] }, a.ownerToken);
+    const over = await t.gql(
+      RIGHT,
+      { input: { assetId, holderOrgId: a.issuerOrgId, rightType: "PROCESSING_USE", shareBps: 10000 } },
+      a.ownerToken,
+    );
+    expect(over.data.recordOwnershipRight).toMatchObject({
+      code: "OWNERSHIP_SHARES_INVALID",
+      currentSumBps: 10000,
+      resultingSumBps: 20000,
+    });
+    const short = await t.gql(
+      RIGHTS,
+      { assetId, rightType: "PROCESSING_USE", rights: [{ holderOrgId: a.issuerOrgId, shareBps: 9000 }] },
+      a.ownerToken,
+    );
     expect(short.data.recordOwnershipRights).toMatchObject({ code: "OWNERSHIP_SHARES_INVALID", currentSumBps: 10000, requestedBps: 9000 });
     expect(await activeShares(assetId, "PROCESSING_USE")).toEqual(
       [
@@ -166,7 +209,11 @@ describe("ownership rules", () => {
 
     // Replacing the set ends the old rights (kept as history) and records the new ones.
     tick();
-    const replaced = await t.gql(RIGHTS, { assetId, rightType: "PROCESSING_USE", rights: [{ holderOrgId: a.issuerOrgId, shareBps: 10000 }] }, a.ownerToken);
+    const replaced = await t.gql(
+      RIGHTS,
+      { assetId, rightType: "PROCESSING_USE", rights: [{ holderOrgId: a.issuerOrgId, shareBps: 10000 }] },
+      a.ownerToken,
+    );
     expect(replaced.data.recordOwnershipRights.data).toHaveLength(1);
     expect(await activeShares(assetId, "PROCESSING_USE")).toEqual([{ holderOrgId: a.issuerOrgId, shareBps: 10000 }]);
     const all = await t.database.db.select().from(schema.ownershipRight).where(eq(schema.ownershipRight.assetId, assetId));
@@ -178,16 +225,48 @@ describe("ownership rules", () => {
   it("validity windows: a right may take over when another ends, but never overlap into more than 10000", async () => {
     const assetId = await registerAsset(t, a.ownerToken);
     const handover = new Date(clockMs + 30 * 24 * 3600_000).toISOString();
-    const first = await t.gql(RIGHT, { input: { assetId, holderOrgId: a.providerOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validUntil: handover } }, a.ownerToken);
+    const first = await t.gql(
+      RIGHT,
+      { input: { assetId, holderOrgId: a.providerOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validUntil: handover } },
+      a.ownerToken,
+    );
     expect(first.data.recordOwnershipRight.__typename).toBe("OwnershipRight");
-    const next = await t.gql(RIGHT, { input: { assetId, holderOrgId: a.exchangeOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validFrom: handover } }, a.ownerToken);
+    const next = await t.gql(
+      RIGHT,
+      { input: { assetId, holderOrgId: a.exchangeOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validFrom: handover } },
+      a.ownerToken,
+    );
     expect(next.data.recordOwnershipRight.__typename).toBe("OwnershipRight");
     const later = new Date(clockMs + 60 * 24 * 3600_000).toISOString();
-    const overlap = await t.gql(RIGHT, { input: { assetId, holderOrgId: a.issuerOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validFrom: later } }, a.ownerToken);
-    expect(overlap.data.recordOwnershipRight).toMatchObject({ code: "OWNERSHIP_SHARES_INVALID", currentSumBps: 10000, resultingSumBps: 20000, at: later });
+    const overlap = await t.gql(
+      RIGHT,
+      { input: { assetId, holderOrgId: a.issuerOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validFrom: later } },
+      a.ownerToken,
+    );
+    expect(overlap.data.recordOwnershipRight).toMatchObject({
+      code: "OWNERSHIP_SHARES_INVALID",
+      currentSumBps: 10000,
+      resultingSumBps: 20000,
+      at: later,
+    });
     expect(await activeShares(assetId, "RESOURCE_HOLDING")).toEqual([{ holderOrgId: a.providerOrgId, shareBps: 10000 }]);
-    expect(await activeShares(assetId, "RESOURCE_HOLDING", new Date(Date.parse(handover) + 1))).toEqual([{ holderOrgId: a.exchangeOrgId, shareBps: 10000 }]);
-    const bad = await t.gql(RIGHT, { input: { assetId, holderOrgId: a.issuerOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, validFrom: later, validUntil: handover } }, a.ownerToken);
+    expect(await activeShares(assetId, "RESOURCE_HOLDING", new Date(Date.parse(handover) + 1))).toEqual([
+      { holderOrgId: a.exchangeOrgId, shareBps: 10000 },
+    ]);
+    const bad = await t.gql(
+      RIGHT,
+      {
+        input: {
+          assetId,
+          holderOrgId: a.issuerOrgId,
+          rightType: "RESOURCE_HOLDING",
+          shareBps: 10000,
+          validFrom: later,
+          validUntil: handover,
+        },
+      },
+      a.ownerToken,
+    );
     expect(bad.data.recordOwnershipRight.__typename).toBe("ValidationError");
   });
 
@@ -197,7 +276,13 @@ describe("ownership rules", () => {
     // Singles: each would be valid alone on an empty asset only if it is a whole 10000.
     const singles = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        t.gql(RIGHT, { input: { assetId, holderOrgId: holders[i % 3], rightType: "RESOURCE_HOLDING", shareBps: i % 2 === 0 ? 10000 : 2500 + i * 100 } }, a.ownerToken),
+        t.gql(
+          RIGHT,
+          {
+            input: { assetId, holderOrgId: holders[i % 3], rightType: "RESOURCE_HOLDING", shareBps: i % 2 === 0 ? 10000 : 2500 + i * 100 },
+          },
+          a.ownerToken,
+        ),
       ),
     );
     const accepted = singles.filter((r) => r.data.recordOwnershipRight.__typename === "OwnershipRight");
@@ -215,14 +300,17 @@ describe("ownership rules", () => {
         { holderOrgId: a.exchangeOrgId, shareBps: (valid ? 10000 : 9000) - first },
       ];
     });
-    const results = await Promise.all(sets.map((rights) => t.gql(RIGHTS, { assetId, rightType: "RESOURCE_HOLDING", rights }, a.ownerToken)));
+    const results = await Promise.all(
+      sets.map((rights) => t.gql(RIGHTS, { assetId, rightType: "RESOURCE_HOLDING", rights }, a.ownerToken)),
+    );
     results.forEach((r, i) => {
       const expected = i % 4 !== 3 ? "MutationRecordOwnershipRightsSuccess" : "OwnershipSharesInvalidError";
       expect(r.data.recordOwnershipRights.__typename).toBe(expected);
     });
     const final = await activeShares(assetId, "RESOURCE_HOLDING");
     expect(total(final)).toBe(10000);
-    const asSet = (rights: { holderOrgId: string; shareBps: number }[]) => JSON.stringify([...rights].sort((x, y) => x.holderOrgId.localeCompare(y.holderOrgId)));
+    const asSet = (rights: { holderOrgId: string; shareBps: number }[]) =>
+      JSON.stringify([...rights].sort((x, y) => x.holderOrgId.localeCompare(y.holderOrgId)));
     expect(sets.filter((_, i) => i % 4 !== 3).map(asSet)).toContain(asSet(final));
   });
 });
@@ -238,13 +326,57 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
     for (let i = 0; i < 100; i++) ids.push(randomUUID());
     const db = t.database.db;
     const at = new Date(clockMs);
-    await db.insert(schema.dataAsset).values(ids.map((id, i) => ({ id, ownerOrgId: a.issuerOrgId, title: `Bulk ${i}`, category: "BULK", contentDigest: digest(id), createdAt: at, updatedAt: at })));
-    await db.insert(schema.dataAssetVersion).values(ids.map((id, i) => ({ assetId: id, version: 1, title: `Bulk ${i}`, description: "", category: "BULK", tags: [], contentDigest: digest(id), containsPersonalInfo: false, personalInfoTreatment: "NONE" as const, createdBy: "test", createdAt: at })));
-    await db.insert(schema.ownershipRight).values(ids.map((id) => ({ assetId: id, holderOrgId: a.issuerOrgId, rightType: "RESOURCE_HOLDING" as const, shareBps: 10000, validFrom: at })));
+    await db.insert(schema.dataAsset).values(
+      ids.map((id, i) => ({
+        id,
+        ownerOrgId: a.issuerOrgId,
+        title: `Bulk ${i}`,
+        category: "BULK",
+        contentDigest: digest(id),
+        createdAt: at,
+        updatedAt: at,
+      })),
+    );
+    await db.insert(schema.dataAssetVersion).values(
+      ids.map((id, i) => ({
+        assetId: id,
+        version: 1,
+        title: `Bulk ${i}`,
+        description: "",
+        category: "BULK",
+        tags: [],
+        contentDigest: digest(id),
+        containsPersonalInfo: false,
+        personalInfoTreatment: "NONE" as const,
+        createdBy: "test",
+        createdAt: at,
+      })),
+    );
+    await db.insert(schema.ownershipRight).values(
+      ids.map((id) => ({
+        assetId: id,
+        holderOrgId: a.issuerOrgId,
+        rightType: "RESOURCE_HOLDING" as const,
+        shareBps: 10000,
+        validFrom: at,
+      })),
+    );
     await db.insert(schema.provenanceActivity).values(
       ids.flatMap((id, i) => [
-        { assetId: id, kind: "COLLECTION" as const, actorOrgId: a.issuerOrgId, startedAt: new Date(clockMs - 2000), outputDigest: digest(`c${i}`) },
-        { assetId: id, kind: "CLEANING" as const, actorOrgId: a.issuerOrgId, startedAt: new Date(clockMs - 1000), outputDigest: digest(`d${i}`) },
+        {
+          assetId: id,
+          kind: "COLLECTION" as const,
+          actorOrgId: a.issuerOrgId,
+          startedAt: new Date(clockMs - 2000),
+          outputDigest: digest(`c${i}`),
+        },
+        {
+          assetId: id,
+          kind: "CLEANING" as const,
+          actorOrgId: a.issuerOrgId,
+          startedAt: new Date(clockMs - 1000),
+          outputDigest: digest(`d${i}`),
+        },
       ]),
     );
 
@@ -273,20 +405,32 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
     // A catalogue page (owner, rights, latest provenance) is one statement, and its rights and
     // latest provenance, read with the page, are the same as a single asset's, read on their own.
     // Every column filled, with microsecond timestamps and nested JSON.
-    await db.execute(sql`update ownership_right set valid_until = valid_from + interval '1 day 0.123456 sec', certificate_number = 'CERT-7', document_digest = ${digest("doc")} where asset_id = any(${sql.param(ids)}::uuid[])`);
-    await db.execute(sql`update provenance_activity set ended_at = started_at + interval '0.000789 sec', inputs = '[{"digest": "0xab", "sourceUri": "s3://x"}]', parameters = '{"k": [1, "two", null]}' where asset_id = any(${sql.param(ids)}::uuid[])`);
+    await db.execute(
+      sql`update ownership_right set valid_until = valid_from + interval '1 day 0.123456 sec', certificate_number = 'CERT-7', document_digest = ${digest("doc")} where asset_id = any(${sql.param(ids)}::uuid[])`,
+    );
+    await db.execute(
+      sql`update provenance_activity set ended_at = started_at + interval '0.000789 sec', inputs = '[{"digest": "0xab", "sourceUri": "s3://x"}]', parameters = '{"k": [1, "two", null]}' where asset_id = any(${sql.param(ids)}::uuid[])`,
+    );
     const FULL = `id holderOrgId rightType shareBps validFrom validUntil certificateNumber documentDigest`;
     const PROV = `id kind actorOrgId startedAt endedAt inputs { digest } outputDigest parameters`;
     statements = [];
-    const page = await t.gql(`query($org: ID!) { dataAssets(first: 5, filter: { ownerOrgId: $org }) { edges { node {
-      id owner { name } ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } } }`, { org: a.issuerOrgId }, orgToken);
+    const page = await t.gql(
+      `query($org: ID!) { dataAssets(first: 5, filter: { ownerOrgId: $org }) { edges { node {
+      id owner { name } ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } } }`,
+      { org: a.issuerOrgId },
+      orgToken,
+    );
     expect(statements).toHaveLength(1);
     statements = undefined;
     expect(page.errors).toBeUndefined();
     expect(page.data.dataAssets.edges[0].node.ownershipRights[0].certificateNumber).toBe("CERT-7");
     expect(page.data.dataAssets.edges[0].node.latestProvenance.parameters).toEqual({ k: [1, "two", null] });
     for (const { node } of page.data.dataAssets.edges) {
-      const one = await t.gql(`query($id: ID!) { dataAsset(id: $id) { ... on DataAsset { ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } }`, { id: node.id }, orgToken);
+      const one = await t.gql(
+        `query($id: ID!) { dataAsset(id: $id) { ... on DataAsset { ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } }`,
+        { id: node.id },
+        orgToken,
+      );
       expect(one.errors).toBeUndefined();
       expect({ ownershipRights: node.ownershipRights, latestProvenance: node.latestProvenance }).toEqual(one.data.dataAsset);
     }

@@ -80,7 +80,9 @@ describe("ONSHORE_CROSS_BORDER_ASSESSED", () => {
 
   it("needs a reason for EXEMPT, and a security ASSESSMENT for IMPORTANT data", () => {
     expect(crossBorderAssessed(assetFacts({ attestations: [attestation({ pathway: "EXEMPT" })] }), NOW).holds).toBe(false);
-    expect(crossBorderAssessed(assetFacts({ attestations: [attestation({ pathway: "EXEMPT", note: "below threshold" })] }), NOW).holds).toBe(true);
+    expect(
+      crossBorderAssessed(assetFacts({ attestations: [attestation({ pathway: "EXEMPT", note: "below threshold" })] }), NOW).holds,
+    ).toBe(true);
     for (const pathway of ["STANDARD_CONTRACT", "CERTIFICATION", "EXEMPT"] as const) {
       const f = assetFacts({ securityLevel: "IMPORTANT", attestations: [attestation({ pathway, note: "x" })] });
       expect(crossBorderAssessed(f, NOW)).toMatchObject({ holds: false, reason: expect.stringContaining("ASSESSMENT") });
@@ -113,14 +115,22 @@ describe("ONSHORE_OWNERSHIP_CONFIRMED", () => {
       { rightType: "RESOURCE_HOLDING", shareBps: 4000, certificateNumber: "B", validUntil: at("2026-09-01T00:00:00Z") },
       { rightType: "PROCESSING_USE", shareBps: 10000, certificateNumber: null, validUntil: null },
     ];
-    expect(ownershipConfirmed(assetFacts({ rights }))).toMatchObject({ holds: true, evidence: "A,B", expiresAt: at("2026-09-01T00:00:00Z") });
+    expect(ownershipConfirmed(assetFacts({ rights }))).toMatchObject({
+      holds: true,
+      evidence: "A,B",
+      expiresAt: at("2026-09-01T00:00:00Z"),
+    });
     expect(ownershipConfirmed(assetFacts({ rights: [{ ...rights[0], shareBps: 10000, certificateNumber: null }] })).holds).toBe(false);
   });
 });
 
 describe("OFFSHORE_ISSUER_LICENSED", () => {
   it("holds with an SFC Type 9 licence valid at evaluation time only", () => {
-    const f = { offeringId: "o", attestations: [], issuerLicenses: [{ type: "SFC_TYPE_9", number: "BQR1", validUntil: at("2026-07-01T00:00:00Z") }] as any };
+    const f = {
+      offeringId: "o",
+      attestations: [],
+      issuerLicenses: [{ type: "SFC_TYPE_9", number: "BQR1", validUntil: at("2026-07-01T00:00:00Z") }] as any,
+    };
     expect(issuerLicensed(f, NOW)).toMatchObject({ holds: true, evidence: "BQR1", expiresAt: at("2026-07-01T00:00:00Z") });
     expect(issuerLicensed(f, at("2026-07-01T00:00:00Z")).holds).toBe(false);
     expect(issuerLicensed({ ...f, issuerLicenses: [{ ...f.issuerLicenses[0], type: "SFC_TYPE_1" }] }, NOW).holds).toBe(false);

@@ -88,7 +88,11 @@ describe("each requirement alone refuses the mint", () => {
     const s = await buildScenario(t, a);
     const report = await t.gql(COMPLIANCE_REPORT, { t: s.trancheId, i: s.investorId }, a.issuerToken);
     expect(report.data.complianceReport).toMatchObject({ holds: true, unmetCodes: [] });
-    const r = await t.gql(REQUEST_MINT, { input: { idempotencyKey: "baseline", trancheId: s.trancheId, investorId: s.investorId, amount: "5" } }, a.issuerToken);
+    const r = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: "baseline", trancheId: s.trancheId, investorId: s.investorId, amount: "5" } },
+      a.issuerToken,
+    );
     expect(r.data.requestMint).toMatchObject({ __typename: "MintRequest", status: "REQUESTED" });
   });
 
@@ -124,7 +128,10 @@ describe("investor eligibility is a product rule", () => {
 
   it("refuses a RETAIL investor on a DEBT placement but admits one on a FUND open to RETAIL", async () => {
     // Not whitelisted (whitelisting refuses it); the class is the first reason given.
-    expect(await eligibility({ investorClass: "RETAIL", whitelist: false })).toMatchObject({ holds: false, reason: expect.stringContaining("RETAIL") });
+    expect(await eligibility({ investorClass: "RETAIL", whitelist: false })).toMatchObject({
+      holds: false,
+      reason: expect.stringContaining("RETAIL"),
+    });
     expect(
       await eligibility({ investorClass: "RETAIL", productType: "FUND", allowedInvestorClasses: ["RETAIL", "PROFESSIONAL"] }),
     ).toMatchObject({ holds: true });
@@ -161,11 +168,18 @@ describe("attestations expire", () => {
     const s = await buildScenario(t, a, { valuationExpiresAt: expiresAt });
     const valuation = async () => {
       const r = await t.gql(COMPLIANCE_REPORT, { a: s.assetId }, a.officerToken);
-      return { holds: r.data.complianceReport.holds, entry: r.data.complianceReport.requirements.find((x: any) => x.code === "ONSHORE_VALUATION") };
+      return {
+        holds: r.data.complianceReport.holds,
+        entry: r.data.complianceReport.requirements.find((x: any) => x.code === "ONSHORE_VALUATION"),
+      };
     };
     const before = await valuation();
     expect(before.holds).toBe(true);
-    expect(before.entry).toMatchObject({ holds: true, expiresAt: expiresAt.toISOString(), evidence: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(before.entry).toMatchObject({
+      holds: true,
+      expiresAt: expiresAt.toISOString(),
+      evidence: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+    });
 
     offsetMs += 2 * HOUR; // the injected clock moves; nothing sleeps
     try {

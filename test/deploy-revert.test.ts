@@ -70,6 +70,9 @@ describe("a reverted token deployment", () => {
 
     // The refusal left nothing half-done: the next deployment (a new nonce, a new address) lands.
     const deployed = await t.gql(DEPLOY, { id: trancheId }, a.issuerToken);
-    expect(deployed.data.deployTrancheToken).toMatchObject({ __typename: "Tranche", tokenAddress: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/) });
+    expect(deployed.data.deployTrancheToken).toMatchObject({
+      __typename: "Tranche",
+      tokenAddress: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/),
+    });
   });
 });

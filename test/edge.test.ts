@@ -21,7 +21,7 @@ const clients: Client[] = [];
 
 function wsClient(t: TestGateway, token?: string): Client {
   const client = createClient({
-    url: t.url.replace(/^http/, "ws") + "/graphql",
+    url: `${t.url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
@@ -110,33 +110,50 @@ describe("graphql-ws: the same limits as HTTP", () => {
   });
 
   it("refuses 100 aliased pages of 100 (cost, aliases), the token limit and a list literal 10,000 deep", async () => {
-    const pages = await overWs(wsClient(t), `{ ${Array.from({ length: 100 }, (_, i) => `p${i}: dataAssets(first: 100) { edges { cursor } }`).join(" ")} }`);
+    const pages = await overWs(
+      wsClient(t),
+      `{ ${Array.from({ length: 100 }, (_, i) => `p${i}: dataAssets(first: 100) { edges { cursor } }`).join(" ")} }`,
+    );
     expect(pages.errors?.length).toBeGreaterThan(0);
     expect(pages.data).toBeUndefined();
     const tokens = await overWs(wsClient(t), `{ ${Array.from({ length: 5100 }, () => "__typename").join(" ")} }`);
-    expect(tokens.errors?.[0]).toMatchObject({ message: expect.stringMatching(/token limit of 5000/i), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
-    const nested = await overWs(wsClient(t), `{ dataAssets(filter: { tags: ${"[".repeat(10_000)}"x"${"]".repeat(10_000)} }) { edges { cursor } } }`);
-    expect(nested.errors?.[0]).toMatchObject({ message: expect.stringMatching(/limit of \d+ exceeded/i), extensions: { code: "GRAPHQL_PARSE_FAILED" } });
+    expect(tokens.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/token limit of 5000/i),
+      extensions: { code: "GRAPHQL_PARSE_FAILED" },
+    });
+    const nested = await overWs(
+      wsClient(t),
+      `{ dataAssets(filter: { tags: ${"[".repeat(10_000)}"x"${"]".repeat(10_000)} }) { edges { cursor } } }`,
+    );
+    expect(nested.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/limit of \d+ exceeded/i),
+      extensions: { code: "GRAPHQL_PARSE_FAILED" },
+    });
     // The server is still there.
     expect(await overWs(wsClient(t), "{ __typename }")).toEqual({ data: { __typename: "Query" } });
   });
 
   it("closes the socket on a 5 MB message (1009) instead of parsing it", async () => {
-    const socket = new WebSocket(t.url.replace(/^http/, "ws") + "/graphql", "graphql-transport-ws");
+    const socket = new WebSocket(`${t.url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
     const messages: string[] = [];
     socket.on("message", (m) => messages.push(String(m)));
     await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
     socket.send(JSON.stringify({ type: "connection_init" }));
     while (!messages.some((m) => m.includes("connection_ack"))) await new Promise((r) => setTimeout(r, 10));
     const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
-    socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "{ __typename }", variables: { padding: "x".repeat(5_000_000) } } }));
-    const code = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r(`still open after: ${messages.join(" | ")}`), 5000))]);
+    socket.send(
+      JSON.stringify({ id: "1", type: "subscribe", payload: { query: "{ __typename }", variables: { padding: "x".repeat(5_000_000) } } }),
+    );
+    const code = await Promise.race([
+      closed,
+      new Promise<string>((r) => setTimeout(() => r(`still open after: ${messages.join(" | ")}`), 5000)),
+    ]);
     expect(code).toBe(1009);
     expect(messages.some((m) => m.includes('"next"'))).toBe(false);
   });
 
   it("builds the context as HTTP does: the caller from connectionParams and SIWE_DOMAIN", async () => {
-    const wallet = "0x" + "ab".repeat(20);
+    const wallet = `0x${"ab".repeat(20)}`;
     const investor = ok<{ __typename: string; id: string }>(
       await t.gql(
         `mutation($input: RegisterInvestorInput!) { registerInvestor(input: $input) { __typename ... on Investor { id } ${ERROR_FIELDS} } }`,
@@ -166,14 +183,26 @@ describe("graphql-ws: the same input rules as HTTP", () => {
     const register = await overWs(
       client,
       `mutation($input: RegisterDataAssetInput!) { registerDataAsset(input: $input) { __typename ... on ValidationError { issues { path } } ${ERROR_FIELDS} } }`,
-      { input: { title: "nul\u0000title", category: "TEST", contentDigest: "0x" + "11".repeat(32) } },
+      { input: { title: "nul\u0000title", category: "TEST", contentDigest: `0x${"11".repeat(32)}` } },
     );
-    expect(register.data.registerDataAsset).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED", issues: [{ path: "title" }] });
-    const page = await overWs(client, `query($after: String) { dataAssets(orderBy: RELEVANCE, search: "port", first: 5, after: $after) { edges { node { id } } } }`, {
-      after: cursor({ o: "RELEVANCE", k: "1e99999", id: "00000000-0000-4000-8000-000000000000" }),
+    expect(register.data.registerDataAsset).toMatchObject({
+      __typename: "ValidationError",
+      code: "VALIDATION_FAILED",
+      issues: [{ path: "title" }],
     });
+    const page = await overWs(
+      client,
+      `query($after: String) { dataAssets(orderBy: RELEVANCE, search: "port", first: 5, after: $after) { edges { node { id } } } }`,
+      {
+        after: cursor({ o: "RELEVANCE", k: "1e99999", id: "00000000-0000-4000-8000-000000000000" }),
+      },
+    );
     expect(page.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
-    const date = await overWs(client, `query($at: DateTime) { dataAssets(filter: { updatedAfter: $at }, first: 1) { edges { node { id } } } }`, { at: "2026-02-30T00:00:00Z" });
+    const date = await overWs(
+      client,
+      `query($at: DateTime) { dataAssets(filter: { updatedAfter: $at }, first: 1) { edges { node { id } } } }`,
+      { at: "2026-02-30T00:00:00Z" },
+    );
     expect(date.errors?.[0]?.message).toMatch(/RFC 3339/);
     expect(JSON.stringify(await count())).toBe(before);
   });
@@ -185,7 +214,9 @@ describe("production mode", () => {
   const quiet = { workerEnabled: false, indexer: { pollerEnabled: false } } as const;
   beforeAll(async () => {
     closed = await startTestGateway({ gateway: { production: true, ...quiet } });
-    open = await startTestGateway({ gateway: { production: true, introspection: true, playground: true, metricsToken: METRICS_TOKEN, ...quiet } });
+    open = await startTestGateway({
+      gateway: { production: true, introspection: true, playground: true, metricsToken: METRICS_TOKEN, ...quiet },
+    });
   });
   afterAll(async () => {
     await closed?.close();
@@ -245,14 +276,18 @@ describe("configuration", () => {
 
   it("refuses the README's development secrets in production, naming the variable", () => {
     expect(() => loadConfig({ ...production, JWT_SECRET: DEV_JWT_SECRET })).toThrow(/JWT_SECRET: is the public development secret/);
-    expect(() => loadConfig({ ...production, WEBHOOK_SECRET: DEV_WEBHOOK_SECRET })).toThrow(/WEBHOOK_SECRET: is the public development secret/);
+    expect(() => loadConfig({ ...production, WEBHOOK_SECRET: DEV_WEBHOOK_SECRET })).toThrow(
+      /WEBHOOK_SECRET: is the public development secret/,
+    );
     expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).jwtSecret).toBe(DEV_JWT_SECRET);
   });
 
   it("defaults introspection and the playground to off in production, on elsewhere; METRICS_TOKEN is read", () => {
     expect(loadConfig(production)).toMatchObject({ introspection: false, playground: false, metricsToken: undefined });
     expect(loadConfig({})).toMatchObject({ introspection: true, playground: true });
-    expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: "true", PLAYGROUND_ENABLED: "true", METRICS_TOKEN: METRICS_TOKEN })).toMatchObject({
+    expect(
+      loadConfig({ ...production, GRAPHQL_INTROSPECTION: "true", PLAYGROUND_ENABLED: "true", METRICS_TOKEN: METRICS_TOKEN }),
+    ).toMatchObject({
       introspection: true,
       playground: true,
       metricsToken: METRICS_TOKEN,

@@ -38,7 +38,13 @@ const build = path.join(root, "test/artifacts/embedded-chain");
 const scratch = mkdtempSync(path.join(tmpdir(), "dag-chain-"));
 const running = new Set<ChildProcess>();
 
-type StartedGateway = GatewayClient & { url: string; rpcUrl: string; child: ChildProcess; exited: Promise<number | null>; output(): string };
+type StartedGateway = GatewayClient & {
+  url: string;
+  rpcUrl: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output(): string;
+};
 
 /** What `npm start` runs after its build, on `dataDir`, with free ports; resolves once it serves. */
 async function startGatewayProcess(dataDir: string, env: Record<string, string> = {}): Promise<StartedGateway> {
@@ -61,7 +67,12 @@ async function startGatewayProcess(dataDir: string, env: Record<string, string> 
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
   child.stderr!.on("data", (c) => (output += c));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => (running.delete(child), resolve(code))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const deadline = Date.now() + 60_000;
   let url: string | undefined;
   let adminToken: string | undefined;
@@ -96,14 +107,28 @@ async function startGatewayProcess(dataDir: string, env: Record<string, string> 
 async function refusedStart(dataDir: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [path.join(build, "dist/main.js")], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", DEV_CHAIN_PORT: "0", DATABASE_URL: "", CHAIN_RPC_URL: "", JWT_SECRET: TEST_JWT_SECRET, ...env },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: "0",
+      DEV_CHAIN_PORT: "0",
+      DATABASE_URL: "",
+      CHAIN_RPC_URL: "",
+      JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
   child.stderr!.on("data", (c) => (output += c));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => (running.delete(child), resolve(c))));
+  const code = await new Promise<number | null>((resolve) =>
+    child.on("exit", (c) => {
+      running.delete(child);
+      resolve(c);
+    }),
+  );
   return { code, output };
 }
 
@@ -158,9 +183,13 @@ beforeAll(() => {
   rmSync(build, { recursive: true, force: true });
   mkdirSync(build, { recursive: true });
   symlinkSync(path.join(root, "migrations"), path.join(build, "migrations"));
-  execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", path.join(build, "dist")], {
-    cwd: root,
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", path.join(build, "dist")],
+    {
+      cwd: root,
+    },
+  );
 });
 
 // A test that failed half-way leaves its gateway running, holding the data dir.

@@ -15,7 +15,9 @@ import { organizationLicense } from "../src/organizations/table.js";
 let t: TestGateway;
 
 beforeAll(async () => {
-  t = await startTestGateway({ gateway: { production: true, workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } } });
+  t = await startTestGateway({
+    gateway: { production: true, workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } },
+  });
 });
 
 afterAll(async () => {
@@ -29,13 +31,19 @@ describe("an error's cause", () => {
       const refused = await database.db
         .insert(organizationLicense)
         .values({ organizationId: randomUUID(), type: "CN_DATA_EXCHANGE", number: "X-1", validUntil: new Date("2030-01-01") })
-        .then(() => undefined, (error: unknown) => error);
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       const typed = typedDatabaseError(refused);
       expect(typed).toBeInstanceOf(NotFoundError);
       expect(typed!.cause).toBe(refused);
 
       // What an operator reads: the typed error's line carries the driver's words (SQLSTATE 23503's message).
-      const wrapped = new UnauthenticatedError("your token's organization does not exist", { cause: typed, details: { organizationId: "…" } });
+      const wrapped = new UnauthenticatedError("your token's organization does not exist", {
+        cause: typed,
+        details: { organizationId: "…" },
+      });
       const logged = pino.stdSerializers.err(wrapped);
       expect(logged.message).toContain("violates foreign key constraint");
       expect(logged.stack).toContain("caused by");
@@ -56,7 +64,11 @@ describe("an error's cause", () => {
       }),
     });
     const text = await res.text();
-    expect(JSON.parse(text).data.registerDataAsset).toMatchObject({ __typename: "UnauthenticatedError", code: "UNAUTHENTICATED", retryable: false });
+    expect(JSON.parse(text).data.registerDataAsset).toMatchObject({
+      __typename: "UnauthenticatedError",
+      code: "UNAUTHENTICATED",
+      retryable: false,
+    });
     expect(text).not.toMatch(/foreign key|23503|insert into|cause|details|stack|\.ts:\d+/i);
   });
 });

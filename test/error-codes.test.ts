@@ -58,6 +58,8 @@ describe("error codes", () => {
     const documented = codesInDocument();
     expect(documented.filter((code, i) => documented.indexOf(code) !== i)).toEqual([]);
     expect({ missingFromDocument: ERROR_CODES.filter((c) => !documented.includes(c)) }).toEqual({ missingFromDocument: [] });
-    expect({ documentedButUndeclared: documented.filter((c) => !(ERROR_CODES as readonly string[]).includes(c)) }).toEqual({ documentedButUndeclared: [] });
+    expect({ documentedButUndeclared: documented.filter((c) => !(ERROR_CODES as readonly string[]).includes(c)) }).toEqual({
+      documentedButUndeclared: [],
+    });
   });
 });

@@ -55,7 +55,11 @@ describe("whitelist sync", () => {
     expect(await onChain(s.tokenAddress, other.wallet)).toBe(true); // only the revoked investor is removed
     await expectRegistryAndChainAgree(s.tokenAddress, s.trancheId, [s.wallet, other.wallet]);
 
-    const refused = await t.gql(REQUEST_MINT, { input: { idempotencyKey: "revoked", trancheId: s.trancheId, investorId: s.investorId, amount: "1" } }, a.issuerToken);
+    const refused = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: "revoked", trancheId: s.trancheId, investorId: s.investorId, amount: "1" } },
+      a.issuerToken,
+    );
     expect(refused.data.requestMint.unmetCodes).toEqual(["OFFSHORE_INVESTOR_ELIGIBLE"]);
   });
 

@@ -28,7 +28,11 @@ async function newInvestor() {
   const account = privateKeyToAccount(generatePrivateKey());
   const did = `did:pkh:eip155:${t.chain.chainId}:${account.address}`;
   const inv = ok<any>(
-    await t.gql(REGISTER, { input: { did, investorClass: "PROFESSIONAL", jurisdiction: "HK", walletAddress: account.address } }, a.issuerToken),
+    await t.gql(
+      REGISTER,
+      { input: { did, investorClass: "PROFESSIONAL", jurisdiction: "HK", walletAddress: account.address } },
+      a.issuerToken,
+    ),
     "registerInvestor",
     "Investor",
   );
@@ -47,7 +51,11 @@ describe("DID syntax", () => {
     "did:web:issuer.example.com%3A8443:users:alice",
   ])("accepts %s", async (did) => {
     const wallet = privateKeyToAccount(generatePrivateKey()).address;
-    const r = await t.gql(REGISTER, { input: { did, investorClass: "INSTITUTIONAL", jurisdiction: "SG", walletAddress: wallet } }, a.issuerToken);
+    const r = await t.gql(
+      REGISTER,
+      { input: { did, investorClass: "INSTITUTIONAL", jurisdiction: "SG", walletAddress: wallet } },
+      a.issuerToken,
+    );
     expect(r.data.registerInvestor).toMatchObject({ __typename: "Investor", did });
   });
 
@@ -62,7 +70,11 @@ describe("DID syntax", () => {
     "not-a-did",
   ])("refuses %s with a validation error on did", async (did) => {
     const wallet = privateKeyToAccount(generatePrivateKey()).address;
-    const r = await t.gql(REGISTER, { input: { did, investorClass: "INSTITUTIONAL", jurisdiction: "SG", walletAddress: wallet } }, a.issuerToken);
+    const r = await t.gql(
+      REGISTER,
+      { input: { did, investorClass: "INSTITUTIONAL", jurisdiction: "SG", walletAddress: wallet } },
+      a.issuerToken,
+    );
     expect(r.data.registerInvestor).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED" });
     expect(r.data.registerInvestor.issues.map((i: { path: string }) => i.path)).toEqual(["did"]);
   });
@@ -179,7 +191,11 @@ describe("Sign-In with Ethereum before whitelisting", () => {
   const PROVE = `mutation($id: ID!, $m: String!, $s: String!) { proveWalletControl(investorId: $id, message: $m, signature: $s) { __typename ... on Investor { walletProvenAt } ${ERROR_FIELDS} } }`;
 
   async function challenge(investorId: string) {
-    return ok<{ __typename: string; nonce: string; message: string }>(await t.gql(CHALLENGE, { id: investorId }, a.issuerToken), "requestWalletChallenge", "WalletChallenge");
+    return ok<{ __typename: string; nonce: string; message: string }>(
+      await t.gql(CHALLENGE, { id: investorId }, a.issuerToken),
+      "requestWalletChallenge",
+      "WalletChallenge",
+    );
   }
 
   it("issues an EIP-4361 message for the investor's wallet, this chain and the gateway's domain", async () => {
@@ -236,7 +252,15 @@ describe("Sign-In with Ethereum before whitelisting", () => {
     const { registerApprovedAsset, createOfferingWithTranche } = await import("./support/flow.js");
     const { assetId } = await registerApprovedAsset(t, a);
     const { trancheId } = await createOfferingWithTranche(t, a, assetId);
-    ok(await t.gql(`mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { id } ${ERROR_FIELDS} } }`, { id: trancheId }, a.issuerToken), "deployTrancheToken", "Tranche");
+    ok(
+      await t.gql(
+        `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { id } ${ERROR_FIELDS} } }`,
+        { id: trancheId },
+        a.issuerToken,
+      ),
+      "deployTrancheToken",
+      "Tranche",
+    );
     const inv = await newInvestor();
     ok(
       await t.gql(

@@ -21,7 +21,10 @@ let t: TestGateway;
 let a: Actors;
 let statements: string[] | undefined;
 beforeAll(async () => {
-  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } }, onQuery: (q) => statements?.push(q) });
+  t = await startTestGateway({
+    gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } },
+    onQuery: (q) => statements?.push(q),
+  });
   a = await createActors(t);
 });
 afterAll(async () => t?.close());
@@ -31,7 +34,14 @@ function generate(total: number) {
   const lines: string[] = [];
   const bad = new Map<number, RegExp>();
   for (let n = 1; n <= total; n++) {
-    const good = { title: `Generated ${n}`, category: "GEN", tags: ["gen", `g${n % 10}`], contentDigest: digest(`gen-${n}`), recordCount: String(n * 10), securityLevel: "GENERAL" };
+    const good = {
+      title: `Generated ${n}`,
+      category: "GEN",
+      tags: ["gen", `g${n % 10}`],
+      contentDigest: digest(`gen-${n}`),
+      recordCount: String(n * 10),
+      securityLevel: "GENERAL",
+    };
     if (n % 1000 === 17) {
       lines.push(`{"title": "broken ${n}",`);
       bad.set(n, /not valid JSON/);
@@ -98,7 +108,12 @@ describe("bulk import", () => {
     expect(await assetsOf(a.providerOrgId)).toBe(before + 3);
 
     const atomic = await t.gql(IMPORT, { input: [item(6), item(7, "bad \u0000 title"), item(8)], atomic: true }, a.ownerToken);
-    expect(atomic.data.importDataAssets).toMatchObject({ __typename: "ImportSummary", imported: 0, committed: false, failed: [{ line: 2 }] });
+    expect(atomic.data.importDataAssets).toMatchObject({
+      __typename: "ImportSummary",
+      imported: 0,
+      committed: false,
+      failed: [{ line: 2 }],
+    });
     expect(await assetsOf(a.providerOrgId)).toBe(before + 3);
   });
 
@@ -108,7 +123,11 @@ describe("bulk import", () => {
     expect(bad.size).toBe(40);
     const progress: number[] = [];
     statements = [];
-    const summary = await importDataAssets(ctxFor(org), lines.map((value, i) => ({ line: i + 1, value })), { onProgress: (p) => progress.push(p.processed) });
+    const summary = await importDataAssets(
+      ctxFor(org),
+      lines.map((value, i) => ({ line: i + 1, value })),
+      { onProgress: (p) => progress.push(p.processed) },
+    );
     const seen = statements;
     statements = undefined;
 
@@ -116,7 +135,11 @@ describe("bulk import", () => {
     expect(summary.failed.map((f) => f.line)).toEqual([...bad.keys()]);
     for (const f of summary.failed) expect(f.reason).toMatch(bad.get(f.line)!);
     expect(await assetsOf(org)).toBe(summary.imported);
-    const versions = await t.database.db.select({ n: count() }).from(schema.dataAssetVersion).innerJoin(schema.dataAsset, eq(schema.dataAsset.id, schema.dataAssetVersion.assetId)).where(eq(schema.dataAsset.ownerOrgId, org));
+    const versions = await t.database.db
+      .select({ n: count() })
+      .from(schema.dataAssetVersion)
+      .innerJoin(schema.dataAsset, eq(schema.dataAsset.id, schema.dataAssetVersion.assetId))
+      .where(eq(schema.dataAsset.ownerOrgId, org));
     expect(Number(versions[0]!.n)).toBe(summary.imported);
     const [sample] = await t.database.db.select().from(schema.dataAsset).where(eq(schema.dataAsset.title, "Generated 4321"));
     expect(sample).toMatchObject({ ownerOrgId: org, status: "DRAFT", recordCount: 43210n, tags: ["gen", "g1"] });
@@ -130,11 +153,17 @@ describe("bulk import", () => {
   });
 
   it("a NUL or a lone surrogate in the middle of a batch is a line error: the batch's other lines are kept", async () => {
-    const org = (await insertOrganization(t.database.db, { name: "Refused Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
+    const org = (await insertOrganization(t.database.db, { name: "Refused Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] }))
+      .id;
     // Before: line 1500 passed validation and PostgreSQL refused its NUL, failing batch 2 of 4.
     const title = (n: number) => (n === 1500 ? "nul \u0000 title" : n === 2600 ? "lone \ud800 surrogate" : `Refused ${n}`);
-    const lines = Array.from({ length: 3500 }, (_, i) => JSON.stringify({ title: title(i + 1), category: "NUL", contentDigest: digest(`nul-${i}`) }));
-    const summary = await importDataAssets(ctxFor(org), lines.map((value, i) => ({ line: i + 1, value })));
+    const lines = Array.from({ length: 3500 }, (_, i) =>
+      JSON.stringify({ title: title(i + 1), category: "NUL", contentDigest: digest(`nul-${i}`) }),
+    );
+    const summary = await importDataAssets(
+      ctxFor(org),
+      lines.map((value, i) => ({ line: i + 1, value })),
+    );
     expect(summary.failed).toEqual([
       { line: 1500, reason: "title: must not contain the NUL character (U+0000)" },
       { line: 2600, reason: "title: must not contain a lone UTF-16 surrogate (not valid Unicode text)" },
@@ -148,9 +177,15 @@ describe("bulk import", () => {
     // A rule the schema does not know, to make PostgreSQL refuse one row of a valid batch.
     await t.database.db.execute(sql`alter table data_asset add constraint test_refused_title check (title <> 'Refused by the database')`);
     try {
-      const org = (await insertOrganization(t.database.db, { name: "Constraint Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
+      const org = (
+        await insertOrganization(t.database.db, { name: "Constraint Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })
+      ).id;
       const lines = Array.from({ length: 2500 }, (_, i) =>
-        JSON.stringify({ title: i + 1 === 1200 ? "Refused by the database" : `Constrained ${i + 1}`, category: "CHK", contentDigest: digest(`chk-${i}`) }),
+        JSON.stringify({
+          title: i + 1 === 1200 ? "Refused by the database" : `Constrained ${i + 1}`,
+          category: "CHK",
+          contentDigest: digest(`chk-${i}`),
+        }),
       );
       const input = () => lines.map((value, i) => ({ line: i + 1, value }));
       const summary = await importDataAssets(ctxFor(org), [...input(), { line: 2501, value: "{" }]);
@@ -171,15 +206,24 @@ describe("bulk import", () => {
   });
 
   it("--atomic keeps nothing when any line is bad, and everything when all are good", async () => {
-    const org = (await insertOrganization(t.database.db, { name: "Atomic Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] })).id;
+    const org = (await insertOrganization(t.database.db, { name: "Atomic Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] }))
+      .id;
     const { lines } = generate(1500);
-    const refused = await importDataAssets(ctxFor(org), lines.map((value, i) => ({ line: i + 1, value })), { atomic: true, batchSize: 500 });
+    const refused = await importDataAssets(
+      ctxFor(org),
+      lines.map((value, i) => ({ line: i + 1, value })),
+      { atomic: true, batchSize: 500 },
+    );
     expect(refused).toMatchObject({ atomic: true, committed: false, imported: 0 });
     expect(refused.failed.map((f) => f.line)).toEqual([17, 230, 512, 777, 1017, 1230]);
     expect(await assetsOf(org)).toBe(0);
 
     const good = lines.filter((_, i) => ![17, 230, 512, 777, 1017, 1230].includes(i + 1));
-    const accepted = await importDataAssets(ctxFor(org), good.map((value, i) => ({ line: i + 1, value })), { atomic: true, batchSize: 500 });
+    const accepted = await importDataAssets(
+      ctxFor(org),
+      good.map((value, i) => ({ line: i + 1, value })),
+      { atomic: true, batchSize: 500 },
+    );
     expect(accepted).toMatchObject({ committed: true, failed: [] });
     expect(await assetsOf(org)).toBe(accepted.imported);
   });
@@ -193,10 +237,12 @@ describe("bulk import", () => {
       await seed.close();
       const file = path.join(dir, "assets.jsonl");
       const { lines } = generate(300);
-      writeFileSync(file, lines.join("\n") + "\n");
+      writeFileSync(file, `${lines.join("\n")}\n`);
       const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: "", LOG_LEVEL: "silent" };
       const run = promisify(execFile);
-      const result = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", file, "--org", org, "--batch", "100"], { env }).catch((e) => e);
+      const result = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", file, "--org", org, "--batch", "100"], {
+        env,
+      }).catch((e) => e);
       expect(result.code).toBe(1);
       expect(result.stdout).toContain("line 17: not valid JSON");
       expect(result.stdout).toContain("line 230: title: must not be empty");
@@ -215,11 +261,15 @@ describe("bulk import", () => {
         mixed,
         Buffer.concat([
           Buffer.from(`${good(1)}\n${JSON.stringify({ title: "nul \u0000", category: "MIX", contentDigest: digest("mixed-nul") })}\n`),
-          Buffer.from(`{"title":"Caf`), Buffer.from([0xe9]), Buffer.from(`","category":"MIX","contentDigest":"${digest("mixed-latin1")}"}\r\n`),
+          Buffer.from(`{"title":"Caf`),
+          Buffer.from([0xe9]),
+          Buffer.from(`","category":"MIX","contentDigest":"${digest("mixed-latin1")}"}\r\n`),
           Buffer.from(`${good(4)}\r\n`),
         ]),
       );
-      const atomicRun = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", mixed, "--org", org, "--atomic"], { env }).catch((e) => e);
+      const atomicRun = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", mixed, "--org", org, "--atomic"], {
+        env,
+      }).catch((e) => e);
       expect(atomicRun.code).toBe(1);
       expect(atomicRun.stdout).toContain("summary (atomic): 2 bad lines, nothing imported");
       const mixedRun = await run(process.execPath, ["--import", "tsx", "scripts/import.ts", mixed, "--org", org], { env }).catch((e) => e);
@@ -231,7 +281,9 @@ describe("bulk import", () => {
 
       const check = await openDatabase({ dataDir });
       const [n] = await check.db.select({ n: count() }).from(schema.dataAsset);
-      const mixedTitles = (await check.db.select({ title: schema.dataAsset.title }).from(schema.dataAsset).where(eq(schema.dataAsset.category, "MIX"))).map((r) => r.title);
+      const mixedTitles = (
+        await check.db.select({ title: schema.dataAsset.title }).from(schema.dataAsset).where(eq(schema.dataAsset.category, "MIX"))
+      ).map((r) => r.title);
       await check.close();
       expect(Number(n!.n)).toBe(297 + 2); // line 1 of the first file is blank; the mixed file's two good lines
       expect(mixedTitles.sort()).toEqual(["Mixed 1", "Mixed 4"]);

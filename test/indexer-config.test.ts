@@ -11,7 +11,12 @@ describe("indexer configuration", () => {
   });
 
   it("reads the switches and refuses bad values, naming the variable", () => {
-    const config = loadConfig({ INDEXER_POLLER_ENABLED: "false", FINALITY_DEPTH: "64", RECONCILE_INTERVAL_SECONDS: "0", INDEXER_BLOCK_RANGE: "500" });
+    const config = loadConfig({
+      INDEXER_POLLER_ENABLED: "false",
+      FINALITY_DEPTH: "64",
+      RECONCILE_INTERVAL_SECONDS: "0",
+      INDEXER_BLOCK_RANGE: "500",
+    });
     expect(config).toMatchObject({ finalityDepth: 64, reconcileIntervalSeconds: 0, indexer: { pollerEnabled: false, blockRange: 500 } });
     expect(() => loadConfig({ FINALITY_DEPTH: "-1" })).toThrow(ConfigError);
     expect(() => loadConfig({ INDEXER_POLLER_ENABLED: "no" })).toThrow(/INDEXER_POLLER_ENABLED/);

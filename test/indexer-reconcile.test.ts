@@ -51,7 +51,14 @@ function prng(seed: number) {
 const SEED = Number(process.env.RECONCILE_SEED ?? Date.now() % 100_000);
 
 const RUN = `mutation { runReconciliation { __typename ... on ReconciliationRun { id ok error tokensChecked holdingsChecked drift { kind tokenAddress holder registryBalance chainBalance difference } } } }`;
-type DriftRow = { kind: string; tokenAddress: string; holder: string | null; registryBalance: string; chainBalance: string; difference: string };
+type DriftRow = {
+  kind: string;
+  tokenAddress: string;
+  holder: string | null;
+  registryBalance: string;
+  chainBalance: string;
+  difference: string;
+};
 
 const REPORT = `query { reconciliationReport { __typename ... on ReconciliationRun { id ok trigger holdingsChecked drift { holder } } } }`;
 
@@ -108,7 +115,13 @@ describe("reconciliation", () => {
     for (const r of rows) expect(r.balance, `seed ${SEED}`).toBe((await balanceOf(t, token, r.holder)).toString());
 
     const run = await t.gql(RUN, {}, t.adminToken);
-    expect(run.data.runReconciliation, `seed ${SEED}`).toMatchObject({ ok: true, error: null, drift: [], tokensChecked: 1, holdingsChecked: rows.length });
+    expect(run.data.runReconciliation, `seed ${SEED}`).toMatchObject({
+      ok: true,
+      error: null,
+      drift: [],
+      tokensChecked: 1,
+      holdingsChecked: rows.length,
+    });
     const report = await t.gql(REPORT, {}, a.officerToken);
     expect(report.data.reconciliationReport).toMatchObject({ id: run.data.runReconciliation.id, ok: true, trigger: "MANUAL" });
 
@@ -148,7 +161,9 @@ describe("reconciliation", () => {
       t.database.db
         .update(chainEvent)
         .set({ removed: false })
-        .where(and(eq(chainEvent.blockHash, mint!.blockHash), eq(chainEvent.txHash, mint!.txHash), eq(chainEvent.logIndex, mint!.logIndex)));
+        .where(
+          and(eq(chainEvent.blockHash, mint!.blockHash), eq(chainEvent.txHash, mint!.txHash), eq(chainEvent.logIndex, mint!.logIndex)),
+        );
     try {
       const run = await t.gql(RUN, {}, t.adminToken);
       const drift = run.data.runReconciliation.drift as DriftRow[];
@@ -178,7 +193,9 @@ describe("reconciliation", () => {
     const requested = 250_000n;
     const r = await t.gql(
       REQUEST_MINT,
-      { input: { idempotencyKey: `over-${SEED}`, trancheId: second.trancheId, investorId: first.investorId, amount: requested.toString() } },
+      {
+        input: { idempotencyKey: `over-${SEED}`, trancheId: second.trancheId, investorId: first.investorId, amount: requested.toString() },
+      },
       a.issuerToken,
     );
     expect((await waitForMint(t, a.issuerToken, r.data.requestMint.id)).status).toBe("CONFIRMED");
@@ -196,7 +213,15 @@ describe("reconciliation", () => {
     ok(
       await t.gql(
         `mutation($input: ForcedTransferInput!) { forcedTransfer(input: $input) { __typename ... on TokenControlAction { txHash } ${ERROR_FIELDS} } }`,
-        { input: { trancheId, from: investors[from]!.account.address, toInvestorId: to.investorId, amount: "1", reason: "wallet recovery drill" } },
+        {
+          input: {
+            trancheId,
+            from: investors[from]!.account.address,
+            toInvestorId: to.investorId,
+            amount: "1",
+            reason: "wallet recovery drill",
+          },
+        },
         a.issuerToken,
       ),
       "forcedTransfer",
@@ -211,14 +236,38 @@ describe("reconciliation", () => {
     expect(drift.filter((d) => d.tokenAddress === overMinted).sort((x, y) => byHolder(x).localeCompare(byHolder(y)))).toEqual(
       [
         // totalSupply against the CONFIRMED sum: 13,739 + 250,000 more on chain.
-        { kind: "OVER_MINTED", tokenAddress: overMinted, holder: null, registryBalance: "250000", chainBalance: "513739", difference: "-263739" },
+        {
+          kind: "OVER_MINTED",
+          tokenAddress: overMinted,
+          holder: null,
+          registryBalance: "250000",
+          chainBalance: "513739",
+          difference: "-263739",
+        },
         // Per recipient, mints (Transfers from 0x0) against CONFIRMED requests; the 1,000 transferred changes neither.
-        { kind: "OVER_MINTED", tokenAddress: overMinted, holder: first.account.address, registryBalance: "250000", chainBalance: "500000", difference: "-250000" },
-        { kind: "OVER_MINTED", tokenAddress: overMinted, holder: other.account.address, registryBalance: "0", chainBalance: "13739", difference: "-13739" },
+        {
+          kind: "OVER_MINTED",
+          tokenAddress: overMinted,
+          holder: first.account.address,
+          registryBalance: "250000",
+          chainBalance: "500000",
+          difference: "-250000",
+        },
+        {
+          kind: "OVER_MINTED",
+          tokenAddress: overMinted,
+          holder: other.account.address,
+          registryBalance: "0",
+          chainBalance: "13739",
+          difference: "-13739",
+        },
       ].sort((x, y) => byHolder(x).localeCompare(byHolder(y))),
     );
     // The clean token (mints, transfers and forced transfers, recorded or not) reports nothing.
-    expect(drift.filter((d) => d.tokenAddress !== overMinted), `seed ${SEED}`).toEqual([]);
+    expect(
+      drift.filter((d) => d.tokenAddress !== overMinted),
+      `seed ${SEED}`,
+    ).toEqual([]);
     const report = await t.gql(REPORT, {}, a.officerToken);
     expect(report.data.reconciliationReport).toMatchObject({ id: run.id, ok: false, drift: [{ holder: null }, {}, {}] });
 
@@ -235,7 +284,11 @@ describe("reconciliation", () => {
     await t.gateway.indexer.runOnce();
     const run = (await t.gql(RUN, {}, t.adminToken)).data.runReconciliation;
     const drift = (run.drift as DriftRow[]).filter((d) => d.tokenAddress === overMinted);
-    expect(drift.find((d) => d.kind === "UNRECORDED_BURN")).toMatchObject({ holder: other.account.address, registryBalance: "0", chainBalance: "739" });
+    expect(drift.find((d) => d.kind === "UNRECORDED_BURN")).toMatchObject({
+      holder: other.account.address,
+      registryBalance: "0",
+      chainBalance: "739",
+    });
     // The mints to that holder are unchanged by the burn; the supply shows it.
     expect(drift.find((d) => d.kind === "OVER_MINTED" && d.holder === other.account.address)).toMatchObject({ chainBalance: "13739" });
     expect(drift.find((d) => d.holder === null)).toMatchObject({ kind: "OVER_MINTED", registryBalance: "250000", chainBalance: "513000" });

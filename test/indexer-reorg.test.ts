@@ -68,7 +68,11 @@ afterAll(async () => {
 
 describe("the built-in poller", () => {
   it("confirms a mint request from the chain's Transfer event before the receipt wait, once", async () => {
-    const accepted = await t.gql(REQUEST_MINT, { input: { idempotencyKey: "poller-1", trancheId, investorId: inv1.investorId, amount: "1000" } }, a.issuerToken);
+    const accepted = await t.gql(
+      REQUEST_MINT,
+      { input: { idempotencyKey: "poller-1", trancheId, investorId: inv1.investorId, amount: "1000" } },
+      a.issuerToken,
+    );
     const settled = await waitForMint(t, a.issuerToken, accepted.data.requestMint.id);
     expect(settled.status).toBe("CONFIRMED");
     const receipt = await t.chain.publicClient.getTransactionReceipt({ hash: settled.txHash as Hex });
@@ -93,7 +97,9 @@ describe("the built-in poller", () => {
     await t.gateway.indexer.runOnce();
     const snapshot = await rpc("evm_snapshot");
     const orphan = await asAgent(t, token, "mint", [inv2.account.address, 777n]);
-    await waitFor("the orphan mint indexed", async () => (await capTable()).some((h) => h.holder === inv2.account.address && h.balance === "777"));
+    await waitFor("the orphan mint indexed", async () =>
+      (await capTable()).some((h) => h.holder === inv2.account.address && h.balance === "777"),
+    );
 
     expect(await rpc("evm_revert", [snapshot])).toBe(true);
     const replacement = await asAgent(t, token, "mint", [inv1.account.address, 5n]);
@@ -133,7 +139,12 @@ describe("the built-in poller", () => {
     expect(run.data.runReconciliation).toMatchObject({ __typename: "ReconciliationRun", holdingsChecked: 1 });
     // The cap table agrees with the chain after the reorg: nothing lags. Only this test's own mint behind
     // the registry's back (the 5 of the replacement block, no request behind it) shows, as over-minting.
-    const drift = run.data.runReconciliation.drift as { holder: string | null; kind: string; registryBalance: string; chainBalance: string }[];
+    const drift = run.data.runReconciliation.drift as {
+      holder: string | null;
+      kind: string;
+      registryBalance: string;
+      chainBalance: string;
+    }[];
     expect(drift.filter((d) => d.kind !== "OVER_MINTED")).toEqual([]);
     expect(drift).toContainEqual({ holder: null, kind: "OVER_MINTED", registryBalance: "1000", chainBalance: "1005" });
   });

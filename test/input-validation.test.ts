@@ -60,7 +60,11 @@ const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("
 beforeAll(async () => {
   t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } } });
   a = await createActors(t);
-  const r = await t.gql(REGISTER, { input: { title: "Validation draft", category: "TEST", contentDigest: digest("validation-draft") } }, a.ownerToken);
+  const r = await t.gql(
+    REGISTER,
+    { input: { title: "Validation draft", category: "TEST", contentDigest: digest("validation-draft") } },
+    a.ownerToken,
+  );
   draftId = r.data.registerDataAsset.id;
 });
 afterAll(async () => t?.close());
@@ -73,7 +77,12 @@ describe("text the database cannot store is refused naming the field", () => {
     ["a NUL in a tag", { ...asset, tags: ["ok", NUL] }, "tags.1", /NUL/],
     ["a lone surrogate in a tag", { ...asset, tags: ["\udc00"] }, "tags.0", /surrogate/],
     ["a NUL in the description", { ...asset, description: NUL }, "description", /NUL/],
-    ["a record count beyond a bigint column", { ...asset, recordCount: "9223372036854775808" }, "recordCount", /at most 9223372036854775807/],
+    [
+      "a record count beyond a bigint column",
+      { ...asset, recordCount: "9223372036854775808" },
+      "recordCount",
+      /at most 9223372036854775807/,
+    ],
   ])("registerDataAsset: %s", async (_label, input, path, message) => {
     const r = await unchanged(() => t.gql(REGISTER, { input }, a.ownerToken));
     expect(r.status).toBe(200);
@@ -109,17 +118,30 @@ describe("text the database cannot store is refused naming the field", () => {
         t.adminToken,
       ),
     );
-    expect(r.data.createOrganization).toMatchObject({ __typename: "ValidationError", code: "VALIDATION_FAILED", issues: [{ path: "name" }] });
+    expect(r.data.createOrganization).toMatchObject({
+      __typename: "ValidationError",
+      code: "VALIDATION_FAILED",
+      issues: [{ path: "name" }],
+    });
   });
 });
 
 describe("forged cursors are refused before any SQL, on the after argument", () => {
   const id = randomUUID();
   it.each([
-    ["a RELEVANCE key that is not a finite number", { search: "port", orderBy: "RELEVANCE", after: cursor({ o: "RELEVANCE", k: "1e99999", id }) }],
-    ["a RELEVANCE key beyond the range of real", { search: "port", orderBy: "RELEVANCE", after: cursor({ o: "RELEVANCE", k: "1e39", id }) }],
+    [
+      "a RELEVANCE key that is not a finite number",
+      { search: "port", orderBy: "RELEVANCE", after: cursor({ o: "RELEVANCE", k: "1e99999", id }) },
+    ],
+    [
+      "a RELEVANCE key beyond the range of real",
+      { search: "port", orderBy: "RELEVANCE", after: cursor({ o: "RELEVANCE", k: "1e39", id }) },
+    ],
     ["a year-0000 creation time", { orderBy: "CREATED_AT_DESC", after: cursor({ o: "CREATED_AT_DESC", k: "0000-01-01 00:00:00+00", id }) }],
-    ["an offset PostgreSQL refuses", { orderBy: "UPDATED_AT_DESC", after: cursor({ o: "UPDATED_AT_DESC", k: "2026-01-01 00:00:00+99", id }) }],
+    [
+      "an offset PostgreSQL refuses",
+      { orderBy: "UPDATED_AT_DESC", after: cursor({ o: "UPDATED_AT_DESC", k: "2026-01-01 00:00:00+99", id }) },
+    ],
     ["a NUL in a TITLE_ASC key", { orderBy: "TITLE_ASC", after: cursor({ o: "TITLE_ASC", k: NUL, id }) }],
     ["a lone surrogate in a TITLE_ASC key", { orderBy: "TITLE_ASC", after: cursor({ o: "TITLE_ASC", k: LONE_SURROGATE, id }) }],
     ["garbage base64", { after: "%%%not-base64%%%" }],
@@ -169,7 +191,9 @@ describe("JSON inputs", () => {
     const value = await unchanged(() => t.gql(RECORD, { input: activity({ tool: { name: NUL } }) }, a.ownerToken));
     expect(value.data.recordProvenanceActivity.issues).toEqual([{ path: "parameters.tool.name", message: expect.stringMatching(/NUL/) }]);
     const key = await unchanged(() => t.gql(RECORD, { input: activity({ [NUL]: 1 }) }, a.ownerToken));
-    expect(key.data.recordProvenanceActivity.issues).toEqual([{ path: "parameters", message: expect.stringMatching(/has a key that must not contain the NUL/) }]);
+    expect(key.data.recordProvenanceActivity.issues).toEqual([
+      { path: "parameters", message: expect.stringMatching(/has a key that must not contain the NUL/) },
+    ]);
   });
 
   it("parameters within the limits are recorded", async () => {
@@ -183,7 +207,9 @@ describe("JSON inputs", () => {
 describe("a correctly signed token naming an organization that does not exist", () => {
   it("answers UNAUTHENTICATED on a write (not a foreign-key 500), and writes nothing", async () => {
     const ghost = await t.tokenFor(["ASSET_OWNER"], randomUUID(), "ghost");
-    const r = await unchanged(() => t.gql(REGISTER, { input: { title: "Ghost", category: "TEST", contentDigest: digest("ghost") } }, ghost));
+    const r = await unchanged(() =>
+      t.gql(REGISTER, { input: { title: "Ghost", category: "TEST", contentDigest: digest("ghost") } }, ghost),
+    );
     expect(r.status).toBe(200);
     expect(r.data.registerDataAsset).toMatchObject({ __typename: "UnauthenticatedError", code: "UNAUTHENTICATED" });
     expect(r.data.registerDataAsset.message).toMatch(/your token's organization .* does not exist/);
@@ -218,7 +244,11 @@ describe("DateTime is strict RFC 3339", () => {
   });
 
   it("refuses one written in the query too", async () => {
-    const r = await t.gql(`query($id: ID!) { dataAsset(id: $id, asOf: "2026-02-30T00:00:00Z") { __typename } }`, { id: draftId }, a.ownerToken);
+    const r = await t.gql(
+      `query($id: ID!) { dataAsset(id: $id, asOf: "2026-02-30T00:00:00Z") { __typename } }`,
+      { id: draftId },
+      a.ownerToken,
+    );
     expect(r.status).toBe(400);
     expect(r.errors?.[0]?.message).toContain("RFC 3339");
   });
@@ -298,7 +328,10 @@ describe("every root field with text arguments", () => {
       if (!scalarArgs) continue;
       const textArgs = field.args.filter((arg) => ["String", "ID"].includes(getNamedType(arg.type).name));
       for (const target of textArgs) {
-        for (const [label, bad] of [["NUL", NUL], ["lone surrogate", LONE_SURROGATE]] as const) {
+        for (const [label, bad] of [
+          ["NUL", NUL],
+          ["lone surrogate", LONE_SURROGATE],
+        ] as const) {
           const variables: Record<string, unknown> = {};
           for (const arg of field.args) {
             const named = getNamedType(arg.type);
@@ -325,7 +358,13 @@ describe("every root field with text arguments", () => {
   }
 
   it("covers the fields it should", () => {
-    for (const name of ["dataAsset(id: NUL)", "auditTrail(entityId: NUL)", "holdings(tokenAddress: NUL)", "transitionDataAsset(assetId: NUL)", "freezeAddress(address: NUL)"]) {
+    for (const name of [
+      "dataAsset(id: NUL)",
+      "auditTrail(entityId: NUL)",
+      "holdings(tokenAddress: NUL)",
+      "transitionDataAsset(assetId: NUL)",
+      "freezeAddress(address: NUL)",
+    ]) {
       expect(calls.map((c) => c.name)).toContain(name);
     }
   });
@@ -342,7 +381,10 @@ describe("every root field with text arguments", () => {
 
 describe("typedDatabaseError: what the database still refuses, as a typed error (this driver's real errors)", () => {
   const refusal = async (run: () => Promise<unknown>) => {
-    const error = await run().then(() => undefined, (e: unknown) => e);
+    const error = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeDefined();
     return typedDatabaseError(error);
   };
@@ -351,12 +393,25 @@ describe("typedDatabaseError: what the database still refuses, as a typed error 
   it("a foreign key naming a missing row is NotFound with its entity and id; a duplicate key is a Conflict", async () => {
     const missing = randomUUID();
     const fk = await refusal(() =>
-      db().insert(schema.dataAsset).values({ ownerOrgId: missing, title: "x", category: "x", contentDigest: digest("fk"), createdAt: new Date(), updatedAt: new Date() }),
+      db()
+        .insert(schema.dataAsset)
+        .values({
+          ownerOrgId: missing,
+          title: "x",
+          category: "x",
+          contentDigest: digest("fk"),
+          createdAt: new Date(),
+          updatedAt: new Date(),
+        }),
     );
     expect(fk).toBeInstanceOf(NotFoundError);
     expect(fk).toMatchObject({ entity: "Organization", id: missing });
     const [org] = await db().select().from(schema.organization).limit(1);
-    const duplicate = await refusal(() => db().insert(schema.organization).values({ ...org! }));
+    const duplicate = await refusal(() =>
+      db()
+        .insert(schema.organization)
+        .values({ ...org! }),
+    );
     expect(duplicate).toBeInstanceOf(ConflictError);
     expect(duplicate!.message).toBe("Organization with the same id already exists");
   });

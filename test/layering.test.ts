@@ -133,23 +133,25 @@ describe("layering", () => {
       expect(DOMAINS.includes(folder!) || INFRASTRUCTURE.some((p) => p.startsWith(`${folder}/`)) || folder === "graphql").toBe(true);
     }
     for (const file of files.filter((f) => !f.includes("/"))) {
-      expect(isInfrastructure(file) || COMPOSITION_ROOTS.includes(file), `${file} is neither infrastructure nor a composition root`).toBe(true);
+      expect(isInfrastructure(file) || COMPOSITION_ROOTS.includes(file), `${file} is neither infrastructure nor a composition root`).toBe(
+        true,
+      );
     }
     for (const file of files.filter((f) => f.startsWith("graphql/"))) {
-      expect(isInfrastructure(file) || COMPOSITION_ROOTS.includes(file), `${file} is neither infrastructure nor a composition root`).toBe(true);
+      expect(isInfrastructure(file) || COMPOSITION_ROOTS.includes(file), `${file} is neither infrastructure nor a composition root`).toBe(
+        true,
+      );
     }
   });
 
   it("shared infrastructure imports no domain module (nor a composition root, which imports them all)", () => {
-    const violations = files
-      .filter(isInfrastructure)
-      .flatMap((file) =>
-        importsOf(file)
-          .filter((target) => isDomain(target) || COMPOSITION_ROOTS.includes(target))
-          // The drizzle schema is the one list of every table: it re-exports each domain's table.ts.
-          .filter((target) => !(file === "db/schema.ts" && target.endsWith("/table.ts")))
-          .map((target) => `${file} imports ${target}`),
-      );
+    const violations = files.filter(isInfrastructure).flatMap((file) =>
+      importsOf(file)
+        .filter((target) => isDomain(target) || COMPOSITION_ROOTS.includes(target))
+        // The drizzle schema is the one list of every table: it re-exports each domain's table.ts.
+        .filter((target) => !(file === "db/schema.ts" && target.endsWith("/table.ts")))
+        .map((target) => `${file} imports ${target}`),
+    );
     expect(violations).toEqual([]);
   });
 

@@ -39,7 +39,17 @@ describe("operation limits", () => {
   });
 
   it("answers the standard introspection query (with and without inputValueDeprecation)", async () => {
-    for (const query of [getIntrospectionQuery(), getIntrospectionQuery({ inputValueDeprecation: true }), getIntrospectionQuery({ inputValueDeprecation: true, descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true })]) {
+    for (const query of [
+      getIntrospectionQuery(),
+      getIntrospectionQuery({ inputValueDeprecation: true }),
+      getIntrospectionQuery({
+        inputValueDeprecation: true,
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+      }),
+    ]) {
       const r = await post(JSON.stringify({ query }));
       expect(r.status, JSON.stringify(r.body.errors)).toBe(200);
       expect(r.body.errors).toBeUndefined();

@@ -25,17 +25,35 @@ async function seedGraph(ownerOrgId: string) {
   layers = Array.from({ length: 11 }, () => Array.from({ length: 100 }, () => randomUUID()));
   const all = layers.flat();
   await db.insert(schema.dataAsset).values(
-    all.map((id, i) => ({ id, ownerOrgId, title: `L${Math.floor(i / 100)}-${i % 100}`, category: "GRAPH", contentDigest: digest(id), status: "APPROVED" as const })),
+    all.map((id, i) => ({
+      id,
+      ownerOrgId,
+      title: `L${Math.floor(i / 100)}-${i % 100}`,
+      category: "GRAPH",
+      contentDigest: digest(id),
+      status: "APPROVED" as const,
+    })),
   );
   const activities: (typeof schema.provenanceActivity.$inferInsert)[] = [];
   edges = [];
   for (let l = 1; l <= 10; l++) {
     for (let j = 0; j < 100; j++) {
       const id = randomUUID();
-      const inputs = [j, (j + 1) % 100, (j + 7) % 100, (j + 31) % 100].map((k) => ({ assetId: layers[l - 1]![k]!, digest: digest(`${l}-${k}`) }));
+      const inputs = [j, (j + 1) % 100, (j + 7) % 100, (j + 31) % 100].map((k) => ({
+        assetId: layers[l - 1]![k]!,
+        digest: digest(`${l}-${k}`),
+      }));
       // A cycle: the first asset of layer 1 also consumes the first asset of layer 10.
       if (l === 1 && j === 0) inputs.push({ assetId: layers[10]![0]!, digest: digest("cycle") });
-      activities.push({ id, assetId: layers[l]![j]!, kind: "AGGREGATION", actorOrgId: ownerOrgId, startedAt: new Date(), outputDigest: digest(id), inputs });
+      activities.push({
+        id,
+        assetId: layers[l]![j]!,
+        kind: "AGGREGATION",
+        actorOrgId: ownerOrgId,
+        startedAt: new Date(),
+        outputDigest: digest(id),
+        inputs,
+      });
       for (const input of inputs) edges.push({ from: `asset:${input.assetId}`, to: `asset:${layers[l]![j]}`, activityId: id });
     }
   }
@@ -44,9 +62,17 @@ async function seedGraph(ownerOrgId: string) {
 }
 
 beforeAll(async () => {
-  t = await startTestGateway({ gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } }, onQuery: (q) => statements?.push(q) });
+  t = await startTestGateway({
+    gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } },
+    onQuery: (q) => statements?.push(q),
+  });
   // The bulk seeding runs in this process before any HTTP traffic, so no keep-alive socket idles through it.
-  const graphOwner = await insertOrganization(t.database.db, { name: "Graph Co.", kind: "DATA_PROVIDER", jurisdiction: "CN", licenses: [] });
+  const graphOwner = await insertOrganization(t.database.db, {
+    name: "Graph Co.",
+    kind: "DATA_PROVIDER",
+    jurisdiction: "CN",
+    licenses: [],
+  });
   await seedGraph(graphOwner.id);
   a = await createActors(t);
 });
@@ -116,11 +142,22 @@ describe("lineage graph", () => {
         { input: { assetId, kind: "CLEANING", startedAt: "2026-01-01T00:00:00Z", outputDigest: digest(assetId), inputs } },
         a.ownerToken,
       );
-    expect((await record(x, [{ assetId: y, digest: digest("y") }, { sourceUri: "s3://raw/x.parquet", digest: digest("raw") }])).data.recordProvenanceActivity.__typename).toBe("ProvenanceActivity");
+    expect(
+      (
+        await record(x, [
+          { assetId: y, digest: digest("y") },
+          { sourceUri: "s3://raw/x.parquet", digest: digest("raw") },
+        ])
+      ).data.recordProvenanceActivity.__typename,
+    ).toBe("ProvenanceActivity");
     expect((await record(y, [{ assetId: x, digest: digest("x") }])).data.recordProvenanceActivity.__typename).toBe("ProvenanceActivity");
     const g = (await t.gql(LINEAGE, { id: x, dir: "UPSTREAM", depth: 10 }, a.ownerToken)).data.lineage;
     expect(g.nodes.map((n: any) => [n.key, n.depth]).sort()).toEqual(
-      [[`asset:${x}`, 0], [`asset:${y}`, 1], ["source:s3://raw/x.parquet", 1]].sort(),
+      [
+        [`asset:${x}`, 0],
+        [`asset:${y}`, 1],
+        ["source:s3://raw/x.parquet", 1],
+      ].sort(),
     );
     expect(g.nodes.find((n: any) => n.kind === "SOURCE")).toMatchObject({ sourceUri: "s3://raw/x.parquet", title: null });
     expect(g.edges).toHaveLength(3);
@@ -150,7 +187,11 @@ describe("POST /lineage/openlineage", () => {
     producer: "https://example.com/dag-tests",
     schemaURL: "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
     run: { runId: randomUUID(), facets: { nominalTime: { nominalStartTime: "2026-03-01T11:00:00Z" } } },
-    job: { namespace: "etl", name: "clean_port_calls", facets: { jobType: { jobType: "CLEANING", processingType: "BATCH", integration: "SPARK" } } },
+    job: {
+      namespace: "etl",
+      name: "clean_port_calls",
+      facets: { jobType: { jobType: "CLEANING", processingType: "BATCH", integration: "SPARK" } },
+    },
     inputs: [
       { namespace: "s3://port-raw", name: "2025/calls.parquet", facets: { contentDigest: { digest: digest("raw calls") } } },
       { namespace: "data-asset-gateway", name: input, facets: { contentDigest: { digest: digest("input asset") } } },
@@ -185,7 +226,9 @@ describe("POST /lineage/openlineage", () => {
     expect(again.body).toMatchObject({ recorded: [], alreadyRecorded: [r.body.recorded[0]] });
 
     const g = (await t.gql(LINEAGE, { id: output, dir: "UPSTREAM", depth: 1 }, a.ownerToken)).data.lineage;
-    expect(g.nodes.map((n: any) => n.key).sort()).toEqual([`asset:${input}`, `asset:${output}`, "source:s3://port-raw/2025/calls.parquet"].sort());
+    expect(g.nodes.map((n: any) => n.key).sort()).toEqual(
+      [`asset:${input}`, `asset:${output}`, "source:s3://port-raw/2025/calls.parquet"].sort(),
+    );
 
     const start = await post({ ...event(output, input), eventType: "START" });
     expect(start.status).toBe(202);
@@ -198,8 +241,19 @@ describe("POST /lineage/openlineage", () => {
     ["a bad eventTime", (e: any) => ({ ...e, eventTime: "yesterday" }), "$.eventTime"],
     ["an unknown eventType", (e: any) => ({ ...e, eventType: "DONE" }), "$.eventType"],
     ["a job without a name", (e: any) => ({ ...e, job: { namespace: "etl" } }), "$.job.name"],
-    ["an input without a digest", (e: any) => ({ ...e, inputs: [{ namespace: "s3://a", name: "b" }] }), "$.inputs[0].facets.contentDigest.digest"],
-    ["an output digest that is not sha256", (e: any) => ({ ...e, outputs: [{ namespace: "data-asset-gateway", name: e.outputs[0].name, facets: { contentDigest: { digest: "0xabc" } } }] }), "$.outputs[0].facets.contentDigest.digest"],
+    [
+      "an input without a digest",
+      (e: any) => ({ ...e, inputs: [{ namespace: "s3://a", name: "b" }] }),
+      "$.inputs[0].facets.contentDigest.digest",
+    ],
+    [
+      "an output digest that is not sha256",
+      (e: any) => ({
+        ...e,
+        outputs: [{ namespace: "data-asset-gateway", name: e.outputs[0].name, facets: { contentDigest: { digest: "0xabc" } } }],
+      }),
+      "$.outputs[0].facets.contentDigest.digest",
+    ],
   ])("answers 400 with the JSON path for %s, and records nothing", async (_label, mutate, path) => {
     const output = await registerAsset(t, a.ownerToken);
     const before = await t.database.db.select().from(schema.provenanceActivity).where(eq(schema.provenanceActivity.assetId, output));

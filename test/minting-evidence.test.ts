@@ -135,12 +135,21 @@ describe("giving up on a batch", () => {
     const { trancheId, token, investors, fromBlock } = await readyTranche(1);
     // A node that refuses every broadcast: the batch is recorded but never reaches the chain.
     proxy.refuseBroadcasts = true;
-    worker = startMintWorker({ db: t.database.db, chain: proxied, logger: silent, confirmations: 1, receiptPollMs: 50, stuckAfterMs: 60_000 });
+    worker = startMintWorker({
+      db: t.database.db,
+      chain: proxied,
+      logger: silent,
+      confirmations: 1,
+      receiptPollMs: 50,
+      stuckAfterMs: 60_000,
+    });
     const id = await requestMint(trancheId, investors[0]!.investorId, "4321");
     worker.wake();
     let nonce: number | null = null;
     for (let i = 0; i < 200 && nonce === null; i++) {
-      [{ nonce }] = (await t.database.db.select({ nonce: mintRequest.nonce }).from(mintRequest).where(eq(mintRequest.id, id))) as [{ nonce: number | null }];
+      [{ nonce }] = (await t.database.db.select({ nonce: mintRequest.nonce }).from(mintRequest).where(eq(mintRequest.id, id))) as [
+        { nonce: number | null },
+      ];
       await sleep(25);
     }
     expect(nonce).not.toBeNull();

@@ -162,7 +162,12 @@ describe.skipIf(!PG)("mint workers as separate processes (PostgreSQL)", () => {
   async function requestMints(trancheId: string, investors: { investorId: string }[], count: number, prefix: string, firstAmount = 10_000) {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const input = { idempotencyKey: `${prefix}-${i}`, trancheId, investorId: investors[i % investors.length]!.investorId, amount: String(firstAmount + i) };
+      const input = {
+        idempotencyKey: `${prefix}-${i}`,
+        trancheId,
+        investorId: investors[i % investors.length]!.investorId,
+        amount: String(firstAmount + i),
+      };
       let r = await t.gql(REQUEST_MINT, { input }, a.issuerToken);
       // A request that met a database session the server had just terminated is sent again, as a
       // client would: the idempotency key makes the retry the same request.

@@ -108,7 +108,11 @@ describe("a stuck mint transaction", () => {
     const block = await privateChain.publicClient.getBlock({ blockTag: "latest", includeTransactions: true });
     const mints = block.transactions.filter((tx) => tx.to?.toLowerCase() === token.toLowerCase());
     expect(mints.map((tx) => tx.hash)).toEqual([settled.txHash]);
-    const supply = await privateChain.publicClient.readContract({ address: token as Address, abi: DataAssetTokenAbi, functionName: "totalSupply" });
+    const supply = await privateChain.publicClient.readContract({
+      address: token as Address,
+      abi: DataAssetTokenAbi,
+      functionName: "totalSupply",
+    });
     expect(supply).toBe(4242n);
     await privateChain.publicClient.request({ method: "evm_setAutomine" as any, params: [true] as any });
   });

@@ -78,10 +78,7 @@ describe("requestMint", () => {
     for (const r of results) expect(r.data?.requestMint?.__typename, JSON.stringify(r)).toBe("MintRequest");
     const ids = new Set(results.map((r) => r.data.requestMint.id as string));
     expect(ids.size).toBe(10);
-    const rows = await t.database.db
-      .select()
-      .from(mintRequest)
-      .where(sql`${mintRequest.idempotencyKey} like 'concurrent-%'`);
+    const rows = await t.database.db.select().from(mintRequest).where(sql`${mintRequest.idempotencyKey} like 'concurrent-%'`);
     expect(rows).toHaveLength(10);
     for (const id of ids) expect((await waitForMint(t, a.issuerToken, id)).status).toBe("CONFIRMED");
     const expected = Array.from({ length: 10 }, (_, i) => BigInt(100 + i)).reduce((x, y) => x + y, 0n);
@@ -167,10 +164,7 @@ describe("mintRequests", () => {
   }`;
 
   it("pages through the caller's requests filtered by status and tranche", async () => {
-    const confirmed = await t.database.db
-      .select({ id: mintRequest.id })
-      .from(mintRequest)
-      .where(eq(mintRequest.status, "CONFIRMED"));
+    const confirmed = await t.database.db.select({ id: mintRequest.id }).from(mintRequest).where(eq(mintRequest.status, "CONFIRMED"));
     const seen: string[] = [];
     let after: string | undefined;
     for (;;) {
@@ -311,8 +305,19 @@ describe("token controls", () => {
     expect(unfrozen.data.unfreezeAddress.action).toBe("UNFREEZE");
     const state = await trancheState();
     expect(state.frozenAddresses).toEqual([]);
-    expect(state.controlActions.map((c: { action: string }) => c.action)).toEqual(["UNFREEZE", "FORCED_TRANSFER", "FREEZE", "UNPAUSE", "PAUSE"]);
-    expect(state.controlActions[1]).toMatchObject({ account: lost.wallet.toLowerCase(), toAccount: heir.wallet.toLowerCase(), amount: held.toString(), actorSubject: "issuer" });
+    expect(state.controlActions.map((c: { action: string }) => c.action)).toEqual([
+      "UNFREEZE",
+      "FORCED_TRANSFER",
+      "FREEZE",
+      "UNPAUSE",
+      "PAUSE",
+    ]);
+    expect(state.controlActions[1]).toMatchObject({
+      account: lost.wallet.toLowerCase(),
+      toAccount: heir.wallet.toLowerCase(),
+      amount: held.toString(),
+      actorSubject: "issuer",
+    });
   });
 
   it("refuses controls to an issuer of another organization and bad input", async () => {

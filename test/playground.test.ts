@@ -23,7 +23,15 @@ describe.skipIf(!existsSync(CHROMIUM))("playground (needs Debian's chromium; .ci
     await registerApprovedAsset(t, a, "Offline playground asset");
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
   afterAll(async () => {
@@ -50,9 +58,13 @@ describe.skipIf(!existsSync(CHROMIUM))("playground (needs Debian's chromium; .ci
     // GraphiQL re-parses the editor after a short debounce; run once it has.
     await page.waitForTimeout(1000);
     await page.click(".graphiql-execute-button");
-    await page.waitForFunction(() => document.querySelector(".graphiql-response")?.textContent?.includes("Offline playground asset"), null, {
-      timeout: 30_000,
-    });
+    await page.waitForFunction(
+      () => document.querySelector(".graphiql-response")?.textContent?.includes("Offline playground asset"),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
     const response = await page.textContent(".graphiql-response");
     expect(response).toContain('"status": "APPROVED"');
     mkdirSync(artifacts, { recursive: true });

@@ -18,7 +18,10 @@ let searchOrg: string;
 let token: string;
 
 beforeAll(async () => {
-  t = await startTestGateway({ now: clock, gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } } });
+  t = await startTestGateway({
+    now: clock,
+    gateway: { workerEnabled: false, indexer: { pollerEnabled: false, pollIntervalMs: 3_600_000 } },
+  });
   a = await createActors(t);
   searchOrg = a.issuerOrgId; // an organization with no other assets
   token = await t.tokenFor(["ASSET_OWNER"], searchOrg, "searcher");
@@ -41,8 +44,16 @@ describe("full-text search and filters", () => {
   beforeAll(async () => {
     const reg = (title: string, extra: Record<string, unknown> = {}) => registerAsset(t, token, { title, ...extra });
     ids = {
-      portTitle: await reg("Shanghai port container throughput", { category: "LOGISTICS", tags: ["port", "container"], description: "Daily counts" }),
-      portBody: await reg("Yangtze river shipping", { category: "LOGISTICS", tags: ["river"], description: "Barges calling at each port along the river" }),
+      portTitle: await reg("Shanghai port container throughput", {
+        category: "LOGISTICS",
+        tags: ["port", "container"],
+        description: "Daily counts",
+      }),
+      portBody: await reg("Yangtze river shipping", {
+        category: "LOGISTICS",
+        tags: ["river"],
+        description: "Barges calling at each port along the river",
+      }),
       weather: await reg("Coastal weather stations", { category: "METEOROLOGY", tags: ["weather"], securityLevel: "IMPORTANT" }),
       grid: await reg("Power grid load", { category: "ENERGY", tags: ["grid", "port"], securityLevel: "CORE" }),
     };
@@ -58,9 +69,18 @@ describe("full-text search and filters", () => {
   });
 
   it("filters by category, security level, status, tags and updated range", async () => {
-    expect(titles(await search({ filter: { category: ["LOGISTICS"] }, orderBy: "TITLE_ASC" }))).toEqual(["Shanghai port container throughput", "Yangtze river shipping"]);
-    expect(titles(await search({ filter: { securityLevel: ["IMPORTANT", "CORE"] }, orderBy: "TITLE_ASC" }))).toEqual(["Coastal weather stations", "Power grid load"]);
-    expect(titles(await search({ filter: { tags: ["port"] }, orderBy: "TITLE_ASC" }))).toEqual(["Power grid load", "Shanghai port container throughput"]);
+    expect(titles(await search({ filter: { category: ["LOGISTICS"] }, orderBy: "TITLE_ASC" }))).toEqual([
+      "Shanghai port container throughput",
+      "Yangtze river shipping",
+    ]);
+    expect(titles(await search({ filter: { securityLevel: ["IMPORTANT", "CORE"] }, orderBy: "TITLE_ASC" }))).toEqual([
+      "Coastal weather stations",
+      "Power grid load",
+    ]);
+    expect(titles(await search({ filter: { tags: ["port"] }, orderBy: "TITLE_ASC" }))).toEqual([
+      "Power grid load",
+      "Shanghai port container throughput",
+    ]);
     expect(titles(await search({ filter: { tags: ["port", "container"] } }))).toEqual(["Shanghai port container throughput"]);
     expect(titles(await search({ search: "port", filter: { category: ["ENERGY"] } }))).toEqual([]);
 
@@ -80,13 +100,17 @@ describe("full-text search and filters", () => {
   });
 
   it("uses the GIN index on the generated search vector", async () => {
-    const idx = rowsOf(await t.database.db.execute(sql.raw(
-      `select indexdef from pg_indexes where tablename = 'data_asset' and indexname = 'data_asset_search_idx'`),
-    ));
+    const idx = rowsOf(
+      await t.database.db.execute(
+        sql.raw(`select indexdef from pg_indexes where tablename = 'data_asset' and indexname = 'data_asset_search_idx'`),
+      ),
+    );
     expect(idx[0].indexdef).toMatch(/USING gin \(search_vector\)/);
-    const col = rowsOf(await t.database.db.execute(sql.raw(
-      `select is_generated from information_schema.columns where table_name = 'data_asset' and column_name = 'search_vector'`),
-    ));
+    const col = rowsOf(
+      await t.database.db.execute(
+        sql.raw(`select is_generated from information_schema.columns where table_name = 'data_asset' and column_name = 'search_vector'`),
+      ),
+    );
     expect(col[0].is_generated).toBe("ALWAYS");
   });
 });
@@ -120,7 +144,13 @@ describe("cursor pagination", () => {
   it("by relevance and by title: every original row exactly once while rows are inserted", async () => {
     const originals: string[] = [];
     for (let i = 0; i < 15; i++) {
-      originals.push(await registerAsset(t, token, { title: `Harbour ${String.fromCharCode(97 + i)} ${"harbour ".repeat(i % 3)}`, category: "HARBOUR", description: i % 2 ? "harbour" : "" }));
+      originals.push(
+        await registerAsset(t, token, {
+          title: `Harbour ${String.fromCharCode(97 + i)} ${"harbour ".repeat(i % 3)}`,
+          category: "HARBOUR",
+          description: i % 2 ? "harbour" : "",
+        }),
+      );
     }
     for (const orderBy of ["RELEVANCE", "TITLE_ASC"]) {
       let n = 0;
@@ -144,7 +174,11 @@ describe("cursor pagination", () => {
     expect(mixed.errors?.[0]?.message).toMatch(/cursor of the CREATED_AT_DESC order/);
     // A hand-made cursor whose sort key PostgreSQL could not read is refused as bad input, not a 500.
     const id = "00000000-0000-4000-8000-000000000000";
-    for (const [o, k] of [["CREATED_AT_DESC", "yesterday"], ["CREATED_AT_DESC", "2026-02-30 10:00:00+00"], ["RELEVANCE", "high"]]) {
+    for (const [o, k] of [
+      ["CREATED_AT_DESC", "yesterday"],
+      ["CREATED_AT_DESC", "2026-02-30 10:00:00+00"],
+      ["RELEVANCE", "high"],
+    ]) {
       const after = Buffer.from(JSON.stringify({ o, k, id })).toString("base64url");
       const orderBy = o === "RELEVANCE" ? "RELEVANCE" : undefined;
       const r = await t.gql(SEARCH, { first: 1, after, orderBy, search: orderBy ? "port" : undefined }, token);

@@ -31,7 +31,16 @@ describe("SIGTERM", () => {
     const dataDir = path.join(workDir, "db");
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: root,
-      env: { ...process.env, DATA_DIR: dataDir, PORT: "0", DEV_CHAIN_PORT: "0", DATABASE_URL: "", CHAIN_RPC_URL: "", JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: "warn" },
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: "0",
+        DEV_CHAIN_PORT: "0",
+        DATABASE_URL: "",
+        CHAIN_RPC_URL: "",
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: "warn",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -95,7 +104,10 @@ describe("SIGTERM", () => {
     // Every mint the server accepted is in the database; none of their jobs is left claimed.
     const database = await openDatabase({ dataDir });
     try {
-      const claimed = await database.db.select().from(schema.job).where(and(isNotNull(schema.job.lockedUntil)));
+      const claimed = await database.db
+        .select()
+        .from(schema.job)
+        .where(and(isNotNull(schema.job.lockedUntil)));
       expect(claimed).toEqual([]);
       const accepted = mintAnswers.filter((m) => m.status === "fulfilled" && (m.value as any).data?.requestMint?.id).length;
       const stored = await database.db.select().from(schema.mintRequest);

@@ -43,7 +43,9 @@ describe("npm start", () => {
     // (run here without npm in between, so the signal below reaches the gateway directly).
     const { scripts } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
     expect(scripts.prestart).toBe("npm run build");
-    execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), ...scripts.build!.split(" ").slice(1)], { cwd: root });
+    execFileSync(process.execPath, [path.join(root, "node_modules/typescript/bin/tsc"), ...scripts.build!.split(" ").slice(1)], {
+      cwd: root,
+    });
     const [command, ...args] = scripts.start!.split(" ");
     expect(command).toBe("node");
     const child = spawn(process.execPath, args, {
@@ -106,7 +108,16 @@ describe("npm start", () => {
       new Promise<{ code: number | null; output: string }>((resolve) => {
         const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
           cwd: root,
-          env: { ...process.env, DATA_DIR: path.join(dataDir, "prod"), PORT: "0", DEV_CHAIN_PORT: "0", DATABASE_URL: "", CHAIN_RPC_URL: "", NODE_ENV: "production", ...env },
+          env: {
+            ...process.env,
+            DATA_DIR: path.join(dataDir, "prod"),
+            PORT: "0",
+            DEV_CHAIN_PORT: "0",
+            DATABASE_URL: "",
+            CHAIN_RPC_URL: "",
+            NODE_ENV: "production",
+            ...env,
+          },
           stdio: ["ignore", "pipe", "pipe"],
         });
         let output = "";

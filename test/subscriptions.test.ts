@@ -35,7 +35,7 @@ afterAll(async () => {
 
 function wsClient(token?: string) {
   const client = createClient({
-    url: t.url.replace(/^http/, "ws") + "/graphql",
+    url: `${t.url.replace(/^http/, "ws")}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
   });
@@ -111,41 +111,50 @@ describe("subscriptions", () => {
   });
 
   // Another process needs a database several processes share: PostgreSQL (PGlite is in-process).
-  it.skipIf(!process.env.TEST_DATABASE_URL)("mintStatusChanged delivers CONFIRMED for a mint settled by `npm run worker` in another process", async () => {
-    const asset = await registerApprovedAsset(t, a);
-    const { offeringId, trancheId } = await createOfferingWithTranche(t, a, asset.assetId);
-    const { investorId } = await registerVerifiedInvestor(t, a);
-    await satisfyRequirements(t, a, { ...asset, offeringId });
-    await deployAndWhitelist(t, a, trancheId, investorId);
-    await t.gateway.worker!.stop();
-    const r = await t.gql(REQUEST_MINT, { input: { idempotencyKey: "sub-process", trancheId, investorId, amount: "7" } }, a.issuerToken);
-    const id = r.data.requestMint.id;
-    type Event = { mintStatusChanged: { status: string; txHash: string | null } };
-    const received: Event[] = [];
-    const events = collect<Event>(
-      wsClient(a.issuerToken),
-      `subscription($id: ID!) { mintStatusChanged(requestId: $id) { status txHash } }`,
-      { id },
-      (e) => e.mintStatusChanged.status === "CONFIRMED",
-      received,
-    );
-    await waitFor(() => received.length > 0);
-    const worker = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
-      cwd: path.resolve(import.meta.dirname, ".."),
-      env: { ...process.env, DATABASE_URL: t.database.url!, CHAIN_RPC_URL: inject("rpcUrl"), SIGNER_PRIVATE_KEY: t.signerKey, LOG_LEVEL: "warn" },
-      stdio: "ignore",
-    });
-    const exited = new Promise((resolve) => worker.once("exit", resolve));
-    try {
-      const seen = await events;
-      expect(seen[0]!.mintStatusChanged.status).toBe("REQUESTED");
-      expect(seen.at(-1)!.mintStatusChanged).toMatchObject({ status: "CONFIRMED" });
-      expect(seen.at(-1)!.mintStatusChanged.txHash).toMatch(/^0x[0-9a-f]{64}$/);
-    } finally {
-      worker.kill("SIGTERM");
-      await exited;
-    }
-  });
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    "mintStatusChanged delivers CONFIRMED for a mint settled by `npm run worker` in another process",
+    async () => {
+      const asset = await registerApprovedAsset(t, a);
+      const { offeringId, trancheId } = await createOfferingWithTranche(t, a, asset.assetId);
+      const { investorId } = await registerVerifiedInvestor(t, a);
+      await satisfyRequirements(t, a, { ...asset, offeringId });
+      await deployAndWhitelist(t, a, trancheId, investorId);
+      await t.gateway.worker!.stop();
+      const r = await t.gql(REQUEST_MINT, { input: { idempotencyKey: "sub-process", trancheId, investorId, amount: "7" } }, a.issuerToken);
+      const id = r.data.requestMint.id;
+      type Event = { mintStatusChanged: { status: string; txHash: string | null } };
+      const received: Event[] = [];
+      const events = collect<Event>(
+        wsClient(a.issuerToken),
+        `subscription($id: ID!) { mintStatusChanged(requestId: $id) { status txHash } }`,
+        { id },
+        (e) => e.mintStatusChanged.status === "CONFIRMED",
+        received,
+      );
+      await waitFor(() => received.length > 0);
+      const worker = spawn(process.execPath, ["--import", "tsx", "src/worker-main.ts"], {
+        cwd: path.resolve(import.meta.dirname, ".."),
+        env: {
+          ...process.env,
+          DATABASE_URL: t.database.url!,
+          CHAIN_RPC_URL: inject("rpcUrl"),
+          SIGNER_PRIVATE_KEY: t.signerKey,
+          LOG_LEVEL: "warn",
+        },
+        stdio: "ignore",
+      });
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      try {
+        const seen = await events;
+        expect(seen[0]!.mintStatusChanged.status).toBe("REQUESTED");
+        expect(seen.at(-1)!.mintStatusChanged).toMatchObject({ status: "CONFIRMED" });
+        expect(seen.at(-1)!.mintStatusChanged.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+      } finally {
+        worker.kill("SIGTERM");
+        await exited;
+      }
+    },
+  );
 
   it("assetStatusChanged follows the lifecycle", async () => {
     const r = await t.gql(

@@ -46,7 +46,11 @@ async function webhookMetrics(t: TestGateway): Promise<Record<string, number>> {
 }
 
 async function post(t: TestGateway, body: string | Buffer, headers: Record<string, string>) {
-  const res = await fetch(`${t.url}/webhooks/chain`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : new Uint8Array(body) });
+  const res = await fetch(`${t.url}/webhooks/chain`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : new Uint8Array(body),
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 
@@ -98,7 +102,10 @@ afterAll(async () => {
 
 describe("refused deliveries", () => {
   it("answers 401 to a forged signature, a stale timestamp, a replay and a one-byte change, and stores nothing", async () => {
-    const body = gatewayBody(a, logs.map((l) => rpcLog(l)));
+    const body = gatewayBody(
+      a,
+      logs.map((l) => rpcLog(l)),
+    );
     const events = await eventCount(a.database.db);
     const deliveries = await deliveryCount(a);
     const metricsBefore = await webhookMetrics(a);
@@ -116,7 +123,10 @@ describe("refused deliveries", () => {
     expect((await post(a, changed, valid)).status).toBe(401);
 
     expect((await post(a, body, {})).status).toBe(401);
-    expect((await post(a, body, { "x-alchemy-signature": signAlchemyDelivery("not-the-secret-0123456789", body)["x-alchemy-signature"]! })).status).toBe(401);
+    expect(
+      (await post(a, body, { "x-alchemy-signature": signAlchemyDelivery("not-the-secret-0123456789", body)["x-alchemy-signature"]! }))
+        .status,
+    ).toBe(401);
     expect((await post(a, body, { ...valid, "x-timestamp": String(Number(valid["x-timestamp"]) + 1) })).status).toBe(401);
 
     expect(await eventCount(a.database.db)).toBe(events);
@@ -172,7 +182,9 @@ describe("the cap table from deliveries", () => {
     }
     await drained(b);
     const shuffled = await capTable(b);
-    expect(shuffled.map(({ holder, balance }) => ({ holder, balance }))).toEqual(inOrder.map(({ holder, balance }) => ({ holder, balance })));
+    expect(shuffled.map(({ holder, balance }) => ({ holder, balance }))).toEqual(
+      inOrder.map(({ holder, balance }) => ({ holder, balance })),
+    );
     expect(await eventCount(b.database.db)).toBe(logs.length);
     // B counts nothing as final yet: every balance is pending.
     for (const h of shuffled) expect(h).toMatchObject({ finalBalance: "0", pending: true });

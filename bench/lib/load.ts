@@ -3,7 +3,13 @@ import autocannon from "autocannon";
 
 export type LoadResult = { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number };
 
-export async function load(opts: { url: string; body: unknown; headers?: Record<string, string>; connections: number; seconds: number }): Promise<LoadResult> {
+export async function load(opts: {
+  url: string;
+  body: unknown;
+  headers?: Record<string, string>;
+  connections: number;
+  seconds: number;
+}): Promise<LoadResult> {
   const result = await autocannon({
     url: opts.url,
     method: "POST",

@@ -8,8 +8,35 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import type { Sql } from "postgres";
 
-export const CATEGORIES = ["LOGISTICS", "ENERGY", "HEALTHCARE", "FINANCE", "RETAIL", "MANUFACTURING", "AGRICULTURE", "TRANSPORT", "TELECOM", "WEATHER"];
-const WORDS = ["port", "container", "shipping", "grid", "solar", "claims", "payments", "footfall", "yield", "traffic", "signal", "rainfall", "freight", "customs", "inventory"];
+export const CATEGORIES = [
+  "LOGISTICS",
+  "ENERGY",
+  "HEALTHCARE",
+  "FINANCE",
+  "RETAIL",
+  "MANUFACTURING",
+  "AGRICULTURE",
+  "TRANSPORT",
+  "TELECOM",
+  "WEATHER",
+];
+const WORDS = [
+  "port",
+  "container",
+  "shipping",
+  "grid",
+  "solar",
+  "claims",
+  "payments",
+  "footfall",
+  "yield",
+  "traffic",
+  "signal",
+  "rainfall",
+  "freight",
+  "customs",
+  "inventory",
+];
 /** A rare word carried by exactly SEARCH_MATCHES assets, so every server's search answers the same set. */
 export const SEARCH_TERM = "zircon";
 export const SEARCH_MATCHES = 40;
@@ -35,7 +62,7 @@ export function assetLine(i: number) {
 export async function writeJsonl(file: string, from: number, to: number): Promise<void> {
   const out = createWriteStream(file);
   for (let i = from; i < to; i++) {
-    if (!out.write(JSON.stringify(assetLine(i)) + "\n")) await new Promise<void>((r) => out.once("drain", () => r()));
+    if (!out.write(`${JSON.stringify(assetLine(i))}\n`)) await new Promise<void>((r) => out.once("drain", () => r()));
   }
   await new Promise<void>((resolve) => out.end(resolve));
 }

@@ -80,11 +80,21 @@ export const DataAssetRef = builder.objectRef<DataAsset>("DataAsset").implement(
         const loaders = loadersFor(ctx);
         const known = loaders.known.organization.get(a.ownerOrgId);
         if (known) return known;
-        return loaders.organization.load(a.ownerOrgId).then((org) => org ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)));
+        return loaders.organization
+          .load(a.ownerOrgId)
+          .then((org) => org ?? Promise.reject(new NotFoundError("Organization", a.ownerOrgId)));
       },
     }),
-    versions: t.field({ type: [DataAssetVersionRef], description: "Every version, oldest first", resolve: (a, _args, ctx) => loadersFor(ctx).versions.load(a.id) }),
-    latestVersion: t.field({ type: DataAssetVersionRef, nullable: true, resolve: (a, _args, ctx) => loadersFor(ctx).latestVersion.load(a.id) }),
+    versions: t.field({
+      type: [DataAssetVersionRef],
+      description: "Every version, oldest first",
+      resolve: (a, _args, ctx) => loadersFor(ctx).versions.load(a.id),
+    }),
+    latestVersion: t.field({
+      type: DataAssetVersionRef,
+      nullable: true,
+      resolve: (a, _args, ctx) => loadersFor(ctx).latestVersion.load(a.id),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
@@ -285,9 +295,15 @@ builder.mutationField("importDataAssets", (t) =>
     },
     resolve: (_root, { input, atomic }, ctx) => {
       if (input.length > MAX_IMPORT_BATCH) {
-        throw new ValidationError([{ path: "input", message: `at most ${MAX_IMPORT_BATCH} assets per call (got ${input.length}); use npm run import for more` }]);
+        throw new ValidationError([
+          { path: "input", message: `at most ${MAX_IMPORT_BATCH} assets per call (got ${input.length}); use npm run import for more` },
+        ]);
       }
-      return importDataAssets(ctx, input.map((value, i) => ({ line: i + 1, value: defined(value) })), { atomic: atomic ?? false });
+      return importDataAssets(
+        ctx,
+        input.map((value, i) => ({ line: i + 1, value: defined(value) })),
+        { atomic: atomic ?? false },
+      );
     },
   }),
 );

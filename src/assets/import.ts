@@ -140,19 +140,32 @@ export async function importDataAssets(
     let kept = batch;
     let ids: string[] = batch.map(() => randomUUID());
     // In a savepoint, so that a refused batch leaves the transaction usable for the row-by-row retry.
-    const refused = await tx.transaction((sp) => storeRows(sp, batch, ids, at)).then(
-      () => false,
-      (error) => (rowRefusal(error), true),
-    );
+    const refused = await tx
+      .transaction((sp) => storeRows(sp, batch, ids, at))
+      .then(
+        () => false,
+        (error) => {
+          rowRefusal(error);
+          return true;
+        },
+      );
     if (refused) {
       kept = [];
       const keptIds: string[] = [];
       for (const [i, row] of batch.entries()) {
-        const stored = await tx.transaction((sp) => storeRows(sp, [row], [ids[i]!], at)).then(
-          () => true,
-          (error) => (summary.failed.push({ line: row.line, reason: rowRefusal(error) }), false),
-        );
-        if (stored) (kept.push(row), keptIds.push(ids[i]!));
+        const stored = await tx
+          .transaction((sp) => storeRows(sp, [row], [ids[i]!], at))
+          .then(
+            () => true,
+            (error) => {
+              summary.failed.push({ line: row.line, reason: rowRefusal(error) });
+              return false;
+            },
+          );
+        if (stored) {
+          kept.push(row);
+          keptIds.push(ids[i]!);
+        }
       }
       ids = keptIds;
       // The failures of a batch come in line order among the others (the batches before it have reported theirs).

@@ -64,7 +64,10 @@ function buildRightsAndLatest(db: Database) {
   // Each asset's rights, numbered in their order; its latest activity joins the first of them
   // only, so it is sent and decoded once per asset rather than once per right.
   const rightsOf = db
-    .select({ ...getTableColumns(ownershipRight), n: sql<number>`row_number() over (order by ${ownershipRight.createdAt}, ${ownershipRight.id})`.as("n") })
+    .select({
+      ...getTableColumns(ownershipRight),
+      n: sql<number>`row_number() over (order by ${ownershipRight.createdAt}, ${ownershipRight.id})`.as("n"),
+    })
     .from(ownershipRight)
     .where(eq(ownershipRight.assetId, dataAsset.id))
     .as("rights");
@@ -75,42 +78,44 @@ function buildRightsAndLatest(db: Database) {
     .orderBy(desc(provenanceActivity.startedAt), desc(provenanceActivity.id))
     .limit(1)
     .as("latest");
-  return db
-    .select({
-      assetId: dataAsset.id,
-      // A subquery's columns are listed one by one (a whole subquery would be a scalar subselect).
-      right: {
-        id: rightsOf.id,
-        assetId: rightsOf.assetId,
-        holderOrgId: rightsOf.holderOrgId,
-        rightType: rightsOf.rightType,
-        shareBps: rightsOf.shareBps,
-        validFrom: rightsOf.validFrom,
-        validUntil: rightsOf.validUntil,
-        certificateNumber: rightsOf.certificateNumber,
-        documentDigest: rightsOf.documentDigest,
-        createdAt: rightsOf.createdAt,
-      } satisfies Record<keyof OwnershipRight, unknown>,
-      latest: {
-        id: latestOf.id,
-        assetId: latestOf.assetId,
-        kind: latestOf.kind,
-        actorOrgId: latestOf.actorOrgId,
-        startedAt: latestOf.startedAt,
-        endedAt: latestOf.endedAt,
-        inputs: latestOf.inputs,
-        outputDigest: latestOf.outputDigest,
-        parameters: latestOf.parameters,
-        createdAt: latestOf.createdAt,
-      } satisfies Record<keyof ProvenanceActivity, unknown>,
-    })
-    .from(dataAsset)
-    .leftJoinLateral(rightsOf, sql`true`)
-    .leftJoinLateral(latestOf, sql`${rightsOf.n} is null or ${rightsOf.n} = 1`)
-    // One array parameter, not one parameter per id: the text is the same whatever the page size.
-    .where(sql`${dataAsset.id} = any(${sql.placeholder("ids")}::uuid[])`)
-    .orderBy(dataAsset.id, rightsOf.n)
-    .prepare("catalogue_rights_and_latest_provenance");
+  return (
+    db
+      .select({
+        assetId: dataAsset.id,
+        // A subquery's columns are listed one by one (a whole subquery would be a scalar subselect).
+        right: {
+          id: rightsOf.id,
+          assetId: rightsOf.assetId,
+          holderOrgId: rightsOf.holderOrgId,
+          rightType: rightsOf.rightType,
+          shareBps: rightsOf.shareBps,
+          validFrom: rightsOf.validFrom,
+          validUntil: rightsOf.validUntil,
+          certificateNumber: rightsOf.certificateNumber,
+          documentDigest: rightsOf.documentDigest,
+          createdAt: rightsOf.createdAt,
+        } satisfies Record<keyof OwnershipRight, unknown>,
+        latest: {
+          id: latestOf.id,
+          assetId: latestOf.assetId,
+          kind: latestOf.kind,
+          actorOrgId: latestOf.actorOrgId,
+          startedAt: latestOf.startedAt,
+          endedAt: latestOf.endedAt,
+          inputs: latestOf.inputs,
+          outputDigest: latestOf.outputDigest,
+          parameters: latestOf.parameters,
+          createdAt: latestOf.createdAt,
+        } satisfies Record<keyof ProvenanceActivity, unknown>,
+      })
+      .from(dataAsset)
+      .leftJoinLateral(rightsOf, sql`true`)
+      .leftJoinLateral(latestOf, sql`${rightsOf.n} is null or ${rightsOf.n} = 1`)
+      // One array parameter, not one parameter per id: the text is the same whatever the page size.
+      .where(sql`${dataAsset.id} = any(${sql.placeholder("ids")}::uuid[])`)
+      .orderBy(dataAsset.id, rightsOf.n)
+      .prepare("catalogue_rights_and_latest_provenance")
+  );
 }
 
 async function loadRightsAndLatest(db: Database, known: Known, keys: readonly RelationKey[]): Promise<Relation[]> {
@@ -121,12 +126,27 @@ async function loadRightsAndLatest(db: Database, known: Known, keys: readonly Re
   if (rightsIds.length > 0 && latestIds.length > 0) {
     const ids = [...new Set([...rightsIds, ...latestIds])];
     let statement = rightsAndLatestStatements.get(db);
-    if (!statement) rightsAndLatestStatements.set(db, (statement = buildRightsAndLatest(db)));
+    if (!statement) {
+      statement = buildRightsAndLatest(db);
+      rightsAndLatestStatements.set(db, statement);
+    }
     const rows = await statement.execute({ ids });
-    rights = groupBy(rows.flatMap((r) => (r.right ? [r.right] : [])), "assetId", rightsIds);
-    latest = oneBy(rows.flatMap((r) => (r.latest ? [r.latest as ProvenanceActivity] : [])), "assetId", latestIds);
+    rights = groupBy(
+      rows.flatMap((r) => (r.right ? [r.right] : [])),
+      "assetId",
+      rightsIds,
+    );
+    latest = oneBy(
+      rows.flatMap((r) => (r.latest ? [r.latest as ProvenanceActivity] : [])),
+      "assetId",
+      latestIds,
+    );
   } else if (rightsIds.length > 0) {
-    const rows = await db.select().from(ownershipRight).where(inArray(ownershipRight.assetId, rightsIds)).orderBy(...rightsOrder);
+    const rows = await db
+      .select()
+      .from(ownershipRight)
+      .where(inArray(ownershipRight.assetId, rightsIds))
+      .orderBy(...rightsOrder);
     rights = groupBy(rows, "assetId", rightsIds);
   } else {
     // DISTINCT ON keeps one row per asset: the latest activity, in a single statement.
@@ -137,8 +157,8 @@ async function loadRightsAndLatest(db: Database, known: Known, keys: readonly Re
       .orderBy(provenanceActivity.assetId, desc(provenanceActivity.startedAt), desc(provenanceActivity.id));
     latest = oneBy(rows, "assetId", latestIds);
   }
-  rightsIds.forEach((id, i) => known.rights.set(id, rights[i]!));
-  latestIds.forEach((id, i) => known.latestProvenance.set(id, latest[i]!));
+  for (const [i, id] of rightsIds.entries()) known.rights.set(id, rights[i]!);
+  for (const [i, id] of latestIds.entries()) known.latestProvenance.set(id, latest[i]!);
   return keys.map((k) => (k.kind === "rights" ? known.rights.get(k.assetId)! : known.latestProvenance.get(k.assetId)!));
 }
 
@@ -160,9 +180,12 @@ function createLoaders(db: Database) {
     cacheKeyFn: (k) => `${k.kind}:${k.assetId}`,
   });
   const organizations = new DataLoader<string, Organization | null>(async (ids) => {
-    const rows = await db.select().from(organization).where(inArray(organization.id, [...ids]));
+    const rows = await db
+      .select()
+      .from(organization)
+      .where(inArray(organization.id, [...ids]));
     const found = oneBy(rows, "id", ids);
-    ids.forEach((id, i) => known.organization.set(id, found[i]!));
+    for (const [i, id] of ids.entries()) known.organization.set(id, found[i]!);
     return found;
   });
   return {
@@ -184,7 +207,9 @@ function createLoaders(db: Database) {
     },
     organization: organizations,
     ownershipRights: { load: (assetId: string) => relations.load({ kind: "rights", assetId }) as Promise<OwnershipRight[]> },
-    latestProvenance: { load: (assetId: string) => relations.load({ kind: "latestProvenance", assetId }) as Promise<ProvenanceActivity | null> },
+    latestProvenance: {
+      load: (assetId: string) => relations.load({ kind: "latestProvenance", assetId }) as Promise<ProvenanceActivity | null>,
+    },
     provenance: new DataLoader<string, ProvenanceActivity[]>(async (ids) => {
       const rows = await db
         .select()

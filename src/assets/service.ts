@@ -4,7 +4,17 @@ import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database, Transaction } from "../db/index.js";
-import { dateTimeSchema, digestSchema, isPostgresTimestamp, nonEmpty, parseInput, text, textProblem, uuidSchema, wholeNumberSchema } from "../validation.js";
+import {
+  dateTimeSchema,
+  digestSchema,
+  isPostgresTimestamp,
+  nonEmpty,
+  parseInput,
+  text,
+  textProblem,
+  uuidSchema,
+  wholeNumberSchema,
+} from "../validation.js";
 import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ASSET_STATUSES, PERSONAL_INFO_TREATMENTS, SECURITY_LEVELS, dataAsset, dataAssetVersion } from "./table.js";
 import { organization } from "../organizations/table.js";
@@ -86,7 +96,13 @@ export async function registerDataAsset(ctx: ServiceContext, input: RegisterData
     await tx.insert(dataAssetVersion).values(versionOf(row!, 1, actor.subject, now));
     await appendAuditEvent(
       tx,
-      { ...auditActor(ctx), action: "asset.registered", entityType: "DataAsset", entityId: row!.id, payload: { ownerOrgId: row!.ownerOrgId, version: 1, metadata: params } },
+      {
+        ...auditActor(ctx),
+        action: "asset.registered",
+        entityType: "DataAsset",
+        entityId: row!.id,
+        payload: { ownerOrgId: row!.ownerOrgId, version: 1, metadata: params },
+      },
       now,
     );
     return row!;
@@ -142,7 +158,13 @@ export async function updateDataAsset(ctx: ServiceContext, input: UpdateDataAsse
     await tx.insert(dataAssetVersion).values(versionOf(row!, version, actor.subject, now));
     await appendAuditEvent(
       tx,
-      { ...auditActor(ctx), action: "asset.updated", entityType: "DataAsset", entityId: assetId, payload: { version, changed, metadata: merged } },
+      {
+        ...auditActor(ctx),
+        action: "asset.updated",
+        entityType: "DataAsset",
+        entityId: assetId,
+        payload: { version, changed, metadata: merged },
+      },
       now,
     );
     return row!;
@@ -195,8 +217,6 @@ export async function getDataAsset(ctx: ServiceContext, id: string, asOf?: Date 
   const { id: _versionId, assetId: _assetId, createdBy: _by, createdAt: versionAt, ...metadata } = v;
   return { ...row, ...metadata, updatedAt: versionAt };
 }
-
-
 
 /** Loads an asset for a write by its owner organization, locking the row for the transaction. */
 export async function lockOwnedAsset(ctx: ServiceContext, tx: Transaction, id: string): Promise<DataAsset> {
@@ -311,7 +331,10 @@ function buildPage(db: Database, shape: PageShape) {
   const visible =
     shape.viewer === "everything"
       ? undefined
-      : or(inArray(dataAsset.status, [...PUBLISHED_STATUSES]), shape.viewer === "actor" ? sql`${dataAsset.ownerOrgId} = ${placeholder("viewerOrgId")}::uuid` : sql`false`);
+      : or(
+          inArray(dataAsset.status, [...PUBLISHED_STATUSES]),
+          shape.viewer === "actor" ? sql`${dataAsset.ownerOrgId} = ${placeholder("viewerOrgId")}::uuid` : sql`false`,
+        );
   const cursor = sql`(${placeholder("afterKey")}::${sql.raw(type)}, ${placeholder("afterId")}::uuid)`;
   const where = and(
     visible,
@@ -344,10 +367,16 @@ function buildPage(db: Database, shape: PageShape) {
 const pageStatements = new WeakMap<Database, Map<string, ReturnType<typeof buildPage>>>();
 function pageStatement(db: Database, shape: PageShape) {
   let statements = pageStatements.get(db);
-  if (!statements) pageStatements.set(db, (statements = new Map()));
+  if (!statements) {
+    statements = new Map();
+    pageStatements.set(db, statements);
+  }
   const name = JSON.stringify(shape);
   let statement = statements.get(name);
-  if (!statement) statements.set(name, (statement = buildPage(db, shape)));
+  if (!statement) {
+    statement = buildPage(db, shape);
+    statements.set(name, statement);
+  }
   return statement;
 }
 
@@ -421,7 +450,9 @@ export async function searchDataAssets(
     hasNextPage: rows.length > params.first,
     owners: shown.map((r) => r.owner),
     rights: related.rights ? shown.map((r) => (JSON.parse(r.rights!) as Record<string, unknown>[]).map(rightFromJson)) : undefined,
-    latestProvenance: related.latestProvenance ? shown.map((r) => (r.latestProvenance ? provenanceFromJson(JSON.parse(r.latestProvenance)) : null)) : undefined,
+    latestProvenance: related.latestProvenance
+      ? shown.map((r) => (r.latestProvenance ? provenanceFromJson(JSON.parse(r.latestProvenance)) : null))
+      : undefined,
   };
 }
 
@@ -431,10 +462,7 @@ const transitionSchema = z.object({ assetId: uuidSchema, to: z.enum(ASSET_STATUS
  * Moves an asset through its lifecycle. An illegal move answers `InvalidTransitionError`
  * naming the current state, and the row is unchanged.
  */
-export async function transitionDataAsset(
-  ctx: ServiceContext,
-  input: { assetId: string; to: AssetStatus },
-): Promise<DataAsset> {
+export async function transitionDataAsset(ctx: ServiceContext, input: { assetId: string; to: AssetStatus }): Promise<DataAsset> {
   const actor = requireActor(ctx);
   const { assetId, to } = parseInput(transitionSchema, input);
   return ctx.db.transaction(async (tx) => {
@@ -484,5 +512,8 @@ export async function systemTransition(tx: Transaction, assetIds: string[], to: 
 
 export async function listDataAssetsByIds(db: Database, ids: readonly string[]): Promise<DataAsset[]> {
   if (ids.length === 0) return [];
-  return db.select(assetColumns).from(dataAsset).where(inArray(dataAsset.id, [...ids]));
+  return db
+    .select(assetColumns)
+    .from(dataAsset)
+    .where(inArray(dataAsset.id, [...ids]));
 }

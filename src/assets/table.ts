@@ -39,9 +39,7 @@ export const dataAsset = pgTable(
     contentDigest: text("content_digest").notNull(),
     securityLevel: text("security_level", { enum: SECURITY_LEVELS }),
     containsPersonalInfo: boolean("contains_personal_info").notNull().default(false),
-    personalInfoTreatment: text("personal_info_treatment", { enum: PERSONAL_INFO_TREATMENTS })
-      .notNull()
-      .default("NONE"),
+    personalInfoTreatment: text("personal_info_treatment", { enum: PERSONAL_INFO_TREATMENTS }).notNull().default("NONE"),
     status: text("status", { enum: ASSET_STATUSES }).notNull().default("DRAFT"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -94,5 +92,8 @@ export const dataAssetVersion = pgTable(
     /** When this version took effect: a point-in-time read picks the latest version at or before a time. */
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },
-  (t) => [unique("data_asset_version_asset_version_unique").on(t.assetId, t.version), index("data_asset_version_asof_idx").on(t.assetId, t.createdAt)],
+  (t) => [
+    unique("data_asset_version_asset_version_unique").on(t.assetId, t.version),
+    index("data_asset_version_asof_idx").on(t.assetId, t.createdAt),
+  ],
 );

@@ -113,7 +113,13 @@ export async function verifyJsonLines(lines: AsyncIterable<string> | Iterable<st
     lineNumber += 1;
     if (raw.trim() === "") continue;
     const e = parseLine(raw);
-    const broken = (seq: number | null, reason: string) => ({ ...result, ok: false, brokenAtSequence: seq, brokenAtLine: lineNumber, reason });
+    const broken = (seq: number | null, reason: string) => ({
+      ...result,
+      ok: false,
+      brokenAtSequence: seq,
+      brokenAtLine: lineNumber,
+      reason,
+    });
     if (typeof e === "string") return broken(checker?.expectedSeq() ?? null, e);
     if (!checker) {
       if (e.seq === 1 && e.prevHash !== GENESIS_HASH) return broken(1, "the first event of the chain must start from the genesis hash");

@@ -62,7 +62,9 @@ const trailDescription = (what: string) => `The audit events about this ${what},
 builder.objectFields(MintRequestRef, (t) => ({
   auditTrail: t.field({
     type: [AuditEventRef],
-    description: trailDescription("mint request: the compliance decision with its evidence, submission and settlement with the chain's tx hash"),
+    description: trailDescription(
+      "mint request: the compliance decision with its evidence, submission and settlement with the chain's tx hash",
+    ),
     errors: {},
     resolve: (m, _args, ctx) => auditTrail(ctx, m.id),
   }),

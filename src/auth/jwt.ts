@@ -18,7 +18,10 @@ const keys = new Map<string, Promise<CryptoKey>>();
 const key = (secret: string): Promise<CryptoKey> => {
   let imported = keys.get(secret);
   if (!imported) {
-    imported = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    imported = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     keys.set(secret, imported);
   }
   return imported;

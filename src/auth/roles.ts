@@ -5,7 +5,4 @@ export type Role = (typeof ROLES)[number];
 export type Actor = { subject: string; organizationId: string; roles: Role[] };
 
 /** The result of reading the Authorization header. A bad token is kept, not thrown, so each field can answer typed. */
-export type Auth =
-  | { kind: "anonymous" }
-  | { kind: "invalid"; reason: string }
-  | { kind: "actor"; actor: Actor };
+export type Auth = { kind: "anonymous" } | { kind: "invalid"; reason: string } | { kind: "actor"; actor: Actor };

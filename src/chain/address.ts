@@ -19,7 +19,10 @@ export const addressSchema = z.string().transform((value, ctx) => {
   const digits = value.slice(2);
   const mixedCase = digits !== digits.toLowerCase() && digits !== digits.toUpperCase();
   if (mixedCase && !isAddress(value, { strict: true })) {
-    ctx.addIssue({ code: "custom", message: "has a wrong EIP-55 checksum (mixed case must match it; send all-lowercase hex to skip the check)" });
+    ctx.addIssue({
+      code: "custom",
+      message: "has a wrong EIP-55 checksum (mixed case must match it; send all-lowercase hex to skip the check)",
+    });
     return z.NEVER;
   }
   return getAddress(value);

@@ -121,7 +121,9 @@ function anvilBinary(): string {
     const manifest = createRequire(import.meta.url).resolve(`${platformPackage}/package.json`);
     return path.join(path.dirname(manifest), "bin", process.platform === "win32" ? "anvil.exe" : "anvil");
   } catch {
-    throw new Error(`The embedded chain needs the npm package ${platformPackage} (anvil for this platform); install it or set CHAIN_RPC_URL`);
+    throw new Error(
+      `The embedded chain needs the npm package ${platformPackage} (anvil for this platform); install it or set CHAIN_RPC_URL`,
+    );
   }
 }
 

@@ -16,11 +16,7 @@ import { signerNonce } from "./table.js";
  * nonce is not consumed.
  * @example await withNextNonce(db, chain, async (tx, nonce) => { const signed = …; await tx.insert(…); });
  */
-export async function withNextNonce<T>(
-  db: Database,
-  chain: ChainClients,
-  fn: (tx: Transaction, nonce: number) => Promise<T>,
-): Promise<T> {
+export async function withNextNonce<T>(db: Database, chain: ChainClients, fn: (tx: Transaction, nonce: number) => Promise<T>): Promise<T> {
   const key = { chainId: chain.chainId, address: chain.account.address.toLowerCase() };
   return db.transaction(async (tx) => {
     // One statement creates the row on first use and, like FOR UPDATE, locks it until commit

@@ -55,7 +55,8 @@ export async function deployToken(
     settled = await sendSignerTransaction(chain, { data: deployTokenData(chain, params) }, { kind: "DEPLOY_TOKEN", ...options });
   } catch (error) {
     // The node ran the deployment and it reverted (a refused constructor); anything else (the node unreachable) stays as it is.
-    const reverted = error instanceof ViemBaseError ? (error.walk((e) => e instanceof ExecutionRevertedError) as ExecutionRevertedError | null) : null;
+    const reverted =
+      error instanceof ViemBaseError ? (error.walk((e) => e instanceof ExecutionRevertedError) as ExecutionRevertedError | null) : null;
     if (reverted) throw new DeployRevertedError(reverted.details || reverted.shortMessage, null, { cause: error });
     throw error;
   }
@@ -94,14 +95,27 @@ export async function sendSignerTransaction(
   if (!db) {
     const hash = await chain.withSignerLock(() => chain.walletClient.sendTransaction(request));
     const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
-    return { status: receipt.status === "success" ? "CONFIRMED" : "REVERTED", minedTxHash: hash, contractAddress: receipt.contractAddress ?? null, revertReason: null };
+    return {
+      status: receipt.status === "success" ? "CONFIRMED" : "REVERTED",
+      minedTxHash: hash,
+      contractAddress: receipt.contractAddress ?? null,
+      revertReason: null,
+    };
   }
   const ctx = { db, chain, logger: chain.logger };
   const gas = await chain.publicClient.estimateGas({ account: chain.account.address, to: request.to, data: request.data });
-  const sent = await sendWrite(ctx, { kind: options.kind ?? "TOKEN_CALL", to: request.to, data: request.data, gas, subject: options.subject });
+  const sent = await sendWrite(ctx, {
+    kind: options.kind ?? "TOKEN_CALL",
+    to: request.to,
+    data: request.data,
+    gas,
+    subject: options.subject,
+  });
   const settled = await resumeWrite(ctx, sent.write.id, options.owner ?? NO_OWNER, sent);
   if (settled.status === "DROPPED") {
-    throw new ChainUnavailableError(`transaction at nonce ${settled.nonce} was replaced by another transaction of the signer (${settled.minedTxHash}); try again`);
+    throw new ChainUnavailableError(
+      `transaction at nonce ${settled.nonce} was replaced by another transaction of the signer (${settled.minedTxHash}); try again`,
+    );
   }
   return settled;
 }
@@ -129,7 +143,9 @@ export async function callToken<F extends WriteName>(
   } catch (error) {
     const reason = decodeRevert(error);
     if (reason) throw new ContractRevertedError(params.functionName, reason, { cause: error });
-    throw new ChainUnavailableError(`could not simulate ${params.functionName}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
+    throw new ChainUnavailableError(`could not simulate ${params.functionName}: ${(error as Error).message.split("\n")[0]}`, {
+      cause: error,
+    });
   }
   const settled = await sendSignerTransaction(chain, { to: params.token, data: encodeCall(request) });
   if (settled.status !== "CONFIRMED") throw new ContractRevertedError(params.functionName, settled.revertReason ?? "reverted");

@@ -157,7 +157,14 @@ export async function sendWrite(
   const recorded = await chain.withSignerLock(() =>
     withNextNonce(db, chain, async (tx, nonce) => {
       // Signed with the local key directly: everything is known, and the wallet client would ask the node for its chain id.
-      const signed = await chain.account.signTransaction({ ...fees, chainId: chain.chainId, to: request.to, data: request.data, nonce, gas: request.gas });
+      const signed = await chain.account.signTransaction({
+        ...fees,
+        chainId: chain.chainId,
+        to: request.to,
+        data: request.data,
+        nonce,
+        gas: request.gas,
+      });
       const hash = keccak256(signed);
       const id = randomUUID();
       const signedAt = new Date();
@@ -184,15 +191,32 @@ export async function sendWrite(
       ]);
       if (!held) throw new LeaseLostError("lost the lease before recording a chain write; changed nothing");
       await Promise.all([
-        tx.insert(chainTx).values({ hash, writeId: id, signedTx: signed, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice), createdAt: signedAt }),
+        tx.insert(chainTx).values({
+          hash,
+          writeId: id,
+          signedTx: signed,
+          maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice),
+          createdAt: signedAt,
+        }),
         intent?.(tx, { id, nonce, hash }),
       ]);
       return { write, hash, signed, signedAt, maxFeePerGas: String(fees.type === "eip1559" ? fees.maxFeePerGas : fees.gasPrice) };
     }),
   );
   // Broadcast after the commit: a crash right here leaves a recorded, unsent transaction that a resume re-sends.
-  await broadcastRecorded(chain, recorded.signed, ctx.logger, { writeId: recorded.write.id, kind: request.kind, nonce: recorded.write.nonce, hash: recorded.hash });
-  const version: Version = { hash: recorded.hash, writeId: recorded.write.id, signedTx: recorded.signed, maxFeePerGas: recorded.maxFeePerGas, createdAt: recorded.signedAt };
+  await broadcastRecorded(chain, recorded.signed, ctx.logger, {
+    writeId: recorded.write.id,
+    kind: request.kind,
+    nonce: recorded.write.nonce,
+    hash: recorded.hash,
+  });
+  const version: Version = {
+    hash: recorded.hash,
+    writeId: recorded.write.id,
+    signedTx: recorded.signed,
+    maxFeePerGas: recorded.maxFeePerGas,
+    createdAt: recorded.signedAt,
+  };
   return { write: recorded.write, hash: recorded.hash, version };
 }
 
@@ -227,7 +251,12 @@ async function settleWrite(ctx: WriteContext, write: ChainWrite, owner: WriteOwn
           blockNumber: outcome.receipt.blockNumber,
           contractAddress: outcome.receipt.contractAddress ?? null,
         };
-  const fields = { ...mined, status: outcome.status, revertReason: outcome.status === "REVERTED" ? outcome.reason : null, updatedAt: new Date() };
+  const fields = {
+    ...mined,
+    status: outcome.status,
+    revertReason: outcome.status === "REVERTED" ? outcome.reason : null,
+    updatedAt: new Date(),
+  };
   return fenced(ctx, `settling a write ${outcome.status}`, async (tx) => {
     // The compare-and-set and the owner's settlement are sent together; if the write was no
     // longer SUBMITTED, the rollback undoes what the owner wrote.
@@ -348,7 +377,9 @@ export async function resumeWrite(
       const receipt = await findReceipt(chain, hashes);
       // Read after the receipts: a version mined in between shows as a moved count, and the search
       // for the nonce's transaction then finds it is ours (it never decides a drop on the count alone).
-      const minedCount = receipt ? 0 : await chain.publicClient.getTransactionCount({ address: write.signer as Address, blockTag: "latest" });
+      const minedCount = receipt
+        ? 0
+        : await chain.publicClient.getTransactionCount({ address: write.signer as Address, blockTag: "latest" });
       if (receipt) {
         if (await deepEnough(ctx, receipt)) {
           const outcome: WriteOutcome =
@@ -357,7 +388,11 @@ export async function resumeWrite(
               : {
                   status: "REVERTED",
                   receipt,
-                  reason: await revertReasonOf(chain, versions.find((v) => v.hash === receipt.transactionHash)!.signedTx as Hex, receipt.blockNumber),
+                  reason: await revertReasonOf(
+                    chain,
+                    versions.find((v) => v.hash === receipt.transactionHash)!.signedTx as Hex,
+                    receipt.blockNumber,
+                  ),
                 };
           return await settleWrite(ctx, write, owner, outcome);
         }

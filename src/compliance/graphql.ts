@@ -109,7 +109,9 @@ const RequirementDefinitionRef = builder
       code: t.expose("code", { type: RequirementCode }),
       subject: t.expose("subject", { type: RequirementSubject }),
       holdsWhen: t.exposeString("holdsWhen"),
-      attested: t.exposeBoolean("attested", { description: "Whether a compliance officer attests it (otherwise it derives from registry data)" }),
+      attested: t.exposeBoolean("attested", {
+        description: "Whether a compliance officer attests it (otherwise it derives from registry data)",
+      }),
     }),
   });
 
@@ -130,8 +132,15 @@ const MintDryRunRef = builder.objectRef<MintDryRun>("MintDryRun").implement({
     recipient: t.exposeString("recipient"),
     amount: t.exposeString("amount", { description: "Base units, as a decimal string" }),
     calldata: t.exposeString("calldata", { description: "ABI-encoded mint(recipient, amount)" }),
-    gasEstimate: t.string({ nullable: true, description: "Estimated gas units, as a decimal string", resolve: (d) => d.gasEstimate?.toString() ?? null }),
-    simulationError: t.exposeString("simulationError", { nullable: true, description: "Why the chain would refuse the call (decoded revert)" }),
+    gasEstimate: t.string({
+      nullable: true,
+      description: "Estimated gas units, as a decimal string",
+      resolve: (d) => d.gasEstimate?.toString() ?? null,
+    }),
+    simulationError: t.exposeString("simulationError", {
+      nullable: true,
+      description: "Why the chain would refuse the call (decoded revert)",
+    }),
   }),
 });
 
@@ -143,7 +152,6 @@ builder.queryField("dryRunMint", (t) =>
     authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: args.trancheId } }),
     errors: { types: [ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }), amount: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      dryRunMint(ctx, { trancheId: args.trancheId, investorId: args.investorId, amount: args.amount }),
+    resolve: (_root, args, ctx) => dryRunMint(ctx, { trancheId: args.trancheId, investorId: args.investorId, amount: args.amount }),
   }),
 );

@@ -20,7 +20,11 @@ export const REQUIREMENT_CATALOGUE: Record<RequirementCode, { subject: Requireme
     holdsWhen: "active RESOURCE_HOLDING rights sum to 10000 bps, each with a registration certificate",
     attested: false,
   },
-  ONSHORE_SECURITY_CLASSIFIED: { subject: "ASSET", holdsWhen: "the security level is set and is not CORE (CORE data is never tokenizable)", attested: false },
+  ONSHORE_SECURITY_CLASSIFIED: {
+    subject: "ASSET",
+    holdsWhen: "the security level is set and is not CORE (CORE data is never tokenizable)",
+    attested: false,
+  },
   ONSHORE_CROSS_BORDER_ASSESSED: {
     subject: "ASSET",
     holdsWhen:
@@ -32,10 +36,22 @@ export const REQUIREMENT_CATALOGUE: Record<RequirementCode, { subject: Requireme
     holdsWhen: "no personal information, or it is DEIDENTIFIED / ANONYMIZED with an unexpired SATISFIED attestation with evidence",
     attested: true,
   },
-  ONSHORE_SANDBOX_VALIDATED: { subject: "ASSET", holdsWhen: "a SANDBOX_VALIDATION activity's output digest equals the content digest", attested: false },
+  ONSHORE_SANDBOX_VALIDATED: {
+    subject: "ASSET",
+    holdsWhen: "a SANDBOX_VALIDATION activity's output digest equals the content digest",
+    attested: false,
+  },
   ONSHORE_VALUATION: { subject: "ASSET", holdsWhen: "an unexpired SATISFIED valuation attestation with evidence", attested: true },
-  OFFSHORE_ISSUER_LICENSED: { subject: "OFFERING", holdsWhen: "the issuer holds an SFC Type 9 licence valid at evaluation time", attested: false },
-  OFFSHORE_LEGAL_OPINION: { subject: "OFFERING", holdsWhen: "an unexpired SATISFIED legal-opinion attestation with evidence", attested: true },
+  OFFSHORE_ISSUER_LICENSED: {
+    subject: "OFFERING",
+    holdsWhen: "the issuer holds an SFC Type 9 licence valid at evaluation time",
+    attested: false,
+  },
+  OFFSHORE_LEGAL_OPINION: {
+    subject: "OFFERING",
+    holdsWhen: "an unexpired SATISFIED legal-opinion attestation with evidence",
+    attested: true,
+  },
   OFFSHORE_INVESTOR_ELIGIBLE: {
     subject: "INVESTOR",
     holdsWhen:
@@ -91,9 +107,7 @@ const result = (
 
 /** The latest attestation for a code, and whether it counts now (SATISFIED, with evidence, unexpired). */
 function latestAttestation(attestations: Attestation[], code: RequirementCode, now: Date) {
-  const latest = attestations
-    .filter((a) => a.requirementCode === code)
-    .sort((a, b) => b.attestedAt.getTime() - a.attestedAt.getTime())[0];
+  const latest = attestations.filter((a) => a.requirementCode === code).sort((a, b) => b.attestedAt.getTime() - a.attestedAt.getTime())[0];
   if (!latest) return { latest, counts: false, why: "no attestation recorded" };
   if (latest.status !== "SATISFIED") return { latest, counts: false, why: `latest attestation is ${latest.status}` };
   if (!latest.evidenceDigest) return { latest, counts: false, why: "latest attestation has no evidence" };
@@ -114,7 +128,8 @@ export function ownershipConfirmed(f: AssetFacts): RequirementResult {
   const code = "ONSHORE_OWNERSHIP_CONFIRMED";
   if (sum !== 10_000) return result(code, f.asset.id, false, `active RESOURCE_HOLDING shares sum to ${sum} bps, not 10000`);
   const missing = holding.filter((r) => !r.certificateNumber);
-  if (missing.length > 0) return result(code, f.asset.id, false, `${missing.length} RESOURCE_HOLDING right(s) lack a registration certificate`);
+  if (missing.length > 0)
+    return result(code, f.asset.id, false, `${missing.length} RESOURCE_HOLDING right(s) lack a registration certificate`);
   // The confirmation lasts as long as the first right to lapse.
   const ends = holding.map((r) => r.validUntil).filter((d): d is Date => d != null);
   const expiresAt = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
@@ -171,9 +186,15 @@ export function personalInfoTreated(f: AssetFacts, now: Date): RequirementResult
 export function sandboxValidated(f: AssetFacts): RequirementResult {
   const code = "ONSHORE_SANDBOX_VALIDATED";
   const match = f.activities.find((a) => a.kind === "SANDBOX_VALIDATION" && a.outputDigest === f.asset.contentDigest);
-  if (match) return result(code, f.asset.id, true, `sandbox validation ${match.id} produced the asset's content digest`, match.outputDigest);
+  if (match)
+    return result(code, f.asset.id, true, `sandbox validation ${match.id} produced the asset's content digest`, match.outputDigest);
   const other = f.activities.some((a) => a.kind === "SANDBOX_VALIDATION");
-  return result(code, f.asset.id, false, other ? "sandbox validation output digest differs from the content digest" : "no SANDBOX_VALIDATION activity recorded");
+  return result(
+    code,
+    f.asset.id,
+    false,
+    other ? "sandbox validation output digest differs from the content digest" : "no SANDBOX_VALIDATION activity recorded",
+  );
 }
 
 export function valuation(f: AssetFacts, now: Date): RequirementResult {
@@ -183,7 +204,8 @@ export function valuation(f: AssetFacts, now: Date): RequirementResult {
 export function issuerLicensed(f: OfferingFacts, now: Date): RequirementResult {
   const code = "OFFSHORE_ISSUER_LICENSED";
   const licence = f.issuerLicenses.find((l) => l.type === "SFC_TYPE_9" && l.validUntil > now);
-  if (licence) return result(code, f.offeringId, true, `issuer holds SFC Type 9 licence ${licence.number}`, licence.number, licence.validUntil);
+  if (licence)
+    return result(code, f.offeringId, true, `issuer holds SFC Type 9 licence ${licence.number}`, licence.number, licence.validUntil);
   return result(code, f.offeringId, false, "issuer holds no unexpired SFC Type 9 licence");
 }
 
@@ -213,7 +235,14 @@ export function investorEligible(f: InvestorFacts, now: Date): RequirementResult
   }
   if (f.blockedJurisdictions.includes(f.jurisdiction)) return no(`jurisdiction ${f.jurisdiction} is blocked for this offering`);
   if (!f.whitelistedOnToken) return no("wallet is not whitelisted on the tranche token");
-  return result(code, f.investorId, true, "KYC verified, class allowed, jurisdiction open, wallet whitelisted", f.kycEvidence, f.kycExpiresAt);
+  return result(
+    code,
+    f.investorId,
+    true,
+    "KYC verified, class allowed, jurisdiction open, wallet whitelisted",
+    f.kycEvidence,
+    f.kycExpiresAt,
+  );
 }
 
 /** Every onshore requirement of one asset. */

@@ -15,13 +15,7 @@ import { offering, offeringAsset, tranche } from "../offerings/table.js";
 import { investor, trancheWhitelist } from "../investors/table.js";
 import { requireInvestorReader } from "../investors/access.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
-import {
-  ATTESTATION_STATUSES,
-  CROSS_BORDER_PATHWAYS,
-  REQUIREMENT_CODES,
-  complianceAttestation,
-  type RequirementCode,
-} from "./table.js";
+import { ATTESTATION_STATUSES, CROSS_BORDER_PATHWAYS, REQUIREMENT_CODES, complianceAttestation, type RequirementCode } from "./table.js";
 import {
   evaluateAsset,
   evaluateOffering,
@@ -51,7 +45,11 @@ const attestSchema = z
   })
   .superRefine((v, ctx) => {
     if (!ATTESTABLE[v.requirementCode]) {
-      ctx.addIssue({ code: "custom", path: ["requirementCode"], message: `${v.requirementCode} is derived from registry data and cannot be attested` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["requirementCode"],
+        message: `${v.requirementCode} is derived from registry data and cannot be attested`,
+      });
     }
     if (v.status === "SATISFIED" && !v.evidenceDigest) {
       ctx.addIssue({ code: "custom", path: ["evidenceDigest"], message: "is required for a SATISFIED attestation" });
@@ -153,7 +151,10 @@ export async function evaluateAssets(db: Database, assetIds: string[], now: Date
   if (assetIds.length === 0) return [];
   const [assets, rights, activities, attestations] = await Promise.all([
     db.select().from(dataAsset).where(inArray(dataAsset.id, assetIds)),
-    db.select().from(ownershipRight).where(and(inArray(ownershipRight.assetId, assetIds), activeAt(now))),
+    db
+      .select()
+      .from(ownershipRight)
+      .where(and(inArray(ownershipRight.assetId, assetIds), activeAt(now))),
     db.select().from(provenanceActivity).where(inArray(provenanceActivity.assetId, assetIds)),
     attestationsFor(db, assetIds),
   ]);

@@ -40,7 +40,9 @@ export type RequestContext<S extends ContextSettings> = Omit<S, "jwtSecret" | "n
  * const contextFor = createContextFactory({ db, chain, changes, jwtSecret, siweDomain, wakeWorker });
  * const ctx = await contextFor({ authorization: req.headers.authorization }, requestId);
  */
-export function createContextFactory<S extends ContextSettings>(settings: S): (caller: Caller, requestId?: string) => Promise<RequestContext<S>> {
+export function createContextFactory<S extends ContextSettings>(
+  settings: S,
+): (caller: Caller, requestId?: string) => Promise<RequestContext<S>> {
   const { jwtSecret, now = () => new Date(), wakeWorker = () => {}, ...shared } = settings;
   return async (caller, requestId = randomUUID()) => ({
     ...shared,

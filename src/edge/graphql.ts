@@ -77,7 +77,8 @@ export function sourceLimitExceeded(query: string): string | undefined {
   try {
     for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
       if (++tokens > QUERY_LIMITS.maxTokens) return `Syntax Error: Token limit of ${QUERY_LIMITS.maxTokens} exceeded.`;
-      if (OPENING.has(token.kind) && ++nesting > QUERY_LIMITS.maxNesting) return `Syntax Error: Nesting limit of ${QUERY_LIMITS.maxNesting} exceeded.`;
+      if (OPENING.has(token.kind) && ++nesting > QUERY_LIMITS.maxNesting)
+        return `Syntax Error: Nesting limit of ${QUERY_LIMITS.maxNesting} exceeded.`;
       if (CLOSING.has(token.kind)) nesting--;
     }
   } catch (error) {
@@ -120,7 +121,8 @@ export function maskError(formatted: GraphQLFormattedError, error: unknown, opti
 }
 
 /** A GraphQLError wrapping a plain exception (a resolver's or a subscription source's failure). */
-export const isUntypedFailure = (error: GraphQLError) => error.originalError !== undefined && !(error.originalError instanceof GraphQLError);
+export const isUntypedFailure = (error: GraphQLError) =>
+  error.originalError !== undefined && !(error.originalError instanceof GraphQLError);
 
 /**
  * A graphql-ws error in the terms Apollo gives its errors: `code` (e.g. INTERNAL_SERVER_ERROR

@@ -69,13 +69,24 @@ export function httpStatusOf(error: unknown): number {
  * `status` overrides the map for a route's own codes (a bad webhook signature is a 401).
  * @example catch (error) { sendError(res, error, { logger, requestId }); }
  */
-export function sendError(res: ServerResponse, error: unknown, options: { logger?: Logger; requestId?: string; status?: number } = {}): void {
+export function sendError(
+  res: ServerResponse,
+  error: unknown,
+  options: { logger?: Logger; requestId?: string; status?: number } = {},
+): void {
   if (!(error instanceof BaseError)) {
     options.logger?.error({ err: error, requestId: options.requestId }, "request failed");
-    if (res.headersSent) return void res.end();
-    return sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: options.requestId } });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendJson(res, 500, { error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error", requestId: options.requestId } });
+    return;
   }
-  if (res.headersSent) return void res.end();
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
   const issues = error instanceof ValidationError ? { issues: error.issues } : {};
   sendJson(res, options.status ?? httpStatusOf(error), { error: { code: error.code, message: error.message, ...issues } });
 }

@@ -5,7 +5,7 @@
 import { GraphQLError, Kind } from "graphql";
 import { builder } from "./builder.js";
 import {
-  BaseError,
+  type BaseError,
   ChainUnavailableError,
   ConflictError,
   ForbiddenError,
@@ -76,14 +76,16 @@ builder.objectType(DeployRevertedError, {
   description: "The chain refused the token deployment (no contract was created). Not retryable as it is.",
   fields: (t) => ({
     reason: t.exposeString("reason"),
-    txHash: t.exposeString("txHash", { nullable: true, description: "The mined transaction that reverted; null when the simulation reverted and nothing was sent" }),
+    txHash: t.exposeString("txHash", {
+      nullable: true,
+      description: "The mined transaction that reverted; null when the simulation reverted and nothing was sent",
+    }),
   }),
 });
 
 /** GraphQL gives absent optional fields as null; services read null and undefined alike. */
 export const defined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]: Exclude<T[K], null> };
-
 
 /** A Relay connection from one forward (keyset) page of a service's list. */
 export function toConnection<T>(page: { edges: { node: T; cursor: string }[]; hasNextPage: boolean }, after: string | null | undefined) {

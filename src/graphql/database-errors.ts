@@ -20,7 +20,12 @@ function typed(error: unknown, ctx: Pick<ServiceContext, "auth">): unknown {
   const mapped: BaseError | undefined = error instanceof BaseError ? error : typedDatabaseError(error);
   if (!mapped) return error;
   // The token names the organization the write is recorded for: its absence is the token's fault.
-  if (mapped instanceof NotFoundError && mapped.entity === "Organization" && ctx.auth.kind === "actor" && mapped.id === ctx.auth.actor.organizationId) {
+  if (
+    mapped instanceof NotFoundError &&
+    mapped.entity === "Organization" &&
+    ctx.auth.kind === "actor" &&
+    mapped.id === ctx.auth.actor.organizationId
+  ) {
     return new UnauthenticatedError(`your token's organization ${mapped.id} does not exist: ask for a new token`, { cause: mapped });
   }
   // typedDatabaseError keeps the driver's error as the cause.

@@ -17,4 +17,4 @@ import "../indexer/graphql.js";
 export const schema = builder.toSchema();
 
 /** The SDL checked in at schema/schema.graphql (sorted, so diffs stay small). */
-export const printedSchema = () => printSchema(lexicographicSortSchema(schema)) + "\n";
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

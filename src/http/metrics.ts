@@ -21,7 +21,13 @@ export type GatewayMetrics = {
   dispose(): void;
 };
 
-const WEBHOOK_OUTCOMES: Record<number, string> = { 202: "accepted", 200: "duplicate", 401: "rejected_signature", 400: "rejected_payload", 413: "rejected_size" };
+const WEBHOOK_OUTCOMES: Record<number, string> = {
+  202: "accepted",
+  200: "duplicate",
+  401: "rejected_signature",
+  400: "rejected_payload",
+  413: "rejected_size",
+};
 
 /** What the in-process mint worker last met (see MintWorker.health); absent when it runs elsewhere. */
 export type WorkerHealthProbe = () => { ok: boolean; lostLeases: number };
@@ -29,7 +35,12 @@ export type WorkerHealthProbe = () => { ok: boolean; lostLeases: number };
 /** Registers a domain's gauges on the gateway's registry (this module knows no domain). */
 export type RegisterGauges = (registry: Registry) => void;
 
-export function createMetrics(db: Database, chain: ChainClients, workerHealth?: WorkerHealthProbe, domainGauges: RegisterGauges[] = []): GatewayMetrics {
+export function createMetrics(
+  db: Database,
+  chain: ChainClients,
+  workerHealth?: WorkerHealthProbe,
+  domainGauges: RegisterGauges[] = [],
+): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 

@@ -140,10 +140,7 @@ function createApollo(options: HttpServerOptions & { introspection: boolean }, m
  * Starts the gateway's HTTP server.
  * @example const http = await startHttpServer({ db, chain, jwtSecret, logger, production: false, wakeWorker }, { port: 4000 });
  */
-export async function startHttpServer(
-  options: HttpServerOptions,
-  listen: { port: number; host?: string },
-): Promise<HttpServer> {
+export async function startHttpServer(options: HttpServerOptions, listen: { port: number; host?: string }): Promise<HttpServer> {
   const production = options.production;
   const introspection = options.introspection ?? !production;
   const playground = options.playground ?? !production;
@@ -257,7 +254,10 @@ export async function startHttpServer(
       }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
       if (path === "/lineage/openlineage") {
-        return handleOpenLineageRequest(req, res, { context: () => contextFor({ authorization: req.headers.authorization }, requestId), maxBodyBytes });
+        return handleOpenLineageRequest(req, res, {
+          context: () => contextFor({ authorization: req.headers.authorization }, requestId),
+          maxBodyBytes,
+        });
       }
       if (playground && path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
       if (path === "/webhooks/chain" && options.webhook) {
@@ -274,7 +274,12 @@ export async function startHttpServer(
       if (path === "/readyz") return handleReady(res);
       if (path === "/metrics" && metricsServed) {
         if (options.metricsToken && !bearerIs(req, options.metricsToken)) {
-          return sendJson(res, 401, { error: { code: "UNAUTHENTICATED", message: "/metrics needs Authorization: Bearer <METRICS_TOKEN>" } }, { "www-authenticate": "Bearer" });
+          return sendJson(
+            res,
+            401,
+            { error: { code: "UNAUTHENTICATED", message: "/metrics needs Authorization: Bearer <METRICS_TOKEN>" } },
+            { "www-authenticate": "Bearer" },
+          );
         }
         const body = await metrics.registry.metrics();
         res.writeHead(200, { "content-type": metrics.registry.contentType });
@@ -324,7 +329,9 @@ export async function startHttpServer(
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors && {
           ...result,
-          errors: result.errors.map((e) => formatWsError(e, e.path ? (isUntypedFailure(e) ? "INTERNAL_SERVER_ERROR" : undefined) : "BAD_USER_INPUT", mask)),
+          errors: result.errors.map((e) =>
+            formatWsError(e, e.path ? (isUntypedFailure(e) ? "INTERNAL_SERVER_ERROR" : undefined) : "BAD_USER_INPUT", mask),
+          ),
         },
       // Refusals from onSubscribe carry their code; anything else here is a subscription source failing.
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatWsError(e, "INTERNAL_SERVER_ERROR", mask)),

@@ -74,7 +74,10 @@ builder.mutationField("submitKycCredential", (t) =>
       "Verifies a KYC Verifiable Credential (JWT) from a trusted issuer, for the investor's DID and this chain, and records the KYC as VERIFIED until the credential expires. COMPLIANCE_OFFICER.",
     authScopes: { anyRole: ["COMPLIANCE_OFFICER"] },
     errors: { types: [CredentialIssuerUntrustedError, CredentialInvalidError, CredentialWrongChainError, CredentialSubjectMismatchError] },
-    args: { investorId: t.arg.id({ required: true }), credential: t.arg.string({ required: true, description: "The VC as a compact JWT" }) },
+    args: {
+      investorId: t.arg.id({ required: true }),
+      credential: t.arg.string({ required: true, description: "The VC as a compact JWT" }),
+    },
     resolve: (_root, args, ctx) => submitKycCredential(ctx, { investorId: args.investorId, credential: args.credential }),
   }),
 );

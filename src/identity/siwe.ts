@@ -139,7 +139,14 @@ export async function proveWalletControl(ctx: ServiceContext, input: z.input<typ
         action: "wallet.proven",
         entityType: "Investor",
         entityId: inv.id,
-        payload: { walletAddress: address, nonce: challenge.nonce, domain: challenge.domain, chainId: challenge.chainId, method: "SIWE_EIP4361", signature: params.signature },
+        payload: {
+          walletAddress: address,
+          nonce: challenge.nonce,
+          domain: challenge.domain,
+          chainId: challenge.chainId,
+          method: "SIWE_EIP4361",
+          signature: params.signature,
+        },
       },
       now,
     );

@@ -32,7 +32,11 @@ export async function checkChainBinding(db: Database, chain: ChainClients): Prom
         ? `chain id: records are on chain ${b.chainId}, the connected chain is ${chain.chainId}`
         : `genesis block: records are on a chain whose block 0 is ${b.genesisHash}, the connected chain's is ${genesis.hash}`,
     );
-  differences.push(...(await tokensWithoutCode(db, chain)).map((address) => `token ${address} (a deployed tranche token) has no code on the connected chain`));
+  differences.push(
+    ...(await tokensWithoutCode(db, chain)).map(
+      (address) => `token ${address} (a deployed tranche token) has no code on the connected chain`,
+    ),
+  );
   if (differences.length > 0) throw new ChainMismatchError(differences);
   if (bound.length === 0) {
     // Two processes starting at once on a new database both get here; the first one records.

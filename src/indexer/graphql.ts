@@ -3,7 +3,7 @@ import { ChainUnavailableError } from "../errors.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { finalityDepthOf, holdingsOfToken, holdingsOfWallet, type Holding } from "./service.js";
 import { lastReconciliation, reconcile, type ReconciliationRun } from "./reconcile.js";
-import { DRIFT_KINDS, type DriftEntry } from "./table.js";
+import type { DRIFT_KINDS, DriftEntry } from "./table.js";
 import { auditActor } from "../audit/service.js";
 
 const HoldingRef = builder.objectRef<Holding>("Holding").implement({
@@ -51,14 +51,20 @@ const DriftKind = builder.enumType("ReconciliationDriftKind", {
   description: "What a drift entry compares: the registry's index of the chain, or the chain against what the registry confirmed.",
   values: {
     CAP_TABLE_LAG: {
-      description: "The indexed cap table differs from balanceOf / totalSupply: the registry's index misses (or has extra) Transfer events; the chain itself may be right.",
+      description:
+        "The indexed cap table differs from balanceOf / totalSupply: the registry's index misses (or has extra) Transfer events; the chain itself may be right.",
     },
     OVER_MINTED: {
-      description: "The chain minted more than the registry's CONFIRMED mint requests: totalSupply (holder null) or the mints to one recipient.",
+      description:
+        "The chain minted more than the registry's CONFIRMED mint requests: totalSupply (holder null) or the mints to one recipient.",
     },
-    UNDER_MINTED: { description: "The registry holds CONFIRMED mints the chain does not have (totalSupply, or the mints to one recipient)." },
+    UNDER_MINTED: {
+      description: "The registry holds CONFIRMED mints the chain does not have (totalSupply, or the mints to one recipient).",
+    },
     UNRECORDED_BURN: { description: "Tokens burned on chain from this holder; the registry records no burns." },
-    FORCED_TRANSFER_MISMATCH: { description: "A forced transfer the registry recorded that the chain does not show with the same parties and amount." },
+    FORCED_TRANSFER_MISMATCH: {
+      description: "A forced transfer the registry recorded that the chain does not show with the same parties and amount.",
+    },
   } satisfies Record<(typeof DRIFT_KINDS)[number], { description: string }>,
 });
 
@@ -117,6 +123,10 @@ builder.mutationField("runReconciliation", (t) =>
     authScopes: { anyRole: ["ADMIN"] },
     errors: {},
     resolve: async (_root, _args, ctx) =>
-      reconcile({ db: ctx.db, chain: ctx.chain, finalityDepth: await finalityDepthOf(ctx.db, ctx.chain.chainId) }, "MANUAL", auditActor(ctx)),
+      reconcile(
+        { db: ctx.db, chain: ctx.chain, finalityDepth: await finalityDepthOf(ctx.db, ctx.chain.chainId) },
+        "MANUAL",
+        auditActor(ctx),
+      ),
   }),
 );

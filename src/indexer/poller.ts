@@ -106,7 +106,15 @@ export async function pollOnce(deps: IndexerDeps, options: { blockRange: number 
   const cursors = await db
     .select()
     .from(indexerCursor)
-    .where(and(eq(indexerCursor.chainId, chain.chainId), inArray(indexerCursor.contract, tokens.map((t) => t.address))));
+    .where(
+      and(
+        eq(indexerCursor.chainId, chain.chainId),
+        inArray(
+          indexerCursor.contract,
+          tokens.map((t) => t.address),
+        ),
+      ),
+    );
   const from = cursors.reduce((min, c) => (c.nextBlock < min ? c.nextBlock : min), head + 1n);
   if (from > head) return { head, logs: 0, reorg };
   const to = from + BigInt(options.blockRange) - 1n < head ? from + BigInt(options.blockRange) - 1n : head;
@@ -144,7 +152,9 @@ export async function pollOnce(deps: IndexerDeps, options: { blockRange: number 
     await tx
       .update(indexerCursor)
       .set({ nextBlock: to + 1n, updatedAt: new Date() })
-      .where(and(eq(indexerCursor.chainId, chain.chainId), inArray(indexerCursor.contract, scanned), sql`${indexerCursor.nextBlock} <= ${to}`));
+      .where(
+        and(eq(indexerCursor.chainId, chain.chainId), inArray(indexerCursor.contract, scanned), sql`${indexerCursor.nextBlock} <= ${to}`),
+      );
     await tx.delete(indexedBlock).where(and(eq(indexedBlock.chainId, chain.chainId), lt(indexedBlock.number, head - HASH_WINDOW)));
     return n;
   });

@@ -178,14 +178,23 @@ async function forcedTransferDrift(deps: IndexerDeps, t: TokenAt): Promise<Drift
         eq(chainEvent.eventName, "Transfer"),
         eq(chainEvent.removed, false),
         lte(chainEvent.blockNumber, t.at),
-        inArray(chainEvent.txHash, actions.map((a) => a.txHash.toLowerCase())),
+        inArray(
+          chainEvent.txHash,
+          actions.map((a) => a.txHash.toLowerCase()),
+        ),
       ),
     );
   const drift: DriftEntry[] = [];
   for (const action of actions) {
     const same = (a: string | null, b: string | null) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
     const ofTx = logs.filter((l) => l.txHash === action.txHash.toLowerCase());
-    const matches = ofTx.some((l) => same(l.from, action.account) && same(l.to, action.toAccount) && l.value !== null && BigInt(l.value) === BigInt(action.amount ?? "0"));
+    const matches = ofTx.some(
+      (l) =>
+        same(l.from, action.account) &&
+        same(l.to, action.toAccount) &&
+        l.value !== null &&
+        BigInt(l.value) === BigInt(action.amount ?? "0"),
+    );
     if (matches) continue;
     if (ofTx.length === 0) {
       const receipt = await deps.chain.publicClient.getTransactionReceipt({ hash: action.txHash as `0x${string}` }).catch(() => undefined);
@@ -238,7 +247,13 @@ export async function reconcile(
       const t: TokenAt = { chainId: chain.chainId, address: token.address, trancheId: row.id, at };
       tokensChecked++;
       const read = (functionName: "balanceOf" | "totalSupply", args: readonly [Address] | readonly []) =>
-        chain.publicClient.readContract({ address: token.address, abi: DataAssetTokenAbi, functionName, args, blockNumber: at } as any) as Promise<bigint>;
+        chain.publicClient.readContract({
+          address: token.address,
+          abi: DataAssetTokenAbi,
+          functionName,
+          args,
+          blockNumber: at,
+        } as any) as Promise<bigint>;
 
       // 1. The index against the chain.
       const holdings = await queryHoldings(db, { chainId: chain.chainId, tokenAddress: token.address, throughBlock: at, safeBlock: at });
@@ -247,14 +262,26 @@ export async function reconcile(
       holdings.forEach((h, i) => {
         holdingsChecked++;
         if (h.balance !== balances[i]) {
-          capTable.push({ kind: "CAP_TABLE_LAG", tokenAddress: token.address, holder: h.holder, registryBalance: h.balance.toString(), chainBalance: balances[i]!.toString() });
+          capTable.push({
+            kind: "CAP_TABLE_LAG",
+            tokenAddress: token.address,
+            holder: h.holder,
+            registryBalance: h.balance.toString(),
+            chainBalance: balances[i]!.toString(),
+          });
         }
       });
       // A holder the registry never saw would not show above; the supply catches it.
       const supply = await read("totalSupply", []);
       const indexedSupply = holdings.reduce((sum, h) => sum + h.balance, 0n);
       if (supply !== indexedSupply) {
-        capTable.push({ kind: "CAP_TABLE_LAG", tokenAddress: token.address, holder: null, registryBalance: indexedSupply.toString(), chainBalance: supply.toString() });
+        capTable.push({
+          kind: "CAP_TABLE_LAG",
+          tokenAddress: token.address,
+          holder: null,
+          registryBalance: indexedSupply.toString(),
+          chainBalance: supply.toString(),
+        });
       }
       drift.push(...capTable);
 

@@ -73,7 +73,12 @@ export async function startIndexer(options: IndexerOptions): Promise<Indexer> {
 
   // Rounds and reconciliations run on the shared loop: woken by each stored delivery, on every
   // tick as a safety net, backing off while the database or chain keeps failing them.
-  const rounds = startLoop({ name: "indexer round", logger: log, intervalMs: options.pollIntervalMs ?? DEFAULTS.indexerPollIntervalMs, run: round });
+  const rounds = startLoop({
+    name: "indexer round",
+    logger: log,
+    intervalMs: options.pollIntervalMs ?? DEFAULTS.indexerPollIntervalMs,
+    run: round,
+  });
   const reconciliations =
     options.reconcileIntervalSeconds && options.reconcileIntervalSeconds > 0
       ? startLoop({

@@ -59,7 +59,9 @@ export async function safeBlockNumber(chain: ChainClients, finalityDepth: number
   try {
     head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
   } catch (error) {
-    throw new ChainUnavailableError(`cannot read the chain head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new ChainUnavailableError(`cannot read the chain head: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   return head - BigInt(finalityDepth);
 }
@@ -139,7 +141,10 @@ export async function holdingsOfWallet(ctx: ServiceContext, wallet: string): Pro
 }
 
 /** Deployed tranche tokens on this chain (what the poller watches and reconciliation checks). */
-export async function deployedTokens(db: Database, chainId: number): Promise<{ address: `0x${string}`; deployTxHash: `0x${string}` | null }[]> {
+export async function deployedTokens(
+  db: Database,
+  chainId: number,
+): Promise<{ address: `0x${string}`; deployTxHash: `0x${string}` | null }[]> {
   const rows = await db
     .select({ address: tranche.tokenAddress, deployTxHash: tranche.deployTxHash })
     .from(tranche)

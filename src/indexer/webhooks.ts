@@ -259,7 +259,8 @@ export async function handleChainWebhook(req: IncomingMessage, res: ServerRespon
     payload = JSON.parse(raw.toString("utf8"));
     ({ deliveryKey } = parsePayload(verified.format, payload, verified.signature));
   } catch (error) {
-    const message = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : "body is not valid JSON";
+    const message =
+      error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") : "body is not valid JSON";
     return sendJson(res, 400, { error: { code: "BAD_PAYLOAD", message } });
   }
   const [stored] = await db
@@ -269,7 +270,8 @@ export async function handleChainWebhook(req: IncomingMessage, res: ServerRespon
     .returning({ id: webhookDelivery.id });
   if (!stored) {
     // The same signed bytes twice is a replay; Alchemy's redelivery of one event id is a retry.
-    if (verified.format === "GATEWAY") return sendJson(res, 401, { error: { code: "WEBHOOK_REPLAYED", message: "this delivery was already received" } });
+    if (verified.format === "GATEWAY")
+      return sendJson(res, 401, { error: { code: "WEBHOOK_REPLAYED", message: "this delivery was already received" } });
     return sendJson(res, 200, { status: "duplicate" });
   }
   options.onStored?.();

@@ -95,8 +95,7 @@ builder.mutationField("whitelistInvestor", (t) =>
     authScopes: (_root, args) => ({ $any: { anyRole: ["COMPLIANCE_OFFICER"], issuerOfTranche: args.trancheId } }),
     errors: { types: [KycNotVerifiedError, ComplianceNotSatisfiedError, WalletNotProvenError, ChainUnavailableError] },
     args: { trancheId: t.arg.id({ required: true }), investorId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      whitelistInvestor(ctx, { trancheId: args.trancheId, investorId: args.investorId }),
+    resolve: (_root, args, ctx) => whitelistInvestor(ctx, { trancheId: args.trancheId, investorId: args.investorId }),
   }),
 );
 

@@ -79,10 +79,7 @@ const verifyKycSchema = z.object({
  * (REVOKED, REJECTED, PENDING) removes the investor's wallet from every token whitelist, on
  * chain and in the registry, before it answers.
  */
-export async function verifyInvestorKyc(
-  ctx: ServiceContext,
-  input: z.input<typeof verifyKycSchema>,
-): Promise<Investor> {
+export async function verifyInvestorKyc(ctx: ServiceContext, input: z.input<typeof verifyKycSchema>): Promise<Investor> {
   requireActor(ctx);
   const params = parseInput(verifyKycSchema, input);
   if (params.status === "VERIFIED" && (!params.expiresAt || params.expiresAt <= ctx.now())) {

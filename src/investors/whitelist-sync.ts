@@ -46,13 +46,17 @@ export async function unlistInvestor(
     try {
       // Skip the transaction when the chain already agrees (e.g. a previous sweep crashed after sending).
       if (row.token && (await isWhitelistedOnChain(deps.chain, row.token as Address, row.walletAddress as Address))) {
-        txHash = (await setWhitelisted(deps.chain, { token: row.token as Address, account: row.walletAddress as Address, whitelisted: false }))
-          .txHash;
+        txHash = (
+          await setWhitelisted(deps.chain, { token: row.token as Address, account: row.walletAddress as Address, whitelisted: false })
+        ).txHash;
       }
     } catch (error) {
       // The row stays: the next sweep retries, and the registry never lists less than the chain.
       if (error instanceof BaseError) throw error;
-      throw new ChainUnavailableError(`removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`, { cause: error });
+      throw new ChainUnavailableError(
+        `removing ${row.walletAddress} from the whitelist of tranche ${row.trancheId} failed: ${(error as Error).message.split("\n")[0]}`,
+        { cause: error },
+      );
     }
     await deps.db.transaction(async (tx) => {
       const removed = await tx
@@ -91,7 +95,9 @@ export async function sweepIneligibleWhitelistings(deps: WhitelistSyncDeps, now:
 }
 
 /** Runs the sweep every `intervalMs` on the shared loop until stopped; a failing run is logged and tried again with backoff. */
-export function startWhitelistSweeper(deps: WhitelistSyncDeps & { now?: () => Date; intervalMs: number; logger: Logger }): { stop(): Promise<void> } {
+export function startWhitelistSweeper(deps: WhitelistSyncDeps & { now?: () => Date; intervalMs: number; logger: Logger }): {
+  stop(): Promise<void>;
+} {
   return startLoop({
     name: "whitelist sweep",
     logger: deps.logger,

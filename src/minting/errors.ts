@@ -4,7 +4,10 @@ import { BaseError } from "../errors.js";
 export class IdempotencyKeyReusedError extends BaseError {
   readonly code = "IDEMPOTENCY_KEY_REUSED";
   override name = "IdempotencyKeyReusedError";
-  constructor(readonly idempotencyKey: string, readonly existingRequestId: string) {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly existingRequestId: string,
+  ) {
     super(`idempotency key "${idempotencyKey}" was already used for mint request ${existingRequestId} with different parameters`);
   }
 }
@@ -13,7 +16,11 @@ export class IdempotencyKeyReusedError extends BaseError {
 export class SupplyCapExceededError extends BaseError {
   readonly code = "SUPPLY_CAP_EXCEEDED";
   override name = "SupplyCapExceededError";
-  constructor(readonly supplyCap: string, readonly alreadyRequested: string, readonly requested: string) {
+  constructor(
+    readonly supplyCap: string,
+    readonly alreadyRequested: string,
+    readonly requested: string,
+  ) {
     super(`tranche supply cap is ${supplyCap}; ${alreadyRequested} already requested, ${requested} more would exceed it`);
   }
 }
@@ -22,7 +29,11 @@ export class SupplyCapExceededError extends BaseError {
 export class InsufficientBalanceError extends BaseError {
   readonly code = "INSUFFICIENT_BALANCE";
   override name = "InsufficientBalanceError";
-  constructor(readonly account: string, readonly balance: string, readonly requested: string) {
+  constructor(
+    readonly account: string,
+    readonly balance: string,
+    readonly requested: string,
+  ) {
     super(`${account} holds ${balance} base units; cannot move ${requested}`);
   }
 }

@@ -85,7 +85,10 @@ export const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").impl
     attempts: t.exposeInt("attempts"),
     errorCode: t.exposeString("errorCode", { nullable: true }),
     errorMessage: t.exposeString("errorMessage", { nullable: true }),
-    revertReason: t.exposeString("revertReason", { nullable: true, description: "Decoded contract error when REVERTED, e.g. NotWhitelisted" }),
+    revertReason: t.exposeString("revertReason", {
+      nullable: true,
+      description: "Decoded contract error when REVERTED, e.g. NotWhitelisted",
+    }),
     error: t.field({
       type: MintFailedErrorRef,
       nullable: true,
@@ -114,8 +117,7 @@ builder.mutationField("requestMint", (t) =>
     authScopes: { anyRole: ["ISSUER"] },
     errors: { types: [ComplianceNotSatisfiedError, IdempotencyKeyReusedError, SupplyCapExceededError] },
     args: { input: t.arg({ type: RequestMintInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      requestMint(ctx, input),
+    resolve: (_root, { input }, ctx) => requestMint(ctx, input),
   }),
 );
 
@@ -257,8 +259,7 @@ builder.mutationField("forcedTransfer", (t) =>
     authScopes: { anyRole: ["ISSUER"] },
     errors: { types: [ComplianceNotSatisfiedError, InsufficientBalanceError, ...agentErrors] },
     args: { input: t.arg({ type: ForcedTransferInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      forcedTransfer(ctx, input),
+    resolve: (_root, { input }, ctx) => forcedTransfer(ctx, input),
   }),
 );
 
@@ -268,7 +269,8 @@ builder.subscriptionField("mintStatusChanged", (t) =>
     description: "The mint request now, then after each status change (REQUESTED → SUBMITTED → CONFIRMED …), whichever process made it.",
     authScopes: { authenticated: true },
     args: { requestId: t.arg.id({ required: true }) },
-    subscribe: (_root, { requestId }, ctx) => statusStream(ctx.changes, CHANNELS.mintStatus, requestId, () => getMintRequest(ctx, requestId)),
+    subscribe: (_root, { requestId }, ctx) =>
+      statusStream(ctx.changes, CHANNELS.mintStatus, requestId, () => getMintRequest(ctx, requestId)),
     resolve: (request) => request,
   }),
 );

@@ -33,8 +33,7 @@ async function findByKey(ctx: ServiceContext, organizationId: string, key: strin
 }
 
 function sameOrReused(existing: MintRequest, params: z.output<typeof requestMintSchema>): MintRequest {
-  const same =
-    existing.trancheId === params.trancheId && existing.investorId === params.investorId && existing.amount === params.amount;
+  const same = existing.trancheId === params.trancheId && existing.investorId === params.investorId && existing.amount === params.amount;
   if (!same) throw new IdempotencyKeyReusedError(params.idempotencyKey, existing.id);
   return existing;
 }

@@ -23,7 +23,16 @@ import type { Logger } from "pino";
 import type { Database, Listen } from "../db/index.js";
 import { CHANNELS } from "../notifications/change-feed.js";
 import type { ChainClients } from "../chain/client.js";
-import { currentFees, fenced, LeaseLostError, resumeWrite, sendWrite, sweepOpenWrites, type WriteContext, type WriteOwner } from "../chain/writes.js";
+import {
+  currentFees,
+  fenced,
+  LeaseLostError,
+  resumeWrite,
+  sendWrite,
+  sweepOpenWrites,
+  type WriteContext,
+  type WriteOwner,
+} from "../chain/writes.js";
 import { DataAssetTokenAbi, decodeRevert } from "../chain/token.js";
 import { evaluateForMint, type ComplianceReport } from "../compliance/service.js";
 import { offeringAsset, tranche } from "../offerings/table.js";
@@ -102,7 +111,14 @@ function writeContext(ctx: MintContext): WriteContext {
 }
 
 /** The audited columns of a request the worker moved. */
-const audited = { id: mintRequest.id, organizationId: mintRequest.requestedByOrgId, trancheId: mintRequest.trancheId, investorId: mintRequest.investorId, recipient: mintRequest.recipient, amount: mintRequest.amount };
+const audited = {
+  id: mintRequest.id,
+  organizationId: mintRequest.requestedByOrgId,
+  trancheId: mintRequest.trancheId,
+  investorId: mintRequest.investorId,
+  recipient: mintRequest.recipient,
+  amount: mintRequest.amount,
+};
 
 /** One event per request, appended in one statement: the worker is SYSTEM, the requests keep their organization. */
 function mintEvents(action: string, requests: { id: string }[], payload: Record<string, unknown>): AuditEventInput[] {
@@ -118,7 +134,12 @@ async function settleRequests(ctx: MintContext, ids: string[], status: MintStatu
       // Only requests not sent yet: one with a transaction out there is the chain's to settle.
       .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
       .returning(audited);
-    const why = { errorCode: fields.errorCode ?? null, errorMessage: fields.errorMessage ?? null, revertReason: fields.revertReason ?? null, onChain: false };
+    const why = {
+      errorCode: fields.errorCode ?? null,
+      errorMessage: fields.errorMessage ?? null,
+      revertReason: fields.revertReason ?? null,
+      onChain: false,
+    };
     await appendAuditEvents(tx, mintEvents(status === "REVERTED" ? "mint.reverted" : "mint.failed", settled, why));
   });
 }
@@ -145,11 +166,25 @@ export const mintBatchOwner: WriteOwner = {
         .set({ status: "REQUESTED", batchId: null, txHash: null, nonce: null, updatedAt: new Date() })
         .where(and(eq(mintRequest.batchId, write.id), eq(mintRequest.status, "SUBMITTED")))
         .returning(audited);
-      await appendAuditEvents(tx, mintEvents("mint.requeued", requeued, { batchId: write.id, nonce: write.nonce, nonceTakenBy: outcome.taker.hash }));
+      await appendAuditEvents(
+        tx,
+        mintEvents("mint.requeued", requeued, { batchId: write.id, nonce: write.nonce, nonceTakenBy: outcome.taker.hash }),
+      );
       return;
     }
-    const mined = { batchId: write.id, nonce: write.nonce, txHash: outcome.receipt.transactionHash, blockNumber: outcome.receipt.blockNumber, chainId: write.chainId };
-    const common = { txHash: outcome.receipt.transactionHash, blockNumber: outcome.receipt.blockNumber, nonce: write.nonce, updatedAt: new Date() };
+    const mined = {
+      batchId: write.id,
+      nonce: write.nonce,
+      txHash: outcome.receipt.transactionHash,
+      blockNumber: outcome.receipt.blockNumber,
+      chainId: write.chainId,
+    };
+    const common = {
+      txHash: outcome.receipt.transactionHash,
+      blockNumber: outcome.receipt.blockNumber,
+      nonce: write.nonce,
+      updatedAt: new Date(),
+    };
     if (outcome.status === "REVERTED") {
       const reverted = await tx
         .update(mintRequest)
@@ -179,7 +214,12 @@ export const mintBatchOwner: WriteOwner = {
         .where(eq(mintBatch.id, write.id)),
     ]);
     // The first confirmed mint tokenizes the offering's assets.
-    await systemTransition(tx, assetIds.map((a) => a.id), "TOKENIZED", new Date());
+    await systemTransition(
+      tx,
+      assetIds.map((a) => a.id),
+      "TOKENIZED",
+      new Date(),
+    );
     // Last: the audit lock is the last lock of the settlement (see src/audit/service.ts).
     await appendAuditEvents(tx, mintEvents("mint.confirmed", confirmed, mined));
   },
@@ -246,7 +286,11 @@ export async function submitBatch(
       functionName: "mintBatch",
       args: [batch.map((r) => r.recipient as Address), batch.map((r) => BigInt(r.amount))],
     });
-  const settled = (p: Promise<bigint>) => p.then((gas) => ({ gas }), (error: unknown) => ({ error }));
+  const settled = (p: Promise<bigint>) =>
+    p.then(
+      (gas) => ({ gas }),
+      (error: unknown) => ({ error }),
+    );
   // Independent of each other, so asked together: compliance (database), fees, the head (where a
   // later search for this nonce's transaction starts) and the estimate for every request (chain).
   // Compliance rarely drops a request; when it does, the rest are estimated again.
@@ -299,7 +343,14 @@ export async function submitBatch(
         tx
           .update(mintRequest)
           // The hash each request names while it waits (a replacement is named only once mined).
-          .set({ status: "SUBMITTED", batchId: write.id, nonce: write.nonce, txHash: write.hash, attempts: sql`${mintRequest.attempts} + 1`, updatedAt: new Date() })
+          .set({
+            status: "SUBMITTED",
+            batchId: write.id,
+            nonce: write.nonce,
+            txHash: write.hash,
+            attempts: sql`${mintRequest.attempts} + 1`,
+            updatedAt: new Date(),
+          })
           .where(and(inArray(mintRequest.id, ids), eq(mintRequest.status, "REQUESTED"), isNull(mintRequest.batchId)))
           .returning(audited),
       ]);
@@ -307,7 +358,14 @@ export async function submitBatch(
       if (moved.length !== ids.length) throw new RequestTakenError(`a request of batch was submitted by another worker`);
       await appendAuditEvents(
         tx,
-        mintEvents("mint.submitted", moved, { batchId: write.id, nonce: write.nonce, txHash: write.hash, tokenAddress: token, chainId: chain.chainId, complianceRecheckedAt: now }),
+        mintEvents("mint.submitted", moved, {
+          batchId: write.id,
+          nonce: write.nonce,
+          txHash: write.hash,
+          tokenAddress: token,
+          chainId: chain.chainId,
+          complianceRecheckedAt: now,
+        }),
       );
     },
   );
@@ -348,7 +406,10 @@ async function runJob(ctx: MintContext, jobs: Job[]): Promise<void> {
   // Batches already out there hold the lower nonces: drive them to an outcome first, as before any new one.
   const inFlight = new Set(inOrder.filter((r) => r.status === "SUBMITTED" && r.batchId).map((r) => r.batchId!));
   for (const batchId of inFlight) await resumeBatch(ctx, batchId);
-  const sent = await submitBatch(ctx, inOrder.filter((r) => r.status === "REQUESTED" && !r.batchId));
+  const sent = await submitBatch(
+    ctx,
+    inOrder.filter((r) => r.status === "REQUESTED" && !r.batchId),
+  );
   if (sent) await settleSent(ctx, sent);
 }
 
@@ -358,8 +419,13 @@ async function finishJobs(db: Database, logger: Logger, workerId: string, jobs: 
   const rows = await db.select({ id: mintRequest.id, status: mintRequest.status }).from(mintRequest).where(inArray(mintRequest.id, ids));
   const open = new Set(rows.filter((r) => r.status === "REQUESTED" || r.status === "SUBMITTED").map((r) => r.id));
   const done = jobs.filter((j) => !open.has(String(j.payload.mintRequestId)));
-  const completed = await completeJobs(db, done.map((j) => j.id), workerId);
-  if (completed < done.length) logger.warn({ jobs: done.length - completed }, "lost the race for mint jobs another worker took over; left them to it");
+  const completed = await completeJobs(
+    db,
+    done.map((j) => j.id),
+    workerId,
+  );
+  if (completed < done.length)
+    logger.warn({ jobs: done.length - completed }, "lost the race for mint jobs another worker took over; left them to it");
   for (const j of jobs) if (open.has(String(j.payload.mintRequestId))) await retryJob(db, j.id, workerId, "not settled yet", 0);
 }
 
@@ -385,9 +451,12 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   // Heartbeat: keeps the leases of the jobs this worker is busy with, so nobody else takes them.
   const heartbeat = setInterval(
     () => {
-      extendLeases(opts.db, held.map((j) => j.id), workerId, leaseSeconds).catch((error) =>
-        log.warn({ err: (error as Error).message }, "lease heartbeat failed"),
-      );
+      extendLeases(
+        opts.db,
+        held.map((j) => j.id),
+        workerId,
+        leaseSeconds,
+      ).catch((error) => log.warn({ err: (error as Error).message }, "lease heartbeat failed"));
     },
     Math.max(200, (leaseSeconds * 1000) / 3),
   );
@@ -395,7 +464,13 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
 
   // Writes of other kinds whose caller crashed or gave up waiting (a deployment, a whitelist change)
   // are resumed here, settled by their owners; they may hold back later nonces, mints included.
-  const sweepContext: WriteContext = { db: opts.db, chain: opts.chain, logger: log, confirmations: opts.confirmations, stuckAfterMs: opts.stuckAfterMs };
+  const sweepContext: WriteContext = {
+    db: opts.db,
+    chain: opts.chain,
+    logger: log,
+    confirmations: opts.confirmations,
+    stuckAfterMs: opts.stuckAfterMs,
+  };
   const sweep = startLoop({
     name: "open chain-write sweep",
     logger: log,
@@ -454,7 +529,13 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
 
   // The drain runs on the shared loop: at start, every poll interval and on each wake, backing
   // off while the database or chain keeps failing it.
-  const loop = startLoop({ name: "mint worker", logger: log, intervalMs: opts.pollIntervalMs ?? DEFAULTS.workerPollIntervalMs, maxBackoffMs: MAX_LOOP_BACKOFF_MS, run: drain });
+  const loop = startLoop({
+    name: "mint worker",
+    logger: log,
+    intervalMs: opts.pollIntervalMs ?? DEFAULTS.workerPollIntervalMs,
+    maxBackoffMs: MAX_LOOP_BACKOFF_MS,
+    run: drain,
+  });
   const kick = () => void loop.wake();
 
   // requestMint's insert (and a re-queue after a drop) announce REQUESTED on this channel (a trigger).

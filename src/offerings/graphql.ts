@@ -26,7 +26,10 @@ provideScopeCheck("issuerOfTranche", isIssuerOfTranche);
 builder.objectType(AssetAlreadyOfferedError, {
   name: "AssetAlreadyOfferedError",
   interfaces: [ErrorInterface],
-  fields: (t) => ({ assetId: t.exposeID("assetId"), offeringId: t.exposeID("offeringId", { description: "The live offering that packages it" }) }),
+  fields: (t) => ({
+    assetId: t.exposeID("assetId"),
+    offeringId: t.exposeID("offeringId", { description: "The live offering that packages it" }),
+  }),
 });
 
 const ProductType = builder.enumType("ProductType", { values: PRODUCT_TYPES });
@@ -62,7 +65,8 @@ export const OfferingRef = builder.objectRef<Offering>("Offering").implement({
     status: t.expose("status", { type: OfferingStatus }),
     assets: t.field({
       type: [DataAssetRef],
-      description: "The packaged assets the caller may see (the same rule as dataAsset: a SUSPENDED asset only to its owner organization, compliance and operators).",
+      description:
+        "The packaged assets the caller may see (the same rule as dataAsset: a SUSPENDED asset only to its owner organization, compliance and operators).",
       resolve: (o, _args, ctx) => listOfferingAssets(ctx, o.id),
     }),
     tranches: t.field({ type: [TrancheRef], resolve: (o, _args, ctx) => listTranches(ctx.db, o.id) }),

@@ -52,7 +52,9 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
   const actor = requireActor(ctx);
   const params = parseInput(createOfferingSchema, input);
   if (params.productType === "DEBT" && params.allowedInvestorClasses.includes("RETAIL")) {
-    throw new ValidationError([{ path: "allowedInvestorClasses", message: "DEBT products are for professional and institutional investors only" }]);
+    throw new ValidationError([
+      { path: "allowedInvestorClasses", message: "DEBT products are for professional and institutional investors only" },
+    ]);
   }
   const assetIds = [...new Set(params.assetIds)];
   return ctx.db.transaction(async (tx) => {
@@ -83,7 +85,10 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
       .values({ ...fields, issuerOrgId: actor.organizationId })
       .returning();
     await tx.insert(offeringAsset).values(assetIds.map((assetId) => ({ offeringId: created!.id, assetId })));
-    const [firstTranche] = await tx.insert(tranche).values({ ...t, offeringId: created!.id }).returning({ id: tranche.id });
+    const [firstTranche] = await tx
+      .insert(tranche)
+      .values({ ...t, offeringId: created!.id })
+      .returning({ id: tranche.id });
     await systemTransition(tx, assetIds, "OFFERED", ctx.now());
     await appendAuditEvent(tx, {
       ...auditActor(ctx),
@@ -188,18 +193,37 @@ export const trancheTokenOwner: WriteOwner = {
   async settle(tx, write, outcome) {
     const trancheId = write.subject.trancheId as string | undefined;
     if (outcome.status === "DROPPED" || !trancheId) return;
-    const by = { actor: typeof write.subject.actor === "string" ? write.subject.actor : "SYSTEM", actorOrgId: (write.subject.actorOrgId as string | undefined) ?? null };
-    const chainFacts = { trancheId, chainId: write.chainId, writeId: write.id, txHash: outcome.receipt.transactionHash, blockNumber: outcome.receipt.blockNumber };
+    const by = {
+      actor: typeof write.subject.actor === "string" ? write.subject.actor : "SYSTEM",
+      actorOrgId: (write.subject.actorOrgId as string | undefined) ?? null,
+    };
+    const chainFacts = {
+      trancheId,
+      chainId: write.chainId,
+      writeId: write.id,
+      txHash: outcome.receipt.transactionHash,
+      blockNumber: outcome.receipt.blockNumber,
+    };
     if (outcome.status === "REVERTED" || !outcome.receipt.contractAddress) {
       const [t] = await tx.select({ offeringId: tranche.offeringId }).from(tranche).where(eq(tranche.id, trancheId));
       if (!t) return;
       const reason = outcome.status === "REVERTED" ? outcome.reason : "no contract was created";
-      await appendAuditEvent(tx, { ...by, action: "offering.token_deploy_failed", entityType: "Offering", entityId: t.offeringId, payload: { ...chainFacts, reason } });
+      await appendAuditEvent(tx, {
+        ...by,
+        action: "offering.token_deploy_failed",
+        entityType: "Offering",
+        entityId: t.offeringId,
+        payload: { ...chainFacts, reason },
+      });
       return;
     }
     const [deployed] = await tx
       .update(tranche)
-      .set({ tokenAddress: getAddress(outcome.receipt.contractAddress), chainId: write.chainId, deployTxHash: outcome.receipt.transactionHash })
+      .set({
+        tokenAddress: getAddress(outcome.receipt.contractAddress),
+        chainId: write.chainId,
+        deployTxHash: outcome.receipt.transactionHash,
+      })
       .where(and(eq(tranche.id, trancheId), isNull(tranche.tokenAddress)))
       .returning({ offeringId: tranche.offeringId, tokenAddress: tranche.tokenAddress });
     if (!deployed) return; // another deployment of the tranche won (and was audited)

@@ -68,8 +68,7 @@ builder.mutationField("recordOwnershipRight", (t) =>
     authScopes: { anyRole: ["ASSET_OWNER"] },
     errors: { types: [OwnershipSharesInvalidError] },
     args: { input: t.arg({ type: RecordOwnershipRightInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      recordOwnershipRight(ctx, input),
+    resolve: (_root, { input }, ctx) => recordOwnershipRight(ctx, input),
   }),
 );
 

@@ -129,7 +129,13 @@ export async function recordOwnershipRight(ctx: ServiceContext, input: RecordOwn
       .returning();
     await appendAuditEvent(
       tx,
-      { ...auditActor(ctx), action: "ownership.right_recorded", entityType: "DataAsset", entityId: params.assetId, payload: { right: row } },
+      {
+        ...auditActor(ctx),
+        action: "ownership.right_recorded",
+        entityType: "DataAsset",
+        entityId: params.assetId,
+        payload: { right: row },
+      },
       now,
     );
     return row!;
@@ -149,7 +155,10 @@ export async function recordOwnershipRights(ctx: ServiceContext, input: RecordOw
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
     await lockOwnedAsset(ctx, tx, params.assetId);
-    await requireOrganizations(tx, params.rights.map((r) => r.holderOrgId));
+    await requireOrganizations(
+      tx,
+      params.rights.map((r) => r.holderOrgId),
+    );
     const existing = await currentAndFuture(tx, params.assetId, params.rightType, now);
     const next = params.rights.map((r) => ({ ...r, validFrom: r.validFrom ?? now, validUntil: r.validUntil ?? null }));
     const breach = firstBreach(next, now);
@@ -159,7 +168,12 @@ export async function recordOwnershipRights(ctx: ServiceContext, input: RecordOw
       await tx
         .update(ownershipRight)
         .set({ validUntil: sql`greatest(${ownershipRight.validFrom}, ${now.toISOString()}::timestamptz)` })
-        .where(inArray(ownershipRight.id, existing.map((r) => r.id)));
+        .where(
+          inArray(
+            ownershipRight.id,
+            existing.map((r) => r.id),
+          ),
+        );
     }
     const rows = next.length
       ? await tx

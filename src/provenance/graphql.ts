@@ -127,7 +127,8 @@ const LineageGraphRef = builder.objectRef<LineageGraph>("LineageGraph").implemen
 builder.queryField("lineage", (t) =>
   t.field({
     type: LineageGraphRef,
-    description: "The lineage graph around an asset, up- or downstream, to a depth of at most 10 hops (default 3). Computed in one SQL statement.",
+    description:
+      "The lineage graph around an asset, up- or downstream, to a depth of at most 10 hops (default 3). Computed in one SQL statement.",
     errors: {},
     args: {
       assetId: t.arg.id({ required: true }),

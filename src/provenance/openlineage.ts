@@ -49,7 +49,10 @@ const runEventSchema = z
         runId: z.string().uuid("must be a UUID"),
         facets: z
           .object({
-            nominalTime: z.object({ nominalStartTime: z.string().datetime({ offset: true }) }).passthrough().optional(),
+            nominalTime: z
+              .object({ nominalStartTime: z.string().datetime({ offset: true }) })
+              .passthrough()
+              .optional(),
           })
           .passthrough()
           .optional(),
@@ -59,7 +62,10 @@ const runEventSchema = z
       .object({
         namespace: z.string().min(1, "must not be empty"),
         name: z.string().min(1, "must not be empty"),
-        facets: z.object({ jobType: z.object({ jobType: z.string() }).passthrough().optional() }).passthrough().optional(),
+        facets: z
+          .object({ jobType: z.object({ jobType: z.string() }).passthrough().optional() })
+          .passthrough()
+          .optional(),
       })
       .passthrough(),
     inputs: z.array(dataset).max(100).default([]),
@@ -69,11 +75,20 @@ const runEventSchema = z
   .superRefine((event, ctx) => {
     if (event.eventType !== "COMPLETE") return;
     event.inputs.forEach((d, i) => {
-      if (!d.facets?.contentDigest) ctx.addIssue({ code: "custom", path: ["inputs", i, "facets", "contentDigest", "digest"], message: "is required (sha256 of the dataset)" });
+      if (!d.facets?.contentDigest)
+        ctx.addIssue({
+          code: "custom",
+          path: ["inputs", i, "facets", "contentDigest", "digest"],
+          message: "is required (sha256 of the dataset)",
+        });
     });
     event.outputs.forEach((d, i) => {
       if (isAsset(d) && !d.facets?.contentDigest) {
-        ctx.addIssue({ code: "custom", path: ["outputs", i, "facets", "contentDigest", "digest"], message: "is required for an asset output" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["outputs", i, "facets", "contentDigest", "digest"],
+          message: "is required for an asset output",
+        });
       }
     });
   });
@@ -82,10 +97,11 @@ type Dataset = z.output<typeof dataset>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isAsset = (d: { namespace: string; name: string }) => d.namespace === ASSET_NAMESPACE && UUID.test(d.name);
-const sourceUri = (d: Dataset) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(d.name) ? d.name : `${d.namespace.replace(/\/+$/, "")}/${d.name.replace(/^\/+/, "")}`);
+const sourceUri = (d: Dataset) =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(d.name) ? d.name : `${d.namespace.replace(/\/+$/, "")}/${d.name.replace(/^\/+/, "")}`;
 
 /** A JSON path such as `$.inputs[0].facets.contentDigest.digest`. */
-const jsonPath = (path: (string | number)[]) => "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+const jsonPath = (path: (string | number)[]) => `$${path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}`;
 
 /** Validates a RunEvent; a malformed one is a `ValidationError` whose issue paths are JSON paths. */
 export function parseRunEvent(body: unknown): RunEvent {
@@ -111,7 +127,9 @@ export async function recordOpenLineageEvent(ctx: ServiceContext, body: unknown)
   const nominal = event.run.facets?.nominalTime?.nominalStartTime;
   const startedAt = nominal && new Date(nominal) <= endedAt ? new Date(nominal) : endedAt;
   const inputs = event.inputs.map((d) =>
-    isAsset(d) ? { assetId: d.name, digest: d.facets!.contentDigest!.digest } : { sourceUri: sourceUri(d), digest: d.facets!.contentDigest!.digest },
+    isAsset(d)
+      ? { assetId: d.name, digest: d.facets!.contentDigest!.digest }
+      : { sourceUri: sourceUri(d), digest: d.facets!.contentDigest!.digest },
   );
   await ctx.db.transaction(async (tx) => {
     for (const [index, output] of event.outputs.entries()) {
@@ -133,14 +151,20 @@ export async function recordOpenLineageEvent(ctx: ServiceContext, body: unknown)
           inputs,
           outputDigest: output.facets!.contentDigest!.digest,
           parameters: {
-            openLineage: { runId: event.run.runId, job: { namespace: event.job.namespace, name: event.job.name }, producer: event.producer },
+            openLineage: {
+              runId: event.run.runId,
+              job: { namespace: event.job.namespace, name: event.job.name },
+              producer: event.producer,
+            },
           },
         });
         result.recorded.push(row.id);
       } catch (error) {
         // Point at the output that failed, in the event's own terms.
         if (error instanceof ValidationError) {
-          throw new ValidationError(error.issues.map((i) => ({ path: `$.outputs[${index}]${i.path ? `.${i.path}` : ""}`, message: i.message })));
+          throw new ValidationError(
+            error.issues.map((i) => ({ path: `$.outputs[${index}]${i.path ? `.${i.path}` : ""}`, message: i.message })),
+          );
         }
         throw error;
       }

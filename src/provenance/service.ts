@@ -48,17 +48,20 @@ export async function insertProvenanceActivity(
     .returning();
   await appendAuditEvent(
     tx,
-    { ...auditActor(ctx), action: "provenance.activity_recorded", entityType: "DataAsset", entityId: params.assetId, payload: { activity: row } },
+    {
+      ...auditActor(ctx),
+      action: "provenance.activity_recorded",
+      entityType: "DataAsset",
+      entityId: params.assetId,
+      payload: { activity: row },
+    },
     ctx.now(),
   );
   return row!;
 }
 
 /** Records a lineage activity that produced (a state of) the asset, performed by the caller's organization. */
-export async function recordProvenanceActivity(
-  ctx: ServiceContext,
-  input: RecordProvenanceActivityParams,
-): Promise<ProvenanceActivity> {
+export async function recordProvenanceActivity(ctx: ServiceContext, input: RecordProvenanceActivityParams): Promise<ProvenanceActivity> {
   requireActor(ctx);
   parseInput(recordSchema, input);
   return ctx.db.transaction((tx) => insertProvenanceActivity(ctx, tx, input));
@@ -89,7 +92,13 @@ export type LineageNode = {
   depth: number;
 };
 export type LineageEdge = { from: string; to: string; activityId: string; activityKind: string; digest: string };
-export type LineageGraph = { root: string; direction: (typeof LINEAGE_DIRECTIONS)[number]; depth: number; nodes: LineageNode[]; edges: LineageEdge[] };
+export type LineageGraph = {
+  root: string;
+  direction: (typeof LINEAGE_DIRECTIONS)[number];
+  depth: number;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+};
 
 const lineageSchema = z.object({
   assetId: uuidSchema,
@@ -170,7 +179,8 @@ export async function lineage(ctx: ServiceContext, input: LineageParams): Promis
     }
     if (r.activity_id) {
       const key = `${r.activity_id}|${r.from_key}|${r.to_key}`;
-      if (!edges.has(key)) edges.set(key, { from: r.from_key!, to: r.to_key!, activityId: r.activity_id, activityKind: r.kind!, digest: r.digest! });
+      if (!edges.has(key))
+        edges.set(key, { from: r.from_key!, to: r.to_key!, activityId: r.activity_id, activityKind: r.kind!, digest: r.digest! });
     }
   }
   return {
@@ -178,6 +188,8 @@ export async function lineage(ctx: ServiceContext, input: LineageParams): Promis
     direction,
     depth,
     nodes: [...nodes.values()].sort((a, b) => a.depth - b.depth || a.key.localeCompare(b.key)),
-    edges: [...edges.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.activityId.localeCompare(b.activityId)),
+    edges: [...edges.values()].sort(
+      (a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || a.activityId.localeCompare(b.activityId),
+    ),
   };
 }

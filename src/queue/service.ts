@@ -35,9 +35,7 @@ export async function claimJobs(
   const ready = db
     .select({ id: job.id })
     .from(job)
-    .where(
-      and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`)), match),
-    )
+    .where(and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`)), match))
     .orderBy(job.id)
     .limit(options.limit)
     .for("update", { skipLocked: true });
@@ -85,7 +83,10 @@ export async function completeJob(db: Database, id: number, workerId: string): P
 /** Completes several jobs this worker holds in one statement (a settled batch); returns how many it still held. */
 export async function completeJobs(db: Database, ids: number[], workerId: string): Promise<number> {
   if (ids.length === 0) return 0;
-  const deleted = await db.delete(job).where(and(inArray(job.id, ids), eq(job.lockedBy, workerId))).returning({ id: job.id });
+  const deleted = await db
+    .delete(job)
+    .where(and(inArray(job.id, ids), eq(job.lockedBy, workerId)))
+    .returning({ id: job.id });
   return deleted.length;
 }
 

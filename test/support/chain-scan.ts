@@ -25,7 +25,8 @@ export async function mintedSince(chain: ChainClients, token: Address, fromBlock
         call.functionName === "mintBatch"
           ? (call.args as [readonly Address[], readonly bigint[]])
           : ([[call.args[0]], [call.args[1]]] as [Address[], bigint[]]);
-      to.forEach((recipient, i) => lines.push({ hash: tx.hash, from: tx.from, nonce: tx.nonce, recipient, amount: amounts[i]! }));
+      for (const [i, recipient] of to.entries())
+        lines.push({ hash: tx.hash, from: tx.from, nonce: tx.nonce, recipient, amount: amounts[i]! });
     }
   }
   return lines;

@@ -180,11 +180,23 @@ export async function registerVerifiedInvestor(
 }
 
 /** Records everything the onshore and offshore requirements need for one asset and offering. */
-export async function satisfyRequirements(t: GatewayClient, a: Actors, ids: { assetId: string; contentDigest: string; offeringId: string }) {
+export async function satisfyRequirements(
+  t: GatewayClient,
+  a: Actors,
+  ids: { assetId: string; contentDigest: string; offeringId: string },
+) {
   ok(
     await t.gql(
       `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) { __typename ... on OwnershipRight { id } ${ERROR_FIELDS} } }`,
-      { input: { assetId: ids.assetId, holderOrgId: a.providerOrgId, rightType: "RESOURCE_HOLDING", shareBps: 10000, certificateNumber: "SH-DR-2025-0001" } },
+      {
+        input: {
+          assetId: ids.assetId,
+          holderOrgId: a.providerOrgId,
+          rightType: "RESOURCE_HOLDING",
+          shareBps: 10000,
+          certificateNumber: "SH-DR-2025-0001",
+        },
+      },
       a.ownerToken,
     ),
     "recordOwnershipRight",
@@ -218,7 +230,12 @@ export async function satisfyRequirements(t: GatewayClient, a: Actors, ids: { as
       "attestCompliance",
       "ComplianceAttestation",
     );
-  await attest({ subjectId: ids.assetId, requirementCode: "ONSHORE_CROSS_BORDER_ASSESSED", pathway: "STANDARD_CONTRACT", evidenceDigest: digest("scc") });
+  await attest({
+    subjectId: ids.assetId,
+    requirementCode: "ONSHORE_CROSS_BORDER_ASSESSED",
+    pathway: "STANDARD_CONTRACT",
+    evidenceDigest: digest("scc"),
+  });
   await attest({ subjectId: ids.assetId, requirementCode: "ONSHORE_PERSONAL_INFO_TREATED", evidenceDigest: digest("deid") });
   await attest({ subjectId: ids.assetId, requirementCode: "ONSHORE_VALUATION", evidenceDigest: digest("valuation") });
   await attest({ subjectId: ids.offeringId, requirementCode: "OFFSHORE_LEGAL_OPINION", evidenceDigest: digest("opinion") });

@@ -66,7 +66,19 @@ export type TestGatewayOptions = {
   signerKey?: `0x${string}`;
   /** Further gateway settings (webhooks, indexer, worker). */
   gateway?: Partial<
-    Pick<GatewayOptions, "webhookSecret" | "finalityDepth" | "indexer" | "mintConfirmations" | "workerEnabled" | "production" | "introspection" | "playground" | "metricsToken" | "siweDomain">
+    Pick<
+      GatewayOptions,
+      | "webhookSecret"
+      | "finalityDepth"
+      | "indexer"
+      | "mintConfirmations"
+      | "workerEnabled"
+      | "production"
+      | "introspection"
+      | "playground"
+      | "metricsToken"
+      | "siweDomain"
+    >
   >;
   /** Statement logger (drizzle), for tests that count SQL statements. */
   onQuery?: (q: string) => void;

@@ -42,7 +42,14 @@ export async function registerInvestorWithKey(t: TestGateway, a: Actors): Promis
   const investor = ok<{ __typename: string; id: string }>(
     await t.gql(
       `mutation($input: RegisterInvestorInput!) { registerInvestor(input: $input) { __typename ... on Investor { id } ${ERROR_FIELDS} } }`,
-      { input: { did: `did:pkh:eip155:${t.chain.chainId}:${account.address}`, investorClass: "PROFESSIONAL", jurisdiction: "HK", walletAddress: account.address } },
+      {
+        input: {
+          did: `did:pkh:eip155:${t.chain.chainId}:${account.address}`,
+          investorClass: "PROFESSIONAL",
+          jurisdiction: "HK",
+          walletAddress: account.address,
+        },
+      },
       a.issuerToken,
     ),
     "registerInvestor",
@@ -106,7 +113,13 @@ export async function transferAs(t: TestGateway, from: PrivateKeyAccount, token:
 
 /** Reads balanceOf on chain. */
 export function balanceOf(t: TestGateway, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint> {
-  return t.chain.publicClient.readContract({ address: token, abi: DataAssetTokenAbi, functionName: "balanceOf", args: [holder], blockNumber });
+  return t.chain.publicClient.readContract({
+    address: token,
+    abi: DataAssetTokenAbi,
+    functionName: "balanceOf",
+    args: [holder],
+    blockNumber,
+  });
 }
 
 export const HOLDINGS = `query($token: String!) { holdings(tokenAddress: $token) { __typename ... on QueryHoldingsSuccess { data { holder balance finalBalance pendingBalance pending tokenAddress } } ${ERROR_FIELDS} } }`;

@@ -47,7 +47,8 @@ export async function startRpcProxy(target: string, options: { port?: number } =
       return sleep(state.lagDelayMs).then(() => ({ jsonrpc: "2.0", id: call.id, result: null }));
     }
     if (call.method === "eth_getTransactionCount" && latest(call.params?.[1])) return forward({ ...call, params: [call.params![0], hex] });
-    if (call.method === "eth_getBlockByNumber" && latest(call.params?.[0])) return forward({ ...call, params: [hex, ...(call.params ?? []).slice(1)] });
+    if (call.method === "eth_getBlockByNumber" && latest(call.params?.[0]))
+      return forward({ ...call, params: [hex, ...(call.params ?? []).slice(1)] });
     return undefined;
   };
   const answer = async (call: Call): Promise<unknown> => {

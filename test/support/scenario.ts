@@ -75,14 +75,23 @@ export async function buildScenario(t: TestGateway, a: Actors, o: ScenarioOption
   }
   // A partial holding cannot be on record (shares of a right type sum to exactly 10000 bps, or 0):
   // a scenario asking for less than 10000 leaves RESOURCE_HOLDING unrecorded, which the requirement refuses too.
-  if ((o.ownershipBps ?? 10000) >= 10000) await gqlOk(
-    t,
-    a.ownerToken,
-    "recordOwnershipRight",
-    "OwnershipRight",
-    `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) { __typename ... on OwnershipRight { id } ${ERROR_FIELDS} } }`,
-    { input: { assetId, holderOrgId: a.providerOrgId, rightType: "RESOURCE_HOLDING", shareBps: o.ownershipBps ?? 10000, certificateNumber: "SH-DR-1" } },
-  );
+  if ((o.ownershipBps ?? 10000) >= 10000)
+    await gqlOk(
+      t,
+      a.ownerToken,
+      "recordOwnershipRight",
+      "OwnershipRight",
+      `mutation($input: RecordOwnershipRightInput!) { recordOwnershipRight(input: $input) { __typename ... on OwnershipRight { id } ${ERROR_FIELDS} } }`,
+      {
+        input: {
+          assetId,
+          holderOrgId: a.providerOrgId,
+          rightType: "RESOURCE_HOLDING",
+          shareBps: o.ownershipBps ?? 10000,
+          certificateNumber: "SH-DR-1",
+        },
+      },
+    );
   await gqlOk(
     t,
     a.ownerToken,
@@ -116,7 +125,12 @@ export async function buildScenario(t: TestGateway, a: Actors, o: ScenarioOption
     evidenceDigest: digest("scc"),
   });
   if (!o.skipPersonalInfoAttestation) {
-    await attest({ subjectId: assetId, requirementCode: "ONSHORE_PERSONAL_INFO_TREATED", status: "SATISFIED", evidenceDigest: digest("deid") });
+    await attest({
+      subjectId: assetId,
+      requirementCode: "ONSHORE_PERSONAL_INFO_TREATED",
+      status: "SATISFIED",
+      evidenceDigest: digest("deid"),
+    });
   }
   const valuationStatus = o.valuationStatus ?? "SATISFIED";
   await attest({
@@ -149,7 +163,12 @@ export async function buildScenario(t: TestGateway, a: Actors, o: ScenarioOption
   const offeringId: string = offering.id;
   const trancheId: string = offering.tranches[0].id;
   if (!o.skipLegalOpinion) {
-    await attest({ subjectId: offeringId, requirementCode: "OFFSHORE_LEGAL_OPINION", status: "SATISFIED", evidenceDigest: digest("opinion") });
+    await attest({
+      subjectId: offeringId,
+      requirementCode: "OFFSHORE_LEGAL_OPINION",
+      status: "SATISFIED",
+      evidenceDigest: digest("opinion"),
+    });
   }
   const tranche = await gqlOk(
     t,
