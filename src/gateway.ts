@@ -7,7 +7,11 @@ import type { Database, Listen } from "./db/index.js";
 import { createChangeFeed } from "./notifications/change-feed.js";
 import { attachNonceStore, type ChainClients } from "./chain/client.js";
 import { startMintWorker, type MintWorker, type MintWorkerOptions } from "./minting/worker.js";
-import { startHttpServer, type HttpServer } from "./http/server.js";
+import { startHttpServer, type HttpRoute, type HttpServer } from "./http/server.js";
+import { schema } from "./graphql/schema.js";
+import { handleOpenLineageRequest } from "./provenance/openlineage.js";
+import { handleChainWebhook } from "./indexer/webhooks.js";
+import { reconciliationGauges } from "./indexer/metrics.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 import { startIndexer, type Indexer } from "./indexer/runner.js";
 import { confirmMintsFromEvents } from "./minting/chain-events.js";
@@ -80,8 +84,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onFinalEvents: [confirmMintsFromEvents],
     ...options.indexer,
   });
+  const routes: HttpRoute[] = [
+    {
+      path: "/lineage/openlineage",
+      handle: (req, res, edge) =>
+        handleOpenLineageRequest(req, res, { context: () => edge.context(req.headers.authorization), maxBodyBytes: DEFAULTS.maxBodyBytes }),
+    },
+  ];
+  const webhookSecret = options.webhookSecret;
+  // Without a secret the route is not mounted (404): an unsigned intake would accept anything.
+  if (webhookSecret) {
+    routes.push({
+      path: "/webhooks/chain",
+      // Signed by HMAC, not a bearer token: the context carries no caller.
+      handle: async (req, res, edge) =>
+        handleChainWebhook(req, res, {
+          ctx: await edge.context(undefined),
+          secret: webhookSecret,
+          maxBodyBytes: DEFAULTS.webhookMaxBodyBytes,
+          onStored: () => indexer.wake(),
+        }),
+      answered: (status, metrics) => metrics.webhookAnswered(status),
+    });
+  }
   const http = await startHttpServer(
     {
+      schema,
+      routes,
+      gauges: [reconciliationGauges(options.db, options.chain)],
       db: options.db,
       chain: options.chain,
       jwtSecret: options.jwtSecret,
@@ -95,7 +125,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       introspection: options.introspection,
       playground: options.playground,
       metricsToken: options.metricsToken,
-      webhook: options.webhookSecret ? { secret: options.webhookSecret, onStored: () => indexer.wake() } : undefined,
     },
     { port: options.port, host: options.host },
   );

@@ -14,28 +14,47 @@ import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs } from "graphql";
+import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from "graphql";
 import { playgroundHtml, servePlaygroundAsset } from "./playground.js";
-import { createMetrics, type GatewayMetrics } from "./metrics.js";
+import { createMetrics, type GatewayMetrics, type RegisterGauges } from "./metrics.js";
 import { WebSocketServer } from "ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { ChangeFeed } from "../notifications/change-feed.js";
 import type { Logger } from "pino";
-import { schema } from "../graphql/schema.js";
 import type { GraphQLContext } from "../graphql/builder.js";
 import { pingDatabase, type Database } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
-import type { MintWorkerHealth } from "../minting/worker.js";
-import { handleOpenLineageRequest } from "../provenance/openlineage.js";
-import { handleChainWebhook } from "../indexer/webhooks.js";
-import { reconciliationGauges } from "../indexer/metrics.js";
 import type { ErrorCode } from "../errors.js";
 import { createContextFactory } from "../edge/context.js";
 import { PayloadTooLargeError, readBody, sendError, sendJson } from "../edge/http.js";
 import { formatWsError, isUntypedFailure, maskError, operationRules, sourceLimitExceeded, type MaskOptions } from "../edge/graphql.js";
 import { DEFAULTS } from "../config.js";
 
+/** What a worker in this process reports for /readyz and /metrics (the mint worker's health). */
+export type WorkerHealth = { ok: boolean; lastError?: string; failingSince?: Date; lostLeases: number };
+
+/**
+ * A route the composition root (gateway.ts) mounts: the server reads no domain, so the
+ * OpenLineage intake and the chain webhook come in as these. `context` is the edge's one
+ * context factory for this request; `answered` sees each answer's status (for metrics).
+ */
+export type HttpRoute = {
+  path: string;
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    edge: { requestId: string; context(authorization?: string): Promise<GraphQLContext> },
+  ): Promise<void>;
+  answered?(status: number, metrics: GatewayMetrics): void;
+};
+
 export type HttpServerOptions = {
+  /** The composed GraphQL schema (graphql/schema.ts). */
+  schema: GraphQLSchema;
+  /** Routes besides /graphql, /healthz, /readyz, /metrics and the playground. */
+  routes?: HttpRoute[];
+  /** Gauges the domains register on /metrics (e.g. the reconciliation's drift). */
+  gauges?: RegisterGauges[];
   db: Database;
   chain: ChainClients;
   jwtSecret: string;
@@ -43,15 +62,13 @@ export type HttpServerOptions = {
   production: boolean;
   wakeWorker(): void;
   /** The in-process mint worker's state, shown in /readyz and /metrics; absent without one. */
-  workerHealth?: () => MintWorkerHealth;
+  workerHealth?: () => WorkerHealth;
   /** Status changes from Postgres LISTEN, for subscriptions. */
   changes: ChangeFeed;
   now?: () => Date;
   siweDomain?: string;
   /** The byte limit of a request body and of a WebSocket message (default 1 MB). */
   maxBodyBytes?: number;
-  /** POST /webhooks/chain: the HMAC secret, what to nudge once a delivery is stored, its own body limit (default 5 MB: a batch of logs). */
-  webhook?: { secret: string; onStored?: () => void; maxBodyBytes?: number };
   /** Schema introspection (config `GRAPHQL_INTROSPECTION`); default: on except in production. */
   introspection?: boolean;
   /** GraphiQL at GET /graphql and /playground/* (config `PLAYGROUND_ENABLED`); default: on except in production. */
@@ -118,7 +135,7 @@ function requestError(error: GraphQLError | string, code: ErrorCode): GraphQLErr
 
 function createApollo(options: HttpServerOptions & { introspection: boolean }, metrics: GatewayMetrics, mask: MaskOptions) {
   return new ApolloServer<GraphQLContext>({
-    schema,
+    schema: options.schema,
     // The shared rules close introspection when configured (over WebSocket too); Apollo's own switch would refuse it twice.
     introspection: true,
     validationRules: operationRules(options),
@@ -145,7 +162,9 @@ export async function startHttpServer(options: HttpServerOptions, listen: { port
   const introspection = options.introspection ?? !production;
   const playground = options.playground ?? !production;
   const mask: MaskOptions = { production, logger: options.logger };
-  const metrics = createMetrics(options.db, options.chain, options.workerHealth, [reconciliationGauges(options.db, options.chain)]);
+  const metrics = createMetrics(options.db, options.chain, options.workerHealth, options.gauges);
+  const { schema } = options;
+  const routes = new Map((options.routes ?? []).map((r) => [r.path, r]));
   const apollo = createApollo({ ...options, introspection }, metrics, mask);
   await apollo.start();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
@@ -253,23 +272,12 @@ export async function startHttpServer(options: HttpServerOptions, listen: { port
         return res.end(playgroundHtml());
       }
       if (path === "/graphql") return handleGraphQL(req, res, requestId);
-      if (path === "/lineage/openlineage") {
-        return handleOpenLineageRequest(req, res, {
-          context: () => contextFor({ authorization: req.headers.authorization }, requestId),
-          maxBodyBytes,
-        });
+      const route = routes.get(path);
+      if (route) {
+        if (route.answered) res.once("finish", () => route.answered!(res.statusCode, metrics));
+        return route.handle(req, res, { requestId, context: (authorization) => contextFor({ authorization }, requestId) });
       }
       if (playground && path.startsWith("/playground/") && servePlaygroundAsset(path.slice("/playground/".length), res)) return;
-      if (path === "/webhooks/chain" && options.webhook) {
-        res.once("finish", () => metrics.webhookAnswered(res.statusCode));
-        // Signed by HMAC, not a bearer token: the context carries no caller.
-        return handleChainWebhook(req, res, {
-          ctx: await contextFor({ authorization: undefined }, requestId),
-          secret: options.webhook.secret,
-          maxBodyBytes: options.webhook.maxBodyBytes ?? DEFAULTS.webhookMaxBodyBytes,
-          onStored: options.webhook.onStored,
-        });
-      }
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") return handleReady(res);
       if (path === "/metrics" && metricsServed) {
