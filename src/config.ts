@@ -26,6 +26,8 @@ export const DEFAULTS = {
   workerPollIntervalMs: 500,
   mintReceiptPollMs: 100,
   siweDomain: "localhost",
+  /** An investor's session token (signInWithEthereum): short, as it is a bearer credential held in a browser. */
+  investorSessionSeconds: 900,
   kycSweepIntervalMs: 60_000,
   finalityDepth: 2,
   indexerPollIntervalMs: 1000,
@@ -64,6 +66,7 @@ const envSchema = z
       .string()
       .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/, "must be a host name, optionally with :port")
       .default(DEFAULTS.siweDomain),
+    INVESTOR_SESSION_SECONDS: z.coerce.number().int().min(60).max(86_400).default(DEFAULTS.investorSessionSeconds),
     KYC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(1000).default(DEFAULTS.kycSweepIntervalMs),
     FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).default(DEFAULTS.finalityDepth),
     INDEXER_POLLER_ENABLED: z
@@ -137,6 +140,8 @@ export type Config = {
   logLevel: string;
   /** The RFC 3986 authority wallets sign Sign-In with Ethereum messages for. */
   siweDomain: string;
+  /** How long an investor's session token (signInWithEthereum) is valid. */
+  investorSessionSeconds: number;
   /** How often expired KYC is swept off the token whitelists. */
   kycSweepIntervalMs: number;
   /** Schema introspection over GraphQL; default on, off in production. */
@@ -194,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileIntervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
     siweDomain: e.SIWE_DOMAIN,
+    investorSessionSeconds: e.INVESTOR_SESSION_SECONDS,
     kycSweepIntervalMs: e.KYC_SWEEP_INTERVAL_MS,
     // Both map the schema for anyone: closed in production unless asked for.
     introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== "production",

@@ -40,6 +40,8 @@ export type GatewayOptions = {
   now?: () => Date;
   /** The domain wallets sign Sign-In with Ethereum messages for (default "localhost"). */
   siweDomain?: string;
+  /** How long an investor's session token is valid (config INVESTOR_SESSION_SECONDS, default 900). */
+  investorSessionSeconds?: number;
   /** How often expired KYC is swept off token whitelists (default 60 s). */
   kycSweepIntervalMs?: number;
   /** Config `GRAPHQL_INTROSPECTION`, `PLAYGROUND_ENABLED`, `METRICS_TOKEN` (defaults: see HttpServerOptions). */
@@ -122,6 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       changes,
       now: options.now,
       siweDomain: options.siweDomain,
+      investorSessionSeconds: options.investorSessionSeconds,
       introspection: options.introspection,
       playground: options.playground,
       metricsToken: options.metricsToken,

@@ -61,6 +61,7 @@ async function main() {
     mintWorker: config.mintWorker,
     workerEnabled: config.workerEnabled,
     siweDomain: config.siweDomain,
+    investorSessionSeconds: config.investorSessionSeconds,
     introspection: config.introspection,
     playground: config.playground,
     metricsToken: config.metricsToken,

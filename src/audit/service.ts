@@ -161,7 +161,8 @@ function entityOrganization(rows: AuditEvent[]): string | undefined {
  * The events about one entity, oldest first, for a caller the entity's read rule admits:
  * - compliance officers and admins read every trail;
  * - an investor's trail (KYC decisions, credentials, wallet proofs, whitelistings) follows the
- *   investor rule, `requireInvestorReader` (issuers, compliance, operators);
+ *   investor rule, `requireInvestorReader` (issuers, compliance, operators, the investor
+ *   signed in — who reads no other trail);
  * - a mint request's trail: the requesting organization (another one gets NotFound, as from
  *   `mintRequest(id)`);
  * - a data asset, an offering (its tranches, deploys and token controls) or an organization:
@@ -171,15 +172,17 @@ function entityOrganization(rows: AuditEvent[]): string | undefined {
  * Anonymous callers are Unauthenticated.
  */
 export async function auditTrail(ctx: ServiceContext, entityId: string): Promise<AuditEvent[]> {
-  const actor = requireActor(ctx);
+  if (ctx.auth.kind !== "investor") requireActor(ctx);
   const id = parseInput(text().min(1).max(200), entityId);
   const rows = await ctx.db.select().from(auditEvent).where(eq(auditEvent.entityId, id)).orderBy(asc(auditEvent.seq));
   if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return rows;
   const kind = rows[0]?.entityType;
-  if (kind === "Investor") {
-    requireInvestorReader(ctx);
+  // A signed-in investor reads only their own investor trail: NotFound for any other entity.
+  if (kind === "Investor" || ctx.auth.kind === "investor") {
+    requireInvestorReader(ctx, id);
     return rows;
   }
+  const actor = requireActor(ctx);
   const mine = entityOrganization(rows) === actor.organizationId;
   if (kind === "MintRequest" && !mine) throw new NotFoundError("MintRequest", id);
   if (!mine || !(kind === "DataAsset" || kind === "Offering" || kind === "Organization" || kind === "MintRequest")) {

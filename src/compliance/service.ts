@@ -283,7 +283,7 @@ export async function complianceReport(
 ): Promise<ComplianceReport> {
   // The recipient's eligibility is investor facts (KYC state and expiry, class, jurisdiction):
   // refused before anything is parsed or read, as `investor(id)` refuses.
-  if (input.investorId != null) requireInvestorReader(ctx);
+  if (input.investorId != null) requireInvestorReader(ctx, input.investorId);
   const params = parseInput(reportSchema, input);
   const now = ctx.now();
   if (params.assetId) {

@@ -5,17 +5,18 @@
  * `siweDomain`); now a transport only says who calls.
  */
 import { randomUUID } from "node:crypto";
-import { authenticate } from "../auth/jwt.js";
-import type { Actor, Auth } from "../auth/roles.js";
+import { authenticate, issueInvestorToken } from "../auth/jwt.js";
+import type { Actor, Auth, InvestorSession } from "../auth/roles.js";
 import type { Database } from "../db/index.js";
+import { DEFAULTS } from "../config.js";
 
 /** Who calls: an Authorization header value (HTTP header, graphql-ws connectionParams), or an actor a CLI vouches for. */
 export type Caller = { authorization: string | null | undefined } | { actor: Actor };
 
 /**
  * What every context shares: the database, and whatever else the entry point has (chain,
- * change feed, siweDomain…), passed through unchanged. `jwtSecret` verifies callers and is
- * not passed on.
+ * change feed, siweDomain…), passed through unchanged. `jwtSecret` verifies callers and signs
+ * investor sessions, and is not passed on.
  */
 export type ContextSettings = {
   db: Database;
@@ -24,12 +25,16 @@ export type ContextSettings = {
   now?: () => Date;
   /** Nudges an in-process mint worker; a no-op where none runs (CLIs, webhooks). */
   wakeWorker?: () => void;
+  /** How long an investor's session token is valid (config INVESTOR_SESSION_SECONDS). */
+  investorSessionSeconds?: number;
 };
 
-export type RequestContext<S extends ContextSettings> = Omit<S, "jwtSecret" | "now" | "wakeWorker"> & {
+export type RequestContext<S extends ContextSettings> = Omit<S, "jwtSecret" | "now" | "wakeWorker" | "investorSessionSeconds"> & {
   auth: Auth;
   now(): Date;
   wakeWorker(): void;
+  /** Signs a session token for an investor who signed in (signInWithEthereum), on this context's clock. */
+  issueInvestorToken(session: InvestorSession): Promise<{ token: string; expiresAt: Date }>;
   /** Logged with every line of this request and answered as `x-request-id`. */
   requestId: string;
 };
@@ -43,12 +48,20 @@ export type RequestContext<S extends ContextSettings> = Omit<S, "jwtSecret" | "n
 export function createContextFactory<S extends ContextSettings>(
   settings: S,
 ): (caller: Caller, requestId?: string) => Promise<RequestContext<S>> {
-  const { jwtSecret, now = () => new Date(), wakeWorker = () => {}, ...shared } = settings;
+  const {
+    jwtSecret,
+    now = () => new Date(),
+    wakeWorker = () => {},
+    investorSessionSeconds = DEFAULTS.investorSessionSeconds,
+    ...shared
+  } = settings;
+  const signInvestor = (session: InvestorSession) => issueInvestorToken(jwtSecret, session, investorSessionSeconds, now());
   return async (caller, requestId = randomUUID()) => ({
     ...shared,
     auth: "actor" in caller ? { kind: "actor", actor: caller.actor } : await authenticate(jwtSecret, caller.authorization),
     now,
     wakeWorker,
+    issueInvestorToken: signInvestor,
     requestId,
   });
 }

@@ -11,7 +11,7 @@ import RelayPlugin from "@pothos/plugin-relay";
 import DatabaseErrorsPlugin from "./database-errors.js";
 import type { ServiceContext } from "../context.js";
 import type { ChangeFeed } from "../notifications/change-feed.js";
-import type { Role } from "../auth/roles.js";
+import { rolesOf, type CallerRole } from "../auth/roles.js";
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from "../errors.js";
 
 export type GraphQLContext = ServiceContext & { requestId: string; changes: ChangeFeed };
@@ -37,8 +37,12 @@ function scopeCheck<K extends keyof ScopeChecks>(name: K): ScopeChecks[K] {
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
-  /** issuerOfTranche: the caller is an ISSUER of the organization issuing that tranche's offering. */
-  AuthScopes: { authenticated: boolean; anyRole: Role[]; issuerOfTranche: string };
+  /**
+   * authenticated: a member of an organization (a staff token; a signed-in investor is not: a
+   * field open to investors names INVESTOR in anyRole). issuerOfTranche: the caller is an ISSUER
+   * of the organization issuing that tranche's offering.
+   */
+  AuthScopes: { authenticated: boolean; anyRole: CallerRole[]; issuerOfTranche: string };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -52,11 +56,11 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authScopes: (ctx) => ({
       authenticated: ctx.auth.kind === "actor",
-      anyRole: (roles: Role[]) => ctx.auth.kind === "actor" && roles.some((r) => (ctx.auth as any).actor.roles.includes(r)),
+      anyRole: (roles: CallerRole[]) => roles.some((r) => rolesOf(ctx.auth).includes(r)),
       issuerOfTranche: (trancheId: string) => scopeCheck("issuerOfTranche")(ctx, trancheId),
     }),
     unauthorizedError: (_parent, ctx) => {
-      if (ctx.auth.kind === "actor") return new ForbiddenError("your roles do not allow this operation");
+      if (ctx.auth.kind === "actor" || ctx.auth.kind === "investor") return new ForbiddenError("your roles do not allow this operation");
       return new UnauthenticatedError(ctx.auth.kind === "invalid" ? ctx.auth.reason : "authentication required");
     },
   },

@@ -67,6 +67,7 @@ export type HttpServerOptions = {
   changes: ChangeFeed;
   now?: () => Date;
   siweDomain?: string;
+  investorSessionSeconds?: number;
   /** The byte limit of a request body and of a WebSocket message (default 1 MB). */
   maxBodyBytes?: number;
   /** Schema introspection (config `GRAPHQL_INTROSPECTION`); default: on except in production. */
@@ -175,6 +176,7 @@ export async function startHttpServer(options: HttpServerOptions, listen: { port
     now: options.now,
     wakeWorker: options.wakeWorker,
     siweDomain: options.siweDomain,
+    investorSessionSeconds: options.investorSessionSeconds,
     changes: options.changes,
   });
 

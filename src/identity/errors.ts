@@ -59,6 +59,12 @@ export class SiweMessageInvalidError extends BaseError {
   override name = "SiweMessageInvalidError";
 }
 
+/** A wallet signed in (its signature holds) that no investor is registered with. */
+export class WalletNotRegisteredError extends BaseError {
+  readonly code = "WALLET_NOT_REGISTERED";
+  override name = "WalletNotRegisteredError";
+}
+
 /** The signature does not prove control of the wallet named in the message. */
 export class SiweSignatureInvalidError extends BaseError {
   readonly code = "SIWE_SIGNATURE_INVALID";

@@ -3,6 +3,8 @@ import { ErrorInterface } from "../graphql/common.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { listTrustedIssuers, registerTrustedIssuer, submitKycCredential, type TrustedIssuer } from "./credentials.js";
 import { proveWalletControl, requestWalletChallenge, type WalletChallenge } from "./siwe.js";
+import { requestSignInChallenge, signInWithEthereum, type InvestorSignIn, type SignInChallenge } from "./sign-in.js";
+import { KycNotVerifiedError, WalletNotProvenError } from "../investors/service.js";
 import {
   CredentialInvalidError,
   CredentialIssuerUntrustedError,
@@ -12,6 +14,7 @@ import {
   SiweMessageInvalidError,
   SiweNonceInvalidError,
   SiweSignatureInvalidError,
+  WalletNotRegisteredError,
 } from "./errors.js";
 
 const errorType = { interfaces: [ErrorInterface] };
@@ -34,6 +37,7 @@ builder.objectType(SiweNonceInvalidError, { ...errorType, name: "SiweNonceInvali
 builder.objectType(SiweDomainMismatchError, { ...errorType, name: "SiweDomainMismatchError" });
 builder.objectType(SiweMessageInvalidError, { ...errorType, name: "SiweMessageInvalidError" });
 builder.objectType(SiweSignatureInvalidError, { ...errorType, name: "SiweSignatureInvalidError" });
+builder.objectType(WalletNotRegisteredError, { ...errorType, name: "WalletNotRegisteredError" });
 
 const TrustedIssuerRef = builder.objectRef<TrustedIssuer>("TrustedIssuer").implement({
   description: "An issuer DID whose KYC credentials the gateway accepts.",
@@ -114,5 +118,56 @@ builder.queryField("trustedIssuers", (t) =>
     authScopes: { authenticated: true },
     errors: {},
     resolve: (_root, _args, ctx) => listTrustedIssuers(ctx),
+  }),
+);
+
+const SignInChallengeRef = builder.objectRef<SignInChallenge>("SignInChallenge").implement({
+  description: "A Sign-In with Ethereum (EIP-4361) challenge to sign in: the wallet signs `message` as is (personal_sign).",
+  fields: (t) => ({
+    walletAddress: t.exposeString("walletAddress", { description: "EIP-55 checksummed" }),
+    nonce: t.exposeString("nonce"),
+    message: t.exposeString("message"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+  }),
+});
+
+const InvestorSignInRef = builder.objectRef<InvestorSignIn>("InvestorSignIn").implement({
+  description: "An investor's session: send `token` as `Authorization: Bearer <token>` until `expiresAt`.",
+  fields: (t) => ({
+    token: t.exposeString("token", { description: "A JWT with the role INVESTOR and the investor's id" }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+    investor: t.field({ type: InvestorRef, resolve: (s) => s.investor }),
+  }),
+});
+
+builder.mutationField("requestSignInChallenge", (t) =>
+  t.field({
+    type: SignInChallengeRef,
+    description:
+      "Issues a single-use Sign-In with Ethereum challenge for a wallet address, to any caller; it does not tell whether an investor is registered with the wallet. Answer it with signInWithEthereum.",
+    errors: {},
+    args: { walletAddress: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => requestSignInChallenge(ctx, args),
+  }),
+);
+
+builder.mutationField("signInWithEthereum", (t) =>
+  t.field({
+    type: InvestorSignInRef,
+    description:
+      "Signs an investor in: the wallet's signature of a requestSignInChallenge message gives a short-lived INVESTOR token, when an investor is registered with the wallet, has proven it and holds a verified, unexpired KYC. Any caller.",
+    errors: {
+      types: [
+        SiweNonceInvalidError,
+        SiweDomainMismatchError,
+        SiweMessageInvalidError,
+        SiweSignatureInvalidError,
+        WalletNotRegisteredError,
+        WalletNotProvenError,
+        KycNotVerifiedError,
+      ],
+    },
+    args: { message: t.arg.string({ required: true }), signature: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => signInWithEthereum(ctx, args),
   }),
 );

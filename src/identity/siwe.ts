@@ -99,6 +99,7 @@ export async function proveWalletControl(ctx: ServiceContext, input: z.input<typ
     .where(
       and(
         eq(walletChallenge.nonce, message.nonce),
+        eq(walletChallenge.purpose, "WALLET_PROOF"),
         eq(walletChallenge.investorId, inv.id),
         isNull(walletChallenge.usedAt),
         gt(walletChallenge.expiresAt, now),

@@ -18,17 +18,22 @@ export const trustedIssuer = pgTable("trusted_issuer", {
   createdAt: createdAt(),
 });
 
+/** WALLET_PROOF: an issuer or officer proves an investor's wallet before whitelisting; SIGN_IN: an investor signs in. */
+export const CHALLENGE_PURPOSES = ["WALLET_PROOF", "SIGN_IN"] as const;
+
 /**
- * A Sign-In with Ethereum nonce issued by the gateway for one investor's wallet. It is used
- * at most once (`usedAt`) and only before `expiresAt`, so a signed message cannot be replayed.
+ * A Sign-In with Ethereum nonce issued by the gateway for one wallet. It is used at most once
+ * (`usedAt`) and only before `expiresAt`, so a signed message cannot be replayed. A sign-in
+ * challenge names no investor: it is issued to anyone for any address, so it cannot tell
+ * whether the wallet is registered; the investor is looked up once the signature holds.
  */
 export const walletChallenge = pgTable(
   "wallet_challenge",
   {
     nonce: text("nonce").primaryKey(),
-    investorId: uuid("investor_id")
-      .notNull()
-      .references(() => investor.id),
+    purpose: text("purpose", { enum: CHALLENGE_PURPOSES }).notNull().default("WALLET_PROOF"),
+    /** The investor a WALLET_PROOF challenge was issued for; null for SIGN_IN. */
+    investorId: uuid("investor_id").references(() => investor.id),
     walletAddress: text("wallet_address").notNull(),
     domain: text("domain").notNull(),
     chainId: integer("chain_id").notNull(),

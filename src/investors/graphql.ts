@@ -4,6 +4,7 @@ import { ChainUnavailableError } from "../errors.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { INVESTOR_CLASSES, KYC_STATUSES } from "./table.js";
 import { INVESTOR_READERS } from "./access.js";
+import { INVESTOR_ROLE } from "../auth/roles.js";
 import {
   KycNotVerifiedError,
   WalletNotProvenError,
@@ -102,8 +103,9 @@ builder.mutationField("whitelistInvestor", (t) =>
 builder.queryField("investor", (t) =>
   t.field({
     type: InvestorRef,
-    description: "An investor identity and its KYC state: personal data, so only for those who onboard, verify or operate.",
-    authScopes: { anyRole: [...INVESTOR_READERS] },
+    description:
+      "An investor identity and its KYC state: personal data, so only for those who onboard, verify or operate, and for the investor signed in (NotFoundError for any other id).",
+    authScopes: { anyRole: [...INVESTOR_READERS, INVESTOR_ROLE] },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getInvestor(ctx, id),

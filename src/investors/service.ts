@@ -108,10 +108,11 @@ export async function verifyInvestorKyc(ctx: ServiceContext, input: z.input<type
 
 /**
  * Reads one investor for a caller who may read investor facts (`requireInvestorReader`:
- * Unauthenticated / Forbidden otherwise, before the id is even looked up).
+ * Unauthenticated / Forbidden otherwise, NotFound for a signed-in investor asking about
+ * another, before the id is even looked up).
  */
 export async function getInvestor(ctx: ServiceContext, id: string): Promise<Investor> {
-  requireInvestorReader(ctx);
+  requireInvestorReader(ctx, id);
   const investorId = parseInput(uuidSchema, id);
   const [row] = await ctx.db.select().from(investor).where(eq(investor.id, investorId));
   if (!row) throw new NotFoundError("Investor", id);

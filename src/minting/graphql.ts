@@ -74,7 +74,7 @@ export const MintRequestRef = builder.objectRef<MintRequest>("MintRequest").impl
       nullable: true,
       description: "The receiving investor; null for a caller whose roles may not read investor facts.",
       // Not an error: a non-null field that throws would null the whole mint request for that caller.
-      resolve: (m, _args, ctx) => (canReadInvestor(ctx) ? getInvestor(ctx, m.investorId) : null),
+      resolve: (m, _args, ctx) => (canReadInvestor(ctx, m.investorId) ? getInvestor(ctx, m.investorId) : null),
     }),
     recipient: t.exposeString("recipient"),
     amount: t.exposeString("amount", { description: "Base units, as a decimal string" }),
@@ -124,7 +124,8 @@ builder.mutationField("requestMint", (t) =>
 builder.queryField("mintRequest", (t) =>
   t.field({
     type: MintRequestRef,
-    authScopes: { authenticated: true },
+    // A signed-in investor reads the requests to them (getMintRequest / listMintRequests apply the rule).
+    authScopes: { $any: { authenticated: true, anyRole: ["INVESTOR"] } },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getMintRequest(ctx, id),
@@ -142,8 +143,9 @@ builder.queryField("mintRequests", (t) =>
   t.connection({
     type: MintRequestRef,
     description:
-      "Mint requests of the caller's organization (all of them for compliance/admin), newest first. Forward pagination: first ≤ 100, after.",
-    authScopes: { authenticated: true },
+      "Mint requests of the caller's organization (all of them for compliance/admin; an INVESTOR's own), newest first. Forward pagination: first ≤ 100, after.",
+    // A signed-in investor reads the requests to them (getMintRequest / listMintRequests apply the rule).
+    authScopes: { $any: { authenticated: true, anyRole: ["INVESTOR"] } },
     args: { filter: t.arg({ type: MintRequestFilter }) },
     resolve: async (_root, args, ctx) => {
       const page = await listMintRequests(ctx, {
@@ -267,7 +269,8 @@ builder.subscriptionField("mintStatusChanged", (t) =>
   t.field({
     type: MintRequestRef,
     description: "The mint request now, then after each status change (REQUESTED → SUBMITTED → CONFIRMED …), whichever process made it.",
-    authScopes: { authenticated: true },
+    // A signed-in investor reads the requests to them (getMintRequest / listMintRequests apply the rule).
+    authScopes: { $any: { authenticated: true, anyRole: ["INVESTOR"] } },
     args: { requestId: t.arg.id({ required: true }) },
     subscribe: (_root, { requestId }, ctx) =>
       statusStream(ctx.changes, CHANNELS.mintStatus, requestId, () => getMintRequest(ctx, requestId)),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, notInArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
-import { hasRole, requireActor, requireSameOrganization } from "../context.js";
+import { hasRole, investorIdOf, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, text, uuidSchema } from "../validation.js";
 import { tranche } from "../offerings/table.js";
@@ -135,14 +135,27 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
   return created;
 }
 
-/** A mint request, visible to the organization that made it and to compliance/admin. */
-export async function getMintRequest(ctx: ServiceContext, id: string): Promise<MintRequest> {
+/**
+ * The mint requests a caller reads, as a condition: a signed-in investor, those to them (the
+ * rule subscriptions and redemptions follow); compliance and operators, all; anyone else, their
+ * organization's. Unauthenticated without a caller.
+ */
+function readableMintRequests(ctx: ServiceContext): SQL | undefined {
+  const investorId = investorIdOf(ctx);
+  if (investorId) return eq(mintRequest.investorId, investorId);
   const actor = requireActor(ctx);
+  return hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN") ? undefined : eq(mintRequest.requestedByOrgId, actor.organizationId);
+}
+
+/** A mint request, visible to the organization that made it, to compliance/admin and to the receiving investor signed in. */
+export async function getMintRequest(ctx: ServiceContext, id: string): Promise<MintRequest> {
+  const readable = readableMintRequests(ctx);
   const requestId = parseInput(uuidSchema, id);
-  const [row] = await ctx.db.select().from(mintRequest).where(eq(mintRequest.id, requestId));
-  const mayRead =
-    row && (row.requestedByOrgId === actor.organizationId || actor.roles.some((r) => r === "COMPLIANCE_OFFICER" || r === "ADMIN"));
-  if (!row || !mayRead) throw new NotFoundError("MintRequest", id);
+  const [row] = await ctx.db
+    .select()
+    .from(mintRequest)
+    .where(and(eq(mintRequest.id, requestId), readable));
+  if (!row) throw new NotFoundError("MintRequest", id);
   return row;
 }
 
@@ -169,14 +182,14 @@ function decodeCursor(cursor: string): Cursor {
 }
 
 /**
- * Mint requests the caller may see (its organization's; all for compliance/admin), newest
+ * Mint requests the caller may see (its organization's; all for compliance/admin; a signed-in investor's own), newest
  * first, filtered by status and tranche. Forward pagination: `first` ≤ 100, `after` a cursor.
  */
 export async function listMintRequests(
   ctx: ServiceContext,
   input: { status?: string | null; trancheId?: string | null; first?: number | null; after?: string | null },
 ): Promise<{ edges: { node: MintRequest; cursor: string }[]; hasNextPage: boolean }> {
-  const actor = requireActor(ctx);
+  const readable = readableMintRequests(ctx);
   const params = parseInput(listSchema, {
     status: input.status ?? undefined,
     trancheId: input.trancheId ?? undefined,
@@ -184,7 +197,7 @@ export async function listMintRequests(
     after: input.after ?? undefined,
   });
   const conditions: (SQL | undefined)[] = [
-    hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN") ? undefined : eq(mintRequest.requestedByOrgId, actor.organizationId),
+    readable,
     params.status ? eq(mintRequest.status, params.status) : undefined,
     params.trancheId ? eq(mintRequest.trancheId, params.trancheId) : undefined,
   ];
