@@ -26,8 +26,9 @@ import {
   type Actors,
 } from "./support/flow.js";
 import { buildScenario } from "./support/scenario.js";
+import { whitelistInvestor } from "./support/flow.js";
 
-const CALLERS = ["anonymous", "owner", "officer", "issuer", "indexer", "admin", "otherOwner", "otherIssuer"] as const;
+const CALLERS = ["anonymous", "owner", "officer", "issuer", "indexer", "admin", "otherOwner", "otherIssuer", "investor"] as const;
 type Caller = (typeof CALLERS)[number];
 type Outcome = "allowed" | "forbidden" | "unauthenticated" | "hidden" | "refused";
 type Row = {
@@ -48,8 +49,9 @@ const A = "allowed",
   U = "unauthenticated",
   H = "hidden",
   R = "refused";
-/** Shorthand for a matrix row, in CALLERS order. */
-const row = (...o: Outcome[]): Record<Caller, Outcome> => Object.fromEntries(CALLERS.map((c, i) => [c, o[i]!])) as Record<Caller, Outcome>;
+/** Shorthand for a matrix row, in CALLERS order; without a last (investor) outcome, the investor's is derived (asInvestor). */
+const row = (...o: Outcome[]): Record<Caller, Outcome> =>
+  Object.fromEntries(CALLERS.map((c, i) => [c, o[i] ?? asInvestor(o[0]!)])) as Record<Caller, Outcome>;
 
 let t: TestGateway;
 let a: Actors;
@@ -87,6 +89,7 @@ beforeAll(async () => {
     admin: t.adminToken,
     otherOwner: await t.tokenFor(["ASSET_OWNER"], otherProvider, "other-owner"),
     otherIssuer: await t.tokenFor(["ISSUER"], otherIssuer, "other-issuer"),
+    investor: await signInInvestor(),
   });
 });
 afterAll(async () => t?.close());
@@ -459,6 +462,57 @@ const MATRIX: Row[] = [
   },
 ];
 
+// --- Issue 14: investor sign-in (INVESTOR, an investor signed in with their wallet). ---------
+/**
+ * The investor column where a row gives none: an INVESTOR reaches what an anonymous caller
+ * reaches (public reads; drafts stay hidden) and is Forbidden where anonymous is
+ * Unauthenticated — every existing mutation, every staff read. Rows about the investor's own
+ * records say otherwise explicitly.
+ */
+function asInvestor(anonymous: Outcome): Outcome {
+  return anonymous === U ? F : anonymous;
+}
+
+/** The signed-in investor: registered, KYC-verified, wallet proven; signs in over GraphQL with its own key. */
+const me = {} as { investorId: string; mintRequestId: string };
+const SIGN_IN = `mutation($m: String!, $s: String!) { signInWithEthereum(message: $m, signature: $s) { __typename ... on InvestorSignIn { token } ${ERROR_FIELDS} } }`;
+async function signInInvestor(): Promise<string> {
+  const inv = await registerVerifiedInvestor(t, a);
+  me.investorId = inv.investorId;
+  const { message } = ok<any>(
+    await t.gql(
+      `mutation($w: String!) { requestSignInChallenge(walletAddress: $w) { __typename ... on SignInChallenge { message } ${ERROR_FIELDS} } }`,
+      { w: inv.wallet },
+    ),
+    "requestSignInChallenge",
+    "SignInChallenge",
+  );
+  return ok<any>(
+    await t.gql(SIGN_IN, { m: message, s: await inv.account.signMessage({ message }) }),
+    "signInWithEthereum",
+    "InvestorSignIn",
+  ).token;
+}
+
+MATRIX.push(
+  {
+    mutation: "requestSignInChallenge",
+    scenario: "anyone asks for a sign-in challenge for any wallet (it reveals nothing)",
+    operation: `mutation($w: String!) { requestSignInChallenge(walletAddress: $w) ${SELECTION} }`,
+    setup: async () => ({ w: privateKeyToAccount(generatePrivateKey()).address }),
+    expected: row(A, A, A, A, A, A, A, A, A),
+  },
+  {
+    mutation: "signInWithEthereum",
+    scenario: "anyone may send a signed message; a malformed one is refused whoever sends it",
+    operation: `mutation { signInWithEthereum(message: "not siwe", signature: "0x00") ${SELECTION} }`,
+    setup: async () => ({}),
+    refusedWith: "SIWE_MESSAGE_INVALID",
+    expected: row(R, R, R, R, R, R, R, R, R),
+  },
+);
+// --- end of issue 14 (investor sign-in) ------------------------------------------------------
+
 function outcomeOf(
   result: { data?: any; errors?: { extensions?: { code?: string } }[] },
   field: string,
@@ -602,7 +656,7 @@ const QUERIES: QueryRow[] = [
     scenario: "a report with the recipient investor is investor facts: the investor(id) rule (issue 13)",
     operation: `query($t: ID, $i: ID) { complianceReport(trancheId: $t, investorId: $i) ${SELECTION} }`,
     variables: (w) => ({ t: w.s.trancheId, i: w.s.investorId }),
-    expected: row(U, F, A, A, F, A, F, A),
+    expected: row(U, F, A, A, F, A, F, A, H),
   },
   {
     query: "complianceRequirements",
@@ -649,10 +703,10 @@ const QUERIES: QueryRow[] = [
   },
   {
     query: "investor",
-    scenario: "investor facts: issuers, compliance officers and operators",
+    scenario: "investor facts: issuers, compliance officers and operators (another investor: NotFound)",
     operation: `query($id: ID!) { investor(id: $id) ${SELECTION} }`,
     variables: (w) => ({ id: w.s.investorId }),
-    expected: row(U, F, A, A, F, A, F, A),
+    expected: row(U, F, A, A, F, A, F, A, H),
   },
   {
     query: "lineage",
@@ -666,7 +720,7 @@ const QUERIES: QueryRow[] = [
     scenario: "a mint request: the requesting organization, compliance and operators",
     operation: `query($id: ID!) { mintRequest(id: $id) ${SELECTION} }`,
     variables: (w) => ({ id: w.mintRequestId }),
-    expected: row(U, H, A, A, H, A, H, H),
+    expected: row(U, H, A, A, H, A, H, H, H),
   },
   {
     query: "mintRequests",
@@ -674,7 +728,7 @@ const QUERIES: QueryRow[] = [
     operation: `{ mintRequests(first: 100) { edges { node { id } } } }`,
     variables: () => ({}),
     observe: (answer, w) => (answer.edges.some((e: any) => e.node.id === w.mintRequestId) ? A : H),
-    expected: row(U, H, A, A, H, A, H, H),
+    expected: row(U, H, A, A, H, A, H, H, H),
   },
   {
     query: "offering",
@@ -720,6 +774,55 @@ const QUERIES: QueryRow[] = [
     expected: row(U, F, A, F, F, A, F, F),
   },
 ];
+
+// --- Issue 14: what an INVESTOR reads of their own. ---------------------------------------------
+beforeAll(async () => {
+  // A mint request to the signed-in investor, on the world's tranche.
+  const w = await theWorld();
+  await whitelistInvestor(t, a, w.s.trancheId, me.investorId);
+  me.mintRequestId = ok<any>(
+    await t.gql(
+      `mutation($input: RequestMintInput!) { requestMint(input: $input) { __typename ... on MintRequest { id } ${ERROR_FIELDS} } }`,
+      { input: { idempotencyKey: randomUUID(), trancheId: w.s.trancheId, investorId: me.investorId, amount: "1" } },
+      a.issuerToken,
+    ),
+    "requestMint",
+    "MintRequest",
+  ).id;
+});
+QUERIES.push(
+  {
+    query: "investor",
+    scenario: "the signed-in investor reads their own record",
+    operation: `query($id: ID!) { investor(id: $id) ${SELECTION} }`,
+    variables: () => ({ id: me.investorId }),
+    expected: row(U, F, A, A, F, A, F, A, A),
+  },
+  {
+    query: "investor",
+    scenario: "the signed-in investor reads their own holdings and audit trail",
+    operation: `query($id: ID!) { investor(id: $id) { __typename ... on Investor { holdings { balance } auditTrail { __typename } } } }`,
+    variables: () => ({ id: me.investorId }),
+    observe: (answer) => (answer.auditTrail?.__typename === "InvestorAuditTrailSuccess" ? A : F),
+    expected: row(U, F, A, A, F, A, F, A, A),
+  },
+  {
+    query: "mintRequest",
+    scenario: "a mint request to the signed-in investor: theirs to read too",
+    operation: `query($id: ID!) { mintRequest(id: $id) ${SELECTION} }`,
+    variables: () => ({ id: me.mintRequestId }),
+    expected: row(U, H, A, A, H, A, H, H, A),
+  },
+  {
+    query: "mintRequests",
+    scenario: "the list shows a mint request to the signed-in investor to that investor",
+    operation: `{ mintRequests(first: 100) { edges { node { id } } } }`,
+    variables: () => ({}),
+    observe: (answer) => (answer.edges.some((e: any) => e.node.id === me.mintRequestId) ? A : H),
+    expected: row(U, H, A, A, H, A, H, H, A),
+  },
+);
+// --- end of issue 14 ------------------------------------------------------------------------------
 
 describe("access matrix of queries", () => {
   it("has at least one row for every query of the schema, and none for queries it does not have", async () => {
@@ -777,6 +880,7 @@ describe("investor identities", () => {
       admin: "Investor",
       otherOwner: "ForbiddenError",
       otherIssuer: "Investor",
+      investor: "NotFoundError",
     });
   });
 });
