@@ -23,10 +23,10 @@ import {
   ok,
   registerApprovedAsset,
   registerVerifiedInvestor,
+  whitelistInvestor,
   type Actors,
 } from "./support/flow.js";
 import { buildScenario } from "./support/scenario.js";
-import { whitelistInvestor } from "./support/flow.js";
 
 const CALLERS = ["anonymous", "owner", "officer", "issuer", "indexer", "admin", "otherOwner", "otherIssuer", "investor"] as const;
 type Caller = (typeof CALLERS)[number];

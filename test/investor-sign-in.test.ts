@@ -202,6 +202,12 @@ describe("sign-in refusals", () => {
     expect((await signIn(pending)).answer).toMatchObject({ __typename: "KycNotVerifiedError", code: "KYC_NOT_VERIFIED" });
   });
 
+  it("a staff token cannot claim the INVESTOR role: an investor session comes only from signInWithEthereum", async () => {
+    const forged = await t.tokenFor(["INVESTOR"], a.issuerOrgId, me.account.address);
+    const read = (await t.gql(INVESTOR, { id: me.investorId }, forged)).data!.investor;
+    expect(read).toMatchObject({ __typename: "UnauthenticatedError", message: "token claims are malformed" });
+  });
+
   it("an expired session token is refused", async () => {
     // Signed in 16 minutes ago on the gateway's clock: the 15-minute token has lapsed.
     offsetMs = -16 * 60_000;
