@@ -284,6 +284,20 @@ describe("offering lifecycle: mints only while OPEN and within the window", () =
     expect(await open(offeringId)).toMatchObject({ __typename: "OfferingStateError", current: "MATURED", attempted: "OPEN" });
     offset = 0;
 
+    // Each move is on the offering's audit trail, the opening with the requirements that held.
+    const TRAIL = `query($id: ID!) { offering(id: $id) { ... on Offering { auditTrail { ... on OfferingAuditTrailSuccess { data { action payload } } } } } }`;
+    const trail: { action: string; payload: any }[] = (await t.gql(TRAIL, { id: offeringId }, a.issuerToken)).data.offering.auditTrail.data;
+    const moves = trail.filter((e) => ["offering.opened", "offering.closed", "offering.matured"].includes(e.action));
+    expect(moves.map((e) => [e.action, e.payload.from, e.payload.to])).toEqual([
+      ["offering.opened", "DRAFT", "OPEN"],
+      ["offering.closed", "OPEN", "CLOSED"],
+      ["offering.matured", "CLOSED", "MATURED"],
+    ]);
+    expect(moves[0]!.payload.requirements.map((r: { code: string; holds: boolean }) => [r.code, r.holds])).toEqual([
+      ["OFFSHORE_ISSUER_LICENSED", true],
+      ["OFFSHORE_LEGAL_OPINION", true],
+    ]);
+
     // Another organization's issuer may not move it.
     const otherOrg = await t.tokenFor(["ISSUER"], randomUUID(), "other-issuer");
     expect((await t.gql(move("closeOffering"), { id: offeringId }, otherOrg)).data.closeOffering.__typename).toBe("ForbiddenError");

@@ -44,7 +44,8 @@ class KeyTakenError extends Error {}
 
 /**
  * Requests a mint of `amount` base units of a tranche's token to an investor. Refused with
- * `ComplianceNotSatisfiedError` unless every requirement holds. Writes the request and its
+ * `ComplianceNotSatisfiedError` unless every requirement holds, and with `OfferingNotOpenError`
+ * unless the offering is OPEN and within its subscription window. Writes the request and its
  * outbox job in one transaction and returns at once (REQUESTED); the worker does the rest.
  * The same key from the same organization returns the same request.
  */

@@ -226,7 +226,12 @@ builder.mutationField("addTranche", (t) =>
   }),
 );
 
-const lifecycleMutation = (name: string, description: string, action: typeof openOffering, extra: any[] = []) =>
+const lifecycleMutation = (
+  name: string,
+  description: string,
+  action: typeof openOffering,
+  extra: (new (...args: never[]) => Error)[] = [],
+) =>
   builder.mutationField(name, (t) =>
     t.field({
       type: OfferingRef,

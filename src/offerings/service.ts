@@ -294,6 +294,16 @@ export async function addTranche(ctx: ServiceContext, input: { offeringId: strin
   });
 }
 
+/** The audit action of each move (`offering.opened`, …). */
+const EVENT: Record<OfferingStatus, string> = {
+  DRAFT: "drafted",
+  OPEN: "opened",
+  CLOSED: "closed",
+  MATURED: "matured",
+  REDEEMED: "redeemed",
+  CANCELLED: "cancelled",
+};
+
 /**
  * Moves the offering `from → to` if it is still `from` (a conditional UPDATE, so two racing
  * moves cannot both win) and appends the audit event in the same transaction. `checkLocked`
@@ -318,7 +328,7 @@ async function transition(
     if (!moved) throw new OfferingStateError(o.id, locked!.status, to);
     await appendAuditEvent(tx, {
       ...auditActor(ctx),
-      action: `offering.${to.toLowerCase()}`,
+      action: `offering.${EVENT[to]}`,
       entityType: "Offering",
       entityId: o.id,
       payload: { organizationId: o.issuerOrgId, from: o.status, to, ...payload },
