@@ -408,6 +408,65 @@ const MATRIX: Row[] = [
     },
     expected: row(U, F, F, A, F, F, F, F),
   },
+  // Offering structure and lifecycle (issue 14): the ISSUER of the offering's organization.
+  {
+    mutation: "addTranche",
+    scenario: "the offering's issuer adds a tranche to its DRAFT offering",
+    operation: `mutation($o: ID!, $input: TrancheInput!) { addTranche(offeringId: $o, input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      o: (await createOfferingWithTranche(t, a, await approvedAsset())).offeringId,
+      input: { name: "Junior", seniority: "JUNIOR", couponKind: "RESIDUAL", supplyCap: "1000", tokenName: "Junior", tokenSymbol: "JNR" },
+    }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "addTranche",
+    scenario: "no tranche is added once the offering is OPEN",
+    operation: `mutation($o: ID!, $input: TrancheInput!) { addTranche(offeringId: $o, input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      o: (await buildScenario(t, a)).offeringId,
+      input: { name: "Junior", seniority: "JUNIOR", couponKind: "RESIDUAL", supplyCap: "1000", tokenName: "Junior", tokenSymbol: "JNR" },
+    }),
+    refusedWith: "OFFERING_STATE",
+    expected: row(U, F, F, R, F, F, F, F),
+  },
+  {
+    mutation: "openOffering",
+    scenario: "the offering's issuer opens its DRAFT offering (the rules then answer)",
+    operation: `mutation($id: ID!) { openOffering(offeringId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: (await createOfferingWithTranche(t, a, await approvedAsset())).offeringId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "openOffering",
+    scenario: "an OPEN offering does not open again",
+    operation: `mutation($id: ID!) { openOffering(offeringId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: (await buildScenario(t, a)).offeringId }),
+    refusedWith: "OFFERING_STATE",
+    expected: row(U, F, F, R, F, F, F, F),
+  },
+  {
+    mutation: "closeOffering",
+    scenario: "the offering's issuer closes its OPEN offering",
+    operation: `mutation($id: ID!) { closeOffering(offeringId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: (await buildScenario(t, a)).offeringId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "cancelOffering",
+    scenario: "the offering's issuer cancels its DRAFT offering",
+    operation: `mutation($id: ID!) { cancelOffering(offeringId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: (await createOfferingWithTranche(t, a, await approvedAsset())).offeringId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "matureOffering",
+    scenario: "only a CLOSED offering matures",
+    operation: `mutation($id: ID!) { matureOffering(offeringId: $id) ${SELECTION} }`,
+    setup: async () => ({ id: (await createOfferingWithTranche(t, a, await approvedAsset())).offeringId }),
+    refusedWith: "OFFERING_STATE",
+    expected: row(U, F, F, R, F, F, F, F),
+  },
   // Token controls: the AGENT is the ISSUER of the offering's organization (issue 5).
   {
     mutation: "pauseToken",

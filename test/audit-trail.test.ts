@@ -230,7 +230,7 @@ describe("every decision on the record", () => {
   it("the offering's trail lists its creation, its attestation and its token deploy (with the deploy's tx hash)", async () => {
     const o = (await t.gql(OFFERING_WITH_TRAIL, { id: flow.offeringId }, a.issuerToken)).data.offering;
     const trail: Event[] = o.auditTrail.data;
-    expect(trail.map((e) => e.action)).toEqual(["offering.created", "compliance.attested", "offering.token_deployed"]);
+    expect(trail.map((e) => e.action)).toEqual(["offering.created", "compliance.attested", "offering.token_deployed", "offering.opened"]);
     expect(trail[0]).toMatchObject({
       actor: "issuer",
       actorOrgId: a.issuerOrgId,

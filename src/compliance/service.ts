@@ -220,17 +220,26 @@ export async function loadMintSubject(db: Database, params: { trancheId: string;
 export async function evaluateMintSubject(db: Database, subject: MintSubject, now: Date): Promise<ComplianceReport> {
   const { tranche: t, offering: o, investor: inv } = subject;
   if (!t || !o) throw new Error("evaluateMintSubject needs a loaded tranche");
-  const [assetResults, licenses, offeringAttestations] = await Promise.all([
+  const [assetResults, offeringResults] = await Promise.all([
     evaluateAssets(db, subject.assetIds, now),
+    evaluateOfferingRequirements(db, o, now),
+  ]);
+  const results = [...assetResults, ...offeringResults];
+  if (inv) results.push(investorEligible(investorFacts(inv, o, subject.whitelisted && Boolean(t.tokenAddress)), now));
+  return report(results, now);
+}
+
+/** The offering-level (offshore) requirements: the issuer's licence and the legal opinion. A mint and opening the offering both check them. */
+export async function evaluateOfferingRequirements(
+  db: Database,
+  o: Pick<typeof offering.$inferSelect, "id" | "issuerOrgId">,
+  now: Date,
+): Promise<RequirementResult[]> {
+  const [licenses, attestations] = await Promise.all([
     db.select().from(organizationLicense).where(eq(organizationLicense.organizationId, o.issuerOrgId)),
     attestationsFor(db, [o.id]),
   ]);
-  const results = [
-    ...assetResults,
-    ...evaluateOffering({ offeringId: o.id, issuerLicenses: licenses, attestations: offeringAttestations }, now),
-  ];
-  if (inv) results.push(investorEligible(investorFacts(inv, o, subject.whitelisted && Boolean(t.tokenAddress)), now));
-  return report(results, now);
+  return evaluateOffering({ offeringId: o.id, issuerLicenses: licenses, attestations }, now);
 }
 
 /** The facts OFFSHORE_INVESTOR_ELIGIBLE reads about one investor and one offering (the mint's and the whitelisting's). */

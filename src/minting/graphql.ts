@@ -4,6 +4,7 @@ import { ChainUnavailableError } from "../errors.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { TrancheRef } from "../offerings/graphql.js";
 import { getTranche } from "../offerings/service.js";
+import { OfferingNotOpenError } from "../offerings/errors.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { getInvestor } from "../investors/service.js";
 import { canReadInvestor } from "../investors/access.js";
@@ -115,7 +116,7 @@ builder.mutationField("requestMint", (t) =>
     description:
       "Requests a mint; refused with ComplianceNotSatisfiedError until every requirement holds. Returns at once with status REQUESTED; poll mintRequest for the outcome. ISSUER of the offering.",
     authScopes: { anyRole: ["ISSUER"] },
-    errors: { types: [ComplianceNotSatisfiedError, IdempotencyKeyReusedError, SupplyCapExceededError] },
+    errors: { types: [ComplianceNotSatisfiedError, IdempotencyKeyReusedError, SupplyCapExceededError, OfferingNotOpenError] },
     args: { input: t.arg({ type: RequestMintInput, required: true }) },
     resolve: (_root, { input }, ctx) => requestMint(ctx, input),
   }),

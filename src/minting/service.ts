@@ -6,6 +6,7 @@ import { hasRole, investorIdOf, requireActor, requireSameOrganization } from "..
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, text, uuidSchema } from "../validation.js";
 import { tranche } from "../offerings/table.js";
+import { OfferingNotOpenError } from "../offerings/errors.js";
 import { auditedReport, evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
@@ -43,7 +44,8 @@ class KeyTakenError extends Error {}
 
 /**
  * Requests a mint of `amount` base units of a tranche's token to an investor. Refused with
- * `ComplianceNotSatisfiedError` unless every requirement holds. Writes the request and its
+ * `ComplianceNotSatisfiedError` unless every requirement holds, and with `OfferingNotOpenError`
+ * unless the offering is OPEN and within its subscription window. Writes the request and its
  * outbox job in one transaction and returns at once (REQUESTED); the worker does the rest.
  * The same key from the same organization returns the same request.
  */
@@ -61,9 +63,16 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
   if (!t || !offering) throw new NotFoundError("Tranche", params.trancheId);
   requireSameOrganization(actor, offering.issuerOrgId, "offering");
   if (!inv) throw new NotFoundError("Investor", params.investorId);
-  const report = await evaluateMintSubject(ctx.db, subject, ctx.now());
+  const now = ctx.now();
+  const report = await evaluateMintSubject(ctx.db, subject, now);
   if (!report.holds) throw new ComplianceNotSatisfiedError(report.unmet);
   if (!t.tokenAddress) throw new ConflictError(`tranche ${t.id} has no deployed token yet`);
+  // After compliance, so an unmet requirement is named first. Checked at request time: a mint
+  // requested while OPEN settles even if the offering closes before the worker sends it.
+  const inWindow = (!offering.opensAt || offering.opensAt <= now) && (!offering.closesAt || now < offering.closesAt);
+  if (offering.status !== "OPEN" || !inWindow) {
+    throw new OfferingNotOpenError(offering.id, offering.status, offering.opensAt, offering.closesAt);
+  }
 
   // The tranche row lock serializes mints of one tranche, so the cap check cannot race. Every
   // other request of the tranche waits on it, so it is held for as few round trips as possible:

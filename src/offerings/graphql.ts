@@ -8,8 +8,13 @@ import { DataAssetRef } from "../assets/graphql.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { ErrorInterface } from "../graphql/common.js";
 import { InvestorClass } from "../investors/graphql.js";
-import { PRODUCT_TYPES, OFFERING_STATUSES, SENIORITIES } from "./table.js";
+import { COUPON_KINDS, PRODUCT_TYPES, OFFERING_STATUSES, SENIORITIES } from "./table.js";
 import {
+  addTranche,
+  cancelOffering,
+  closeOffering,
+  matureOffering,
+  openOffering,
   createOffering,
   deployTrancheToken,
   getOffering,
@@ -18,7 +23,14 @@ import {
   type Offering,
   type Tranche,
 } from "./service.js";
-import { AssetAlreadyOfferedError } from "./errors.js";
+import {
+  AssetAlreadyOfferedError,
+  OFFERING_RULES,
+  OfferingNotMaturedError,
+  OfferingNotOpenError,
+  OfferingStateError,
+  OfferingStructureError,
+} from "./errors.js";
 
 // Fields of other domains (investors, compliance) scope on it: "the caller issues this tranche".
 provideScopeCheck("issuerOfTranche", isIssuerOfTranche);
@@ -35,6 +47,50 @@ builder.objectType(AssetAlreadyOfferedError, {
 const ProductType = builder.enumType("ProductType", { values: PRODUCT_TYPES });
 const OfferingStatus = builder.enumType("OfferingStatus", { values: OFFERING_STATUSES });
 const Seniority = builder.enumType("Seniority", { values: SENIORITIES });
+const CouponKind = builder.enumType("CouponKind", {
+  values: COUPON_KINDS,
+  description: "FIXED pays couponBps a year (actual/365); RESIDUAL is the first-loss tranche, paid what is left",
+});
+const OfferingRule = builder.enumType("OfferingRule", { values: OFFERING_RULES });
+
+builder.objectType(OfferingStateError, {
+  name: "OfferingStateError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    offeringId: t.exposeID("offeringId"),
+    current: t.field({ type: OfferingStatus, resolve: (e) => e.current }),
+    attempted: t.exposeString("attempted", { description: "The state asked for, or ADD_TRANCHE" }),
+  }),
+});
+
+builder.objectType(OfferingStructureError, {
+  name: "OfferingStructureError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    rule: t.field({ type: OfferingRule, resolve: (e) => e.rule }),
+    trancheId: t.exposeID("trancheId", { nullable: true }),
+  }),
+});
+
+builder.objectType(OfferingNotOpenError, {
+  name: "OfferingNotOpenError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    offeringId: t.exposeID("offeringId"),
+    status: t.field({ type: OfferingStatus, resolve: (e) => e.status }),
+    opensAt: t.expose("opensAt", { type: "DateTime", nullable: true }),
+    closesAt: t.expose("closesAt", { type: "DateTime", nullable: true }),
+  }),
+});
+
+builder.objectType(OfferingNotMaturedError, {
+  name: "OfferingNotMaturedError",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    offeringId: t.exposeID("offeringId"),
+    maturesAt: t.expose("maturesAt", { type: "DateTime", nullable: true }),
+  }),
+});
 
 export const TrancheRef = builder.objectRef<Tranche>("Tranche").implement({
   fields: (t) => ({
@@ -42,8 +98,12 @@ export const TrancheRef = builder.objectRef<Tranche>("Tranche").implement({
     offeringId: t.exposeID("offeringId"),
     name: t.exposeString("name"),
     seniority: t.expose("seniority", { type: Seniority }),
-    couponBps: t.exposeInt("couponBps"),
-    supplyCap: t.exposeString("supplyCap", { description: "Base units, as a decimal string" }),
+    couponKind: t.expose("couponKind", { type: CouponKind }),
+    couponBps: t.exposeInt("couponBps", { description: "A year, actual/365; 0 for RESIDUAL" }),
+    supplyCap: t.exposeString("supplyCap", { description: "The target size: base units, as a decimal string" }),
+    price: t.exposeString("price", { description: "Settlement-currency base units per whole token (10^18 base units)" }),
+    minimumTicket: t.exposeString("minimumTicket", { description: "Base units, as a decimal string" }),
+    maturityDate: t.expose("maturityDate", { type: "DateTime", nullable: true }),
     tokenName: t.exposeString("tokenName"),
     tokenSymbol: t.exposeString("tokenSymbol"),
     tokenAddress: t.exposeString("tokenAddress", { nullable: true }),
@@ -63,6 +123,9 @@ export const OfferingRef = builder.objectRef<Offering>("Offering").implement({
     currency: t.exposeString("currency"),
     termsDigest: t.exposeString("termsDigest"),
     status: t.expose("status", { type: OfferingStatus }),
+    minSubordinationBps: t.exposeInt("minSubordinationBps"),
+    opensAt: t.expose("opensAt", { type: "DateTime", nullable: true }),
+    closesAt: t.expose("closesAt", { type: "DateTime", nullable: true }),
     assets: t.field({
       type: [DataAssetRef],
       description:
@@ -77,11 +140,24 @@ const TrancheInput = builder.inputType("TrancheInput", {
   fields: (t) => ({
     name: t.string({ required: true }),
     seniority: t.field({ type: Seniority, required: true }),
+    couponKind: t.field({ type: CouponKind, description: "FIXED by default" }),
     couponBps: t.int(),
-    supplyCap: t.string({ required: true, description: "Base units, as a decimal string" }),
+    supplyCap: t.string({ required: true, description: "The target size: base units, as a decimal string" }),
+    price: t.string({ description: "Settlement-currency base units per whole token; 1000000 by default" }),
+    minimumTicket: t.string({ description: "Base units; 1 by default" }),
+    maturityDate: t.field({ type: "DateTime" }),
     tokenName: t.string({ required: true }),
     tokenSymbol: t.string({ required: true }),
   }),
+});
+
+/** GraphQL nulls become the service defaults. */
+const trancheParams = (t: typeof TrancheInput.$inferInput) => ({
+  ...t,
+  couponKind: t.couponKind ?? undefined,
+  couponBps: t.couponBps ?? 0,
+  price: t.price ?? undefined,
+  minimumTicket: t.minimumTicket ?? undefined,
 });
 
 const CreateOfferingInput = builder.inputType("CreateOfferingInput", {
@@ -93,6 +169,9 @@ const CreateOfferingInput = builder.inputType("CreateOfferingInput", {
     blockedJurisdictions: t.stringList(),
     currency: t.string({ required: true }),
     termsDigest: t.string({ required: true, description: "sha256 of the offering terms document" }),
+    minSubordinationBps: t.int({ description: "0 by default" }),
+    opensAt: t.field({ type: "DateTime" }),
+    closesAt: t.field({ type: "DateTime" }),
     tranche: t.field({ type: TrancheInput, required: true }),
   }),
 });
@@ -109,7 +188,8 @@ builder.mutationField("createOffering", (t) =>
       createOffering(ctx, {
         ...input,
         blockedJurisdictions: input.blockedJurisdictions ?? [],
-        tranche: { ...input.tranche, couponBps: input.tranche.couponBps ?? 0 },
+        minSubordinationBps: input.minSubordinationBps ?? undefined,
+        tranche: trancheParams(input.tranche),
       }),
   }),
 );
@@ -132,4 +212,52 @@ builder.queryField("offering", (t) =>
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => getOffering(ctx, id),
   }),
+);
+
+builder.mutationField("addTranche", (t) =>
+  t.field({
+    type: TrancheRef,
+    description:
+      "Adds a tranche to a DRAFT offering (OfferingStateError otherwise). The structure rules are checked by openOffering. ISSUER of the offering.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: [OfferingStateError] },
+    args: { offeringId: t.arg.id({ required: true }), input: t.arg({ type: TrancheInput, required: true }) },
+    resolve: (_root, { offeringId, input }, ctx) => addTranche(ctx, { offeringId, tranche: trancheParams(input) }),
+  }),
+);
+
+const lifecycleMutation = (
+  name: string,
+  description: string,
+  action: typeof openOffering,
+  extra: (new (...args: never[]) => Error)[] = [],
+) =>
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: OfferingRef,
+      description: `${description} ISSUER of the offering.`,
+      authScopes: { anyRole: ["ISSUER"] },
+      errors: { types: [OfferingStateError, ...extra] },
+      args: { offeringId: t.arg.id({ required: true }) },
+      resolve: (_root, { offeringId }, ctx) => action(ctx, { offeringId }),
+    }),
+  );
+
+lifecycleMutation(
+  "openOffering",
+  "DRAFT → OPEN once every product rule holds (OfferingStructureError names the rule), every tranche token is deployed and the offering-level requirements hold (ComplianceNotSatisfiedError).",
+  openOffering,
+  [OfferingStructureError, ComplianceNotSatisfiedError],
+);
+lifecycleMutation("closeOffering", "OPEN → CLOSED: allocations final, no more mints.", closeOffering);
+lifecycleMutation(
+  "cancelOffering",
+  "DRAFT or OPEN → CANCELLED (refunds of paid subscriptions come with the settlement contract).",
+  cancelOffering,
+);
+lifecycleMutation(
+  "matureOffering",
+  "CLOSED → MATURED once every tranche's maturity date has passed (OfferingNotMaturedError before).",
+  matureOffering,
+  [OfferingNotMaturedError],
 );

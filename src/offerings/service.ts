@@ -5,7 +5,7 @@ import type { ServiceContext } from "../context.js";
 import { requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Database } from "../db/index.js";
-import { baseUnitAmountSchema, digestSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
+import { baseUnitAmountSchema, dateTimeSchema, digestSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
 import { dataAsset } from "../assets/table.js";
 import { assetColumns, canRead, systemTransition, type DataAsset } from "../assets/service.js";
 import { neverTokenizable } from "../compliance/requirements.js";
@@ -13,8 +13,20 @@ import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { INVESTOR_CLASSES } from "../investors/table.js";
 import { deployToken } from "../chain/token.js";
 import type { WriteOwner } from "../chain/writes.js";
-import { LIVE_OFFERING_STATUSES, PRODUCT_TYPES, SENIORITIES, offering, offeringAsset, tranche } from "./table.js";
-import { AssetAlreadyOfferedError } from "./errors.js";
+import {
+  COUPON_KINDS,
+  LIVE_OFFERING_STATUSES,
+  PRODUCT_TYPES,
+  SENIORITIES,
+  offering,
+  offeringAsset,
+  tranche,
+  type OfferingStatus,
+} from "./table.js";
+import { AssetAlreadyOfferedError, OfferingNotMaturedError, OfferingStateError } from "./errors.js";
+import { offeringMover } from "./lifecycle.js";
+import { structureProblem } from "./structure.js";
+import { auditedRequirement, evaluateOfferingRequirements } from "../compliance/service.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
 
 export type Offering = typeof offering.$inferSelect;
@@ -23,11 +35,22 @@ export type Tranche = typeof tranche.$inferSelect;
 const trancheSchema = z.object({
   name: nonEmpty(100),
   seniority: z.enum(SENIORITIES),
+  couponKind: z.enum(COUPON_KINDS).default("FIXED"),
   couponBps: z.number().int().min(0).max(100_000).default(0),
   supplyCap: baseUnitAmountSchema,
+  price: baseUnitAmountSchema.default("1000000"),
+  minimumTicket: baseUnitAmountSchema.default("1"),
+  maturityDate: dateTimeSchema.nullish(),
   tokenName: nonEmpty(100),
   tokenSymbol: z.string().regex(/^[A-Z0-9]{2,11}$/, "must be 2–11 capital letters or digits"),
 });
+
+/** A RESIDUAL tranche is paid what is left: it names no coupon rate. */
+const trancheInputSchema = trancheSchema.refine((t) => t.couponKind === "FIXED" || t.couponBps === 0, {
+  path: ["couponBps"],
+  message: "a RESIDUAL tranche has no fixed coupon",
+});
+export type TrancheParams = z.input<typeof trancheSchema>;
 
 const createOfferingSchema = z.object({
   name: nonEmpty(200),
@@ -37,7 +60,10 @@ const createOfferingSchema = z.object({
   blockedJurisdictions: z.array(z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code")).default([]),
   currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"),
   termsDigest: digestSchema,
-  tranche: trancheSchema,
+  minSubordinationBps: z.number().int().min(0).max(10_000).default(0),
+  opensAt: dateTimeSchema.nullish(),
+  closesAt: dateTimeSchema.nullish(),
+  tranche: trancheInputSchema,
 });
 export type CreateOfferingParams = z.input<typeof createOfferingSchema>;
 
@@ -236,3 +262,122 @@ export const trancheTokenOwner: WriteOwner = {
     });
   },
 };
+
+/** Reads an offering of the caller's organization (ISSUER), or refuses: NotFound, Forbidden. */
+async function ownOffering(ctx: ServiceContext, id: string): Promise<Offering> {
+  const actor = requireActor(ctx);
+  const o = await getOffering(ctx, id);
+  requireSameOrganization(actor, o.issuerOrgId, "offering");
+  return o;
+}
+
+/** Adds a tranche to a DRAFT offering of the caller's organization. The structure is checked when the offering opens. */
+export async function addTranche(ctx: ServiceContext, input: { offeringId: string; tranche: TrancheParams }): Promise<Tranche> {
+  const o = await ownOffering(ctx, input.offeringId);
+  const t = parseInput(trancheInputSchema, input.tranche);
+  return ctx.db.transaction(async (tx) => {
+    // The lock orders this against a concurrent open: a tranche is never added to an OPEN offering.
+    const [locked] = await tx.select({ status: offering.status }).from(offering).where(eq(offering.id, o.id)).for("update");
+    if (locked!.status !== "DRAFT") throw new OfferingStateError(o.id, locked!.status, "ADD_TRANCHE");
+    const [created] = await tx
+      .insert(tranche)
+      .values({ ...t, offeringId: o.id })
+      .returning();
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: "offering.tranche_added",
+      entityType: "Offering",
+      entityId: o.id,
+      payload: { trancheId: created!.id, ...t },
+    });
+    return created!;
+  });
+}
+
+/** The audit action of each move (`offering.opened`, …). */
+const EVENT: Record<OfferingStatus, string> = {
+  DRAFT: "drafted",
+  OPEN: "opened",
+  CLOSED: "closed",
+  MATURED: "matured",
+  REDEEMED: "redeemed",
+  CANCELLED: "cancelled",
+};
+
+/**
+ * Moves the offering `from → to` if it is still `from` (a conditional UPDATE, so two racing
+ * moves cannot both win) and appends the audit event in the same transaction. `checkLocked`
+ * runs first on the locked row's tranches (the structure a concurrent addTranche cannot change).
+ */
+async function transition(
+  ctx: ServiceContext,
+  o: Offering,
+  to: OfferingStatus,
+  payload: Record<string, unknown> = {},
+  checkLocked?: (tranches: Tranche[]) => void,
+): Promise<Offering> {
+  if (!offeringMover(o.status, to)) throw new OfferingStateError(o.id, o.status, to);
+  return ctx.db.transaction(async (tx) => {
+    const [locked] = await tx.select().from(offering).where(eq(offering.id, o.id)).for("update");
+    if (checkLocked) checkLocked(await tx.select().from(tranche).where(eq(tranche.offeringId, o.id)));
+    const [moved] = await tx
+      .update(offering)
+      .set({ status: to })
+      .where(and(eq(offering.id, o.id), eq(offering.status, o.status)))
+      .returning();
+    if (!moved) throw new OfferingStateError(o.id, locked!.status, to);
+    await appendAuditEvent(tx, {
+      ...auditActor(ctx),
+      action: `offering.${EVENT[to]}`,
+      entityType: "Offering",
+      entityId: o.id,
+      payload: { organizationId: o.issuerOrgId, from: o.status, to, ...payload },
+    });
+    return moved;
+  });
+}
+
+/**
+ * DRAFT → OPEN once the product rules hold (OfferingStructureError names the first broken one),
+ * every tranche token is deployed and the offering-level compliance requirements hold
+ * (ComplianceNotSatisfiedError). Mints are accepted from then on, within the window.
+ */
+export async function openOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
+  const o = await ownOffering(ctx, input.offeringId);
+  if (!offeringMover(o.status, "OPEN")) throw new OfferingStateError(o.id, o.status, "OPEN");
+  const now = ctx.now();
+  const requirements = await evaluateOfferingRequirements(ctx.db, o, now);
+  const unmet = requirements.filter((r) => !r.holds);
+  if (unmet.length > 0) throw new ComplianceNotSatisfiedError(unmet);
+  return transition(ctx, o, "OPEN", { requirements: requirements.map(auditedRequirement) }, (rows) => {
+    const problem = structureProblem(o, rows, now);
+    if (problem) throw problem;
+  });
+}
+
+/** OPEN → CLOSED: the allocations are final; no more mints. */
+export async function closeOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
+  return transition(ctx, await ownOffering(ctx, input.offeringId), "CLOSED");
+}
+
+/**
+ * DRAFT or OPEN → CANCELLED. Tokens minted while OPEN stay where they are: refunding paid
+ * subscriptions comes with the settlement contract. The packaged assets are released (a
+ * CANCELLED offering is not live).
+ */
+export async function cancelOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
+  return transition(ctx, await ownOffering(ctx, input.offeringId), "CANCELLED");
+}
+
+/** CLOSED → MATURED, once the latest tranche maturity date has passed (an explicit move, so the state never changes on a read). */
+export async function matureOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
+  const o = await ownOffering(ctx, input.offeringId);
+  if (!offeringMover(o.status, "MATURED")) throw new OfferingStateError(o.id, o.status, "MATURED");
+  const now = ctx.now();
+  return transition(ctx, o, "MATURED", { maturedAt: now }, (rows) => {
+    const dates = rows.map((t) => t.maturityDate);
+    if (dates.some((d) => !d)) throw new OfferingNotMaturedError(o.id, null);
+    const latest = new Date(Math.max(...dates.map((d) => d!.getTime())));
+    if (latest > now) throw new OfferingNotMaturedError(o.id, latest);
+  });
+}

@@ -1,4 +1,4 @@
-import { integer, pgTable, primaryKey, text, uuid, unique } from "drizzle-orm/pg-core";
+import { integer, pgTable, primaryKey, text, timestamp, uuid, unique } from "drizzle-orm/pg-core";
 import { baseUnits, createdAt, id } from "../db/columns.js";
 import { dataAsset } from "../assets/table.js";
 import { organization } from "../organizations/table.js";
@@ -6,17 +6,20 @@ import { organization } from "../organizations/table.js";
 import { INVESTOR_CLASSES } from "../investors/classes.js";
 
 export const PRODUCT_TYPES = ["FUND", "DEBT", "REVENUE_RIGHTS"] as const;
-export const OFFERING_STATUSES = ["DRAFT", "OPEN", "CLOSED"] as const;
+export const OFFERING_STATUSES = ["DRAFT", "OPEN", "CLOSED", "MATURED", "REDEEMED", "CANCELLED"] as const;
 export type OfferingStatus = (typeof OFFERING_STATUSES)[number];
 
 /**
  * Offerings that hold their assets: an asset packaged in one of them cannot be packaged in
- * another. Every status so far: a CLOSED offering still has tokens outstanding that anchor the
- * asset. When offerings can end (CANCELLED, REDEEMED: not modelled yet) those statuses stay out of
- * this list, and their assets may then back a new offering.
+ * another. A CLOSED or MATURED offering still has tokens outstanding that anchor the asset; a
+ * CANCELLED or REDEEMED one has ended, so it no longer holds its assets.
  */
-export const LIVE_OFFERING_STATUSES: readonly OfferingStatus[] = ["DRAFT", "OPEN", "CLOSED"];
+export const LIVE_OFFERING_STATUSES: readonly OfferingStatus[] = ["DRAFT", "OPEN", "CLOSED", "MATURED"];
+/** Most senior first: the order of the waterfall (losses hit the last first). */
 export const SENIORITIES = ["SENIOR", "MEZZANINE", "JUNIOR"] as const;
+export type Seniority = (typeof SENIORITIES)[number];
+/** FIXED pays `couponBps` a year (actual/365); RESIDUAL is the first-loss tranche, paid what is left. */
+export const COUPON_KINDS = ["FIXED", "RESIDUAL"] as const;
 
 export const offering = pgTable("offering", {
   id: id(),
@@ -32,6 +35,11 @@ export const offering = pgTable("offering", {
   /** sha256 of the offering terms document, anchored in every tranche token. */
   termsDigest: text("terms_digest").notNull(),
   status: text("status", { enum: OFFERING_STATUSES }).notNull().default("DRAFT"),
+  /** The risk buffer: the tranches junior to each fixed tranche hold at least this share of the total target. */
+  minSubordinationBps: integer("min_subordination_bps").notNull().default(0),
+  /** The subscription window; an open bound is no bound (opens when opened, closes when closed). */
+  opensAt: timestamp("opens_at", { withTimezone: true }),
+  closesAt: timestamp("closes_at", { withTimezone: true }),
   createdAt: createdAt(),
 });
 
@@ -58,8 +66,14 @@ export const tranche = pgTable(
       .references(() => offering.id),
     name: text("name").notNull(),
     seniority: text("seniority", { enum: SENIORITIES }).notNull(),
+    couponKind: text("coupon_kind", { enum: COUPON_KINDS }).notNull().default("FIXED"),
     couponBps: integer("coupon_bps").notNull().default(0),
+    /** The target size: the most base units ever minted. */
     supplyCap: baseUnits("supply_cap").notNull(),
+    /** Settlement-currency base units per whole token (10^18 token base units). */
+    price: baseUnits("price").notNull().default("1000000"),
+    minimumTicket: baseUnits("minimum_ticket").notNull().default("1"),
+    maturityDate: timestamp("maturity_date", { withTimezone: true }),
     tokenName: text("token_name").notNull(),
     tokenSymbol: text("token_symbol").notNull(),
     tokenAddress: text("token_address"),

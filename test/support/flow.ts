@@ -241,10 +241,11 @@ export async function satisfyRequirements(
   await attest({ subjectId: ids.offeringId, requirementCode: "OFFSHORE_LEGAL_OPINION", evidenceDigest: digest("opinion") });
 }
 
+/** Deploys the tranche token, whitelists the investor (in DRAFT) and opens the offering, so it is ready to mint. */
 export async function deployAndWhitelist(t: GatewayClient, a: Actors, trancheId: string, investorId: string) {
-  const tranche = ok<{ __typename: string; tokenAddress: `0x${string}` }>(
+  const tranche = ok<{ __typename: string; tokenAddress: `0x${string}`; offeringId: string }>(
     await t.gql(
-      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress chainId } ${ERROR_FIELDS} } }`,
+      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress chainId offeringId } ${ERROR_FIELDS} } }`,
       { id: trancheId },
       a.issuerToken,
     ),
@@ -252,7 +253,21 @@ export async function deployAndWhitelist(t: GatewayClient, a: Actors, trancheId:
     "Tranche",
   );
   await whitelistInvestor(t, a, trancheId, investorId);
+  await tryOpenOffering(t, a.issuerToken, tranche.offeringId);
   return tranche.tokenAddress;
+}
+
+export const OPEN_OFFERING = `mutation($id: ID!) { openOffering(offeringId: $id) { __typename ... on Offering { id status } ... on OfferingStructureError { rule trancheId } ... on OfferingStateError { current attempted } ... on ComplianceNotSatisfiedError { unmetCodes } ${ERROR_FIELDS} } }`;
+
+/**
+ * Opens the offering (mints happen only while it is OPEN). Tests that leave an offering-level
+ * requirement unmet on purpose keep it DRAFT: their mint is refused for that requirement first,
+ * as the mint names unmet compliance before the offering's state. Returns the answer.
+ */
+export async function tryOpenOffering(t: GatewayClient, token: string, offeringId: string) {
+  const r = await t.gql(OPEN_OFFERING, { id: offeringId }, token);
+  if (r.errors) throw new Error(`openOffering: GraphQL errors ${JSON.stringify(r.errors)}`);
+  return r.data.openOffering as { __typename: string; status?: string; code?: string; rule?: string };
 }
 
 /** The issuer whitelists an investor's wallet on the tranche token (on chain); returns the transaction. */

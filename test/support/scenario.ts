@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TestGateway } from "./harness.js";
-import { ERROR_FIELDS, digest, ok, registerVerifiedInvestor, type Actors } from "./flow.js";
+import { ERROR_FIELDS, digest, ok, registerVerifiedInvestor, tryOpenOffering, type Actors } from "./flow.js";
 
 export type ScenarioOptions = {
   securityLevel?: "GENERAL" | "IMPORTANT" | "CORE";
@@ -192,6 +192,8 @@ export async function buildScenario(t: TestGateway, a: Actors, o: ScenarioOption
       { t: trancheId, i: investorId },
     );
   }
+  // Opened once ready (a skipped legal opinion keeps it DRAFT: the mint names the requirement first).
+  await tryOpenOffering(t, a.issuerToken, offeringId);
   return { assetId, contentDigest, offeringId, trancheId, tokenAddress: tranche.tokenAddress, investorId, wallet };
 }
 

@@ -15,12 +15,21 @@ export type AssetStatus =
   | 'TOKENIZED'
   | 'WITHDRAWN';
 
+/** FIXED pays couponBps a year (actual/365); RESIDUAL is the first-loss tranche, paid what is left */
+export type CouponKind =
+  | 'FIXED'
+  | 'RESIDUAL';
+
 export type CreateOfferingInput = {
   allowedInvestorClasses: Array<InvestorClass>;
   assetIds: Array<string | number>;
   blockedJurisdictions?: Array<string> | null | undefined;
+  closesAt?: string | null | undefined;
   currency: string;
+  /** 0 by default */
+  minSubordinationBps?: number | null | undefined;
   name: string;
+  opensAt?: string | null | undefined;
   productType: ProductType;
   /** sha256 of the offering terms document */
   termsDigest: string;
@@ -100,9 +109,16 @@ export type Seniority =
 
 export type TrancheInput = {
   couponBps?: number | null | undefined;
+  /** FIXED by default */
+  couponKind?: CouponKind | null | undefined;
+  maturityDate?: string | null | undefined;
+  /** Base units; 1 by default */
+  minimumTicket?: string | null | undefined;
   name: string;
+  /** Settlement-currency base units per whole token; 1000000 by default */
+  price?: string | null | undefined;
   seniority: Seniority;
-  /** Base units, as a decimal string */
+  /** The target size: base units, as a decimal string */
   supplyCap: string;
   tokenName: string;
   tokenSymbol: string;
@@ -181,6 +197,7 @@ export type RequestMintMutation = { requestMint:
     | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
     | { __typename: 'MintRequest', id: string, status: MintStatus, amount: string }
     | { __typename: 'NotFoundError', code: string, message: string }
+    | { __typename: 'OfferingNotOpenError', code: string, message: string }
     | { __typename: 'SupplyCapExceededError', code: string, message: string }
     | { __typename: 'UnauthenticatedError', code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string }
