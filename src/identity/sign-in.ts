@@ -6,10 +6,10 @@
  * investor looked up, and it must have proven the wallet and hold a verified, unexpired KYC.
  * The answer is a short-lived INVESTOR token (INVESTOR_SESSION_SECONDS).
  */
-import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import type { Address, Hex } from "viem";
-import { createSiweMessage, generateSiweNonce, parseSiweMessage, validateSiweMessage, verifySiweMessage } from "viem/siwe";
+import type { Address } from "viem";
+import { createSiweMessage, generateSiweNonce } from "viem/siwe";
 import type { ServiceContext } from "../context.js";
 import { addressSchema } from "../chain/address.js";
 import { parseInput, text } from "../validation.js";
@@ -18,13 +18,8 @@ import { KycNotVerifiedError, WalletNotProvenError, type Investor } from "../inv
 import { kycProblem } from "../compliance/requirements.js";
 import { appendAuditEvent } from "../audit/service.js";
 import { walletChallenge } from "./table.js";
-import {
-  SiweDomainMismatchError,
-  SiweMessageInvalidError,
-  SiweNonceInvalidError,
-  SiweSignatureInvalidError,
-  WalletNotRegisteredError,
-} from "./errors.js";
+import { SiweNonceInvalidError, WalletNotRegisteredError } from "./errors.js";
+import { verifySignedChallenge } from "./siwe.js";
 import { DEFAULTS } from "../config.js";
 
 /** How long a sign-in challenge may be answered. */
@@ -76,35 +71,7 @@ const signInSchema = z.object({
 export async function signInWithEthereum(ctx: ServiceContext, input: z.input<typeof signInSchema>): Promise<InvestorSignIn> {
   const params = parseInput(signInSchema, input);
   const now = ctx.now();
-  const message = parseSiweMessage(params.message);
-  if (!message.nonce || !message.domain || !message.address) {
-    throw new SiweMessageInvalidError("not an EIP-4361 message: domain, address and nonce are required");
-  }
-  const [challenge] = await ctx.db
-    .select()
-    .from(walletChallenge)
-    .where(
-      and(
-        eq(walletChallenge.nonce, message.nonce),
-        eq(walletChallenge.purpose, "SIGN_IN"),
-        isNull(walletChallenge.usedAt),
-        gt(walletChallenge.expiresAt, now),
-      ),
-    );
-  if (!challenge) throw new SiweNonceInvalidError("the nonce was not issued for sign-in, was already used, or has expired");
-  if (message.domain !== challenge.domain) {
-    throw new SiweDomainMismatchError(`message is for domain ${message.domain}, not ${challenge.domain}`);
-  }
-  if (message.chainId !== challenge.chainId) {
-    throw new SiweMessageInvalidError(`message is for chain ${message.chainId}, not ${challenge.chainId}`);
-  }
-  const address = challenge.walletAddress as Address;
-  const checks = { address, domain: challenge.domain, nonce: challenge.nonce, time: now };
-  if (!validateSiweMessage({ message, ...checks })) {
-    throw new SiweMessageInvalidError("message is for another wallet, or outside its validity window");
-  }
-  const valid = await verifySiweMessage(ctx.chain.publicClient, { message: params.message, signature: params.signature as Hex, ...checks });
-  if (!valid) throw new SiweSignatureInvalidError(`the signature does not prove control of ${address}`);
+  const { challenge, address } = await verifySignedChallenge(ctx, params, { purpose: "SIGN_IN" }, now);
 
   // Spent before the investor checks, so a refused message cannot be tried again either.
   const used = await ctx.db

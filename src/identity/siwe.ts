@@ -89,40 +89,7 @@ export async function proveWalletControl(ctx: ServiceContext, input: z.input<typ
   const params = parseInput(proveSchema, input);
   const inv = await getInvestor(ctx, params.investorId);
   const now = ctx.now();
-  const message = parseSiweMessage(params.message);
-  if (!message.nonce || !message.domain || !message.address) {
-    throw new SiweMessageInvalidError("not an EIP-4361 message: domain, address and nonce are required");
-  }
-  const [challenge] = await ctx.db
-    .select()
-    .from(walletChallenge)
-    .where(
-      and(
-        eq(walletChallenge.nonce, message.nonce),
-        eq(walletChallenge.purpose, "WALLET_PROOF"),
-        eq(walletChallenge.investorId, inv.id),
-        isNull(walletChallenge.usedAt),
-        gt(walletChallenge.expiresAt, now),
-      ),
-    );
-  if (!challenge) throw new SiweNonceInvalidError("the nonce was not issued for this investor, was already used, or has expired");
-  if (message.domain !== challenge.domain) {
-    throw new SiweDomainMismatchError(`message is for domain ${message.domain}, not ${challenge.domain}`);
-  }
-  const address = getAddress(challenge.walletAddress);
-  if (message.chainId !== challenge.chainId) {
-    throw new SiweMessageInvalidError(`message is for chain ${message.chainId}, not ${challenge.chainId}`);
-  }
-  const checks = { address, domain: challenge.domain, nonce: challenge.nonce, time: now };
-  if (!validateSiweMessage({ message, ...checks })) {
-    throw new SiweMessageInvalidError("message is for another wallet, or outside its validity window");
-  }
-  const valid = await verifySiweMessage(ctx.chain.publicClient, {
-    message: params.message,
-    signature: params.signature as Hex,
-    ...checks,
-  });
-  if (!valid) throw new SiweSignatureInvalidError(`the signature does not prove control of ${address}`);
+  const { challenge, address } = await verifySignedChallenge(ctx, params, { purpose: "WALLET_PROOF", investorId: inv.id }, now);
 
   return ctx.db.transaction(async (tx) => {
     const used = await tx
@@ -153,4 +120,52 @@ export async function proveWalletControl(ctx: ServiceContext, input: z.input<typ
     );
     return row!;
   });
+}
+
+/**
+ * Checks a signed EIP-4361 message against an open challenge of the given purpose (and
+ * investor): the nonce was issued, unused and unexpired; the domain, chain and wallet match;
+ * the signature proves the wallet. Answers the challenge; spending its nonce is the caller's.
+ * Shared by the wallet proof and the investor sign-in (identity/sign-in.ts).
+ */
+export async function verifySignedChallenge(
+  ctx: Pick<ServiceContext, "db" | "chain">,
+  signed: { message: string; signature: string },
+  scope: { purpose: (typeof walletChallenge.$inferSelect)["purpose"]; investorId?: string },
+  now: Date,
+): Promise<{ challenge: typeof walletChallenge.$inferSelect; address: Address }> {
+  const message = parseSiweMessage(signed.message);
+  if (!message.nonce || !message.domain || !message.address) {
+    throw new SiweMessageInvalidError("not an EIP-4361 message: domain, address and nonce are required");
+  }
+  const [challenge] = await ctx.db
+    .select()
+    .from(walletChallenge)
+    .where(
+      and(
+        eq(walletChallenge.nonce, message.nonce),
+        eq(walletChallenge.purpose, scope.purpose),
+        scope.investorId === undefined ? undefined : eq(walletChallenge.investorId, scope.investorId),
+        isNull(walletChallenge.usedAt),
+        gt(walletChallenge.expiresAt, now),
+      ),
+    );
+  if (!challenge) {
+    const issuedFor = scope.investorId === undefined ? "for sign-in" : "for this investor";
+    throw new SiweNonceInvalidError(`the nonce was not issued ${issuedFor}, was already used, or has expired`);
+  }
+  if (message.domain !== challenge.domain) {
+    throw new SiweDomainMismatchError(`message is for domain ${message.domain}, not ${challenge.domain}`);
+  }
+  if (message.chainId !== challenge.chainId) {
+    throw new SiweMessageInvalidError(`message is for chain ${message.chainId}, not ${challenge.chainId}`);
+  }
+  const address = getAddress(challenge.walletAddress);
+  const checks = { address, domain: challenge.domain, nonce: challenge.nonce, time: now };
+  if (!validateSiweMessage({ message, ...checks })) {
+    throw new SiweMessageInvalidError("message is for another wallet, or outside its validity window");
+  }
+  const valid = await verifySiweMessage(ctx.chain.publicClient, { message: signed.message, signature: signed.signature as Hex, ...checks });
+  if (!valid) throw new SiweSignatureInvalidError(`the signature does not prove control of ${address}`);
+  return { challenge, address };
 }
