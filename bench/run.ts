@@ -14,7 +14,7 @@ import { tmpdir, cpus, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { createPublicClient, createWalletClient, http, type Address } from "viem";
+import { createPublicClient, createWalletClient, http, zeroAddress, type Address } from "viem";
 import { privateKeyToAccount, generatePrivateKey } from "viem/accounts";
 import { openDatabase } from "../src/db/index.js";
 import { issueToken } from "../src/auth/jwt.js";
@@ -478,7 +478,7 @@ async function benchMint(sql: postgres.Sql, url: string, rpcUrl: string) {
   const deployHash = await wallet2.deployContract({
     abi: DataAssetTokenAbi,
     bytecode: DataAssetTokenBytecode,
-    args: ["Raw", "RAW", "raw", `0x${"11".repeat(32)}`, `0x${"22".repeat(32)}`, account.address],
+    args: ["Raw", "RAW", "raw", `0x${"11".repeat(32)}`, `0x${"22".repeat(32)}`, account.address, zeroAddress],
   });
   const rawToken = (await publicClient.waitForTransactionReceipt({ hash: deployHash })).contractAddress!;
   const recipient = privateKeyToAccount(generatePrivateKey()).address;

@@ -38,10 +38,19 @@ export const ERROR_CODES = [
   "IDEMPOTENCY_KEY_REUSED",
   "SUPPLY_CAP_EXCEEDED",
   "INSUFFICIENT_BALANCE",
+  "SETTLEMENT_NOT_CONFIGURED",
+  "SETTLEMENT_REFUSED",
+  "BELOW_MINIMUM_TICKET",
+  "EARLY_REDEMPTION_NOT_ALLOWED",
+  "TREASURY_INSUFFICIENT",
   "WEBHOOK_SIGNATURE_INVALID",
   "PAYLOAD_TOO_LARGE",
   // A mint request's recorded failure (MintRequest.error.code).
   "MINT_FAILED",
+  // A subscription's or redemption's recorded failure (errorCode), beside COMPLIANCE_NOT_SATISFIED and REVERTED.
+  "OFFERING_CANCELLED",
+  "PERMIT_EXPIRED",
+  "REVERTED",
   // Answered by the transports before or around any resolver.
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",

@@ -16,6 +16,7 @@ import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 import { startIndexer, type Indexer } from "./indexer/runner.js";
 import { confirmMintsFromEvents } from "./minting/chain-events.js";
 import { WRITE_OWNERS } from "./write-owners.js";
+import { startSettlementWorker, type SettlementWorker } from "./settlement/worker.js";
 import { DEFAULTS } from "./config.js";
 
 export type GatewayOptions = {
@@ -69,6 +70,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           writeOwners: WRITE_OWNERS,
           ...options.mintWorker,
         });
+  // Subscriptions and redemptions settled by DvP: the same switch and settings as the mint worker.
+  const settlementWorker: SettlementWorker | undefined =
+    options.workerEnabled === false
+      ? undefined
+      : startSettlementWorker({
+          db: options.db,
+          chain: options.chain,
+          logger,
+          confirmations: options.mintConfirmations ?? DEFAULTS.mintConfirmations,
+          now: options.now,
+          batchSize: options.mintWorker?.batchSize,
+          stuckAfterMs: options.mintWorker?.stuckAfterMs,
+          receiptPollMs: options.mintWorker?.receiptPollMs,
+          pollIntervalMs: options.mintWorker?.pollIntervalMs,
+        });
   const changes = createChangeFeed(options.listen);
   // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).
   const sweeper = startWhitelistSweeper({
@@ -119,7 +135,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       jwtSecret: options.jwtSecret,
       logger,
       production: options.production ?? false,
-      wakeWorker: () => worker?.wake(),
+      wakeWorker: () => {
+        worker?.wake();
+        settlementWorker?.wake();
+      },
       workerHealth: worker ? () => worker.health() : undefined,
       changes,
       now: options.now,
@@ -141,6 +160,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await sweeper.stop();
       await indexer.stop();
       await worker?.stop();
+      await settlementWorker?.stop();
       await changes.close();
     },
   };

@@ -13,6 +13,7 @@ import { connectChain, logChainUnreachable } from "./chain/client.js";
 import { checkChainBindingOrExit } from "./indexer/binding.js";
 import { startGateway } from "./gateway.js";
 import { demoShellLines, seedDemo } from "./demo.js";
+import { ensureDevStablecoin, ensureSettlementContract } from "./chain/settlement.js";
 
 /** The embedded chain once started: a start that fails later must not leave it running. */
 let devChain: DevChain | undefined;
@@ -82,6 +83,15 @@ async function main() {
       "\nDemo identities (tokens valid 7 days), ready for the tour in README.md: paste these lines into a shell," +
         " then send a token as `authorization: Bearer $OWNER`. The ADMIN token also carries INDEXER.\n" +
         `${demoShellLines(identities, gateway.url)}\n`,
+    );
+  }
+  if (config.chain.kind === "embedded") {
+    // The development settlement currency and the DvP contract, deployed once (kept across restarts with the chain's state).
+    const [dusd, settlement] = await Promise.all([ensureDevStablecoin(chain), ensureSettlementContract(chain)]);
+    console.log(
+      "Development stablecoin (dUSD, 6 decimals, EIP-2612 permits; faucet(address,uint256) hands out up to 1,000,000 dUSD a call)" +
+        " and the DvP settlement contract (the spender investors sign permits for):\n" +
+        `export DUSD=${dusd}\nexport SETTLEMENT=${settlement}\n`,
     );
   }
   let stopping = false;

@@ -1,5 +1,5 @@
 /**
- * `npm run worker`: the mint worker alone, with the same configuration as `npm start`, so
+ * `npm run worker`: the mint and settlement workers alone, with the same configuration as `npm start`, so
  * an operator scales API and workers separately (run the API with WORKER_ENABLED=false).
  * Workers on any number of machines share one PostgreSQL database safely, so this needs
  * DATABASE_URL (PGlite is one process) and CHAIN_RPC_URL + SIGNER_PRIVATE_KEY.
@@ -11,6 +11,7 @@ import { attachNonceStore, connectChain, logChainUnreachable } from "./chain/cli
 import { checkChainBindingOrExit } from "./indexer/binding.js";
 import { startMintWorker } from "./minting/worker.js";
 import { WRITE_OWNERS } from "./write-owners.js";
+import { startSettlementWorker } from "./settlement/worker.js";
 
 async function main() {
   const config = loadConfigOrExit();
@@ -40,6 +41,16 @@ async function main() {
     writeOwners: WRITE_OWNERS,
     ...config.mintWorker,
   });
+  const settlementWorker = startSettlementWorker({
+    db: database.db,
+    chain,
+    logger,
+    confirmations: config.mintConfirmations,
+    batchSize: config.mintWorker.batchSize,
+    stuckAfterMs: config.mintWorker.stuckAfterMs,
+    receiptPollMs: config.mintWorker.receiptPollMs,
+    pollIntervalMs: config.mintWorker.pollIntervalMs,
+  });
   logger.info({ workerId: worker.id, chainId: chain.chainId, signer: chain.account.address }, "mint worker started");
 
   let stopping = false;
@@ -48,6 +59,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, "mint worker stopping");
     await worker.stop();
+    await settlementWorker.stop();
     await database.close();
     process.exit(0);
   };

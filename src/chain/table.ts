@@ -84,3 +84,22 @@ export const chainBinding = pgTable("chain_binding", {
   genesisHash: text("genesis_hash").notNull(),
   boundAt: timestamp("bound_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Contracts the gateway deploys once per chain and signer and then reuses: the DvP settlement
+ * contract, and on the embedded chain the development stablecoin. The first deployment that
+ * settles is the one recorded (`name` is unique per chain and signer).
+ */
+export const chainContract = pgTable(
+  "chain_contract",
+  {
+    chainId: integer("chain_id").notNull(),
+    signer: text("signer").notNull(),
+    /** The contract's name in src/chain/contracts (DvpSettlement, DevStablecoin). */
+    name: text("name").notNull(),
+    address: text("address").notNull(),
+    deployTxHash: text("deploy_tx_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.chainId, t.signer, t.name] })],
+);

@@ -7,6 +7,7 @@ import {
   encodeDeployData,
   encodeFunctionData,
   getAddress,
+  zeroAddress,
   type Address,
   type ContractFunctionArgs,
   type ContractFunctionName,
@@ -29,6 +30,8 @@ export type DeployTokenParameters = {
   assetId: string;
   contentDigest: Hex;
   offeringTermsDigest: Hex;
+  /** The DvP settlement contract, granted the AGENT role (it mints against payment); zero address: none. */
+  settlement?: Address;
 };
 
 /** The deployment calldata of a tranche token whose admin and AGENT is the chain's signer. */
@@ -36,7 +39,15 @@ export function deployTokenData(chain: ChainClients, params: DeployTokenParamete
   return encodeDeployData({
     abi: DataAssetTokenAbi,
     bytecode: DataAssetTokenBytecode,
-    args: [params.name, params.symbol, params.assetId, params.contentDigest, params.offeringTermsDigest, chain.account.address],
+    args: [
+      params.name,
+      params.symbol,
+      params.assetId,
+      params.contentDigest,
+      params.offeringTermsDigest,
+      chain.account.address,
+      params.settlement ?? zeroAddress,
+    ],
   });
 }
 

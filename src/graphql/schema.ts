@@ -11,6 +11,7 @@ import "../investors/graphql.js";
 import "../identity/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
+import "../settlement/graphql.js";
 import "../audit/graphql.js";
 import "../indexer/graphql.js";
 

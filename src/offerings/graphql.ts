@@ -104,6 +104,7 @@ export const TrancheRef = builder.objectRef<Tranche>("Tranche").implement({
     price: t.exposeString("price", { description: "Settlement-currency base units per whole token (10^18 base units)" }),
     minimumTicket: t.exposeString("minimumTicket", { description: "Base units, as a decimal string" }),
     maturityDate: t.expose("maturityDate", { type: "DateTime", nullable: true }),
+    earlyRedemption: t.exposeBoolean("earlyRedemption", { description: "Whether holders may redeem before maturity (requestRedemption)" }),
     tokenName: t.exposeString("tokenName"),
     tokenSymbol: t.exposeString("tokenSymbol"),
     tokenAddress: t.exposeString("tokenAddress", { nullable: true }),
@@ -126,6 +127,19 @@ export const OfferingRef = builder.objectRef<Offering>("Offering").implement({
     minSubordinationBps: t.exposeInt("minSubordinationBps"),
     opensAt: t.expose("opensAt", { type: "DateTime", nullable: true }),
     closesAt: t.expose("closesAt", { type: "DateTime", nullable: true }),
+    settlementToken: t.exposeString("settlementToken", {
+      nullable: true,
+      description: "The ERC-20 stablecoin subscriptions are paid in (DvP); null: paid off chain, requestMint only",
+    }),
+    settlementDecimals: t.exposeInt("settlementDecimals", {
+      nullable: true,
+      description: "The settlement token's decimals, as read from the chain",
+    }),
+    treasury: t.exposeString("treasury", {
+      nullable: true,
+      description: "The issuer's treasury wallet: receives payments, pays redemptions",
+    }),
+    closedAt: t.expose("closedAt", { type: "DateTime", nullable: true, description: "When it CLOSED: fixed coupons accrue from here" }),
     assets: t.field({
       type: [DataAssetRef],
       description:
@@ -146,6 +160,7 @@ const TrancheInput = builder.inputType("TrancheInput", {
     price: t.string({ description: "Settlement-currency base units per whole token; 1000000 by default" }),
     minimumTicket: t.string({ description: "Base units; 1 by default" }),
     maturityDate: t.field({ type: "DateTime" }),
+    earlyRedemption: t.boolean({ description: "Whether holders may redeem before maturity; false by default" }),
     tokenName: t.string({ required: true }),
     tokenSymbol: t.string({ required: true }),
   }),
@@ -158,6 +173,7 @@ const trancheParams = (t: typeof TrancheInput.$inferInput) => ({
   couponBps: t.couponBps ?? 0,
   price: t.price ?? undefined,
   minimumTicket: t.minimumTicket ?? undefined,
+  earlyRedemption: t.earlyRedemption ?? undefined,
 });
 
 const CreateOfferingInput = builder.inputType("CreateOfferingInput", {
@@ -172,6 +188,11 @@ const CreateOfferingInput = builder.inputType("CreateOfferingInput", {
     minSubordinationBps: t.int({ description: "0 by default" }),
     opensAt: t.field({ type: "DateTime" }),
     closesAt: t.field({ type: "DateTime" }),
+    settlementToken: t.string({
+      description:
+        "DvP: the ERC-20 stablecoin subscriptions are paid in (dUSD on the dev chain, USDC…); omit with treasury for off-chain payment",
+    }),
+    treasury: t.string({ description: "DvP: the issuer's treasury wallet (it approves the settlement contract for redemptions)" }),
     tranche: t.field({ type: TrancheInput, required: true }),
   }),
 });
@@ -249,10 +270,14 @@ lifecycleMutation(
   openOffering,
   [OfferingStructureError, ComplianceNotSatisfiedError],
 );
-lifecycleMutation("closeOffering", "OPEN → CLOSED: allocations final, no more mints.", closeOffering);
+lifecycleMutation(
+  "closeOffering",
+  "OPEN → CLOSED: allocations final, no more mints or subscriptions; fixed coupons accrue from now.",
+  closeOffering,
+);
 lifecycleMutation(
   "cancelOffering",
-  "DRAFT or OPEN → CANCELLED (refunds of paid subscriptions come with the settlement contract).",
+  "DRAFT or OPEN → CANCELLED: every paid subscription is refunded on chain (tokens burned, cost paid back from the treasury), once.",
   cancelOffering,
 );
 lifecycleMutation(

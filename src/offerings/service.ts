@@ -4,7 +4,7 @@ import { getAddress, type Hex } from "viem";
 import type { ServiceContext } from "../context.js";
 import { requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import type { Database } from "../db/index.js";
+import type { Database, Transaction } from "../db/index.js";
 import { baseUnitAmountSchema, dateTimeSchema, digestSchema, nonEmpty, parseInput, uuidSchema } from "../validation.js";
 import { dataAsset } from "../assets/table.js";
 import { assetColumns, canRead, systemTransition, type DataAsset } from "../assets/service.js";
@@ -12,6 +12,9 @@ import { neverTokenizable } from "../compliance/requirements.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { INVESTOR_CLASSES } from "../investors/table.js";
 import { deployToken } from "../chain/token.js";
+import { ensureSettlementContract, readErc20 } from "../chain/settlement.js";
+import { addressSchema } from "../chain/address.js";
+import { failUnsentSubscriptions, recordRefunds } from "../settlement/service.js";
 import type { WriteOwner } from "../chain/writes.js";
 import {
   COUPON_KINDS,
@@ -41,6 +44,7 @@ const trancheSchema = z.object({
   price: baseUnitAmountSchema.default("1000000"),
   minimumTicket: baseUnitAmountSchema.default("1"),
   maturityDate: dateTimeSchema.nullish(),
+  earlyRedemption: z.boolean().default(false),
   tokenName: nonEmpty(100),
   tokenSymbol: z.string().regex(/^[A-Z0-9]{2,11}$/, "must be 2–11 capital letters or digits"),
 });
@@ -52,19 +56,27 @@ const trancheInputSchema = trancheSchema.refine((t) => t.couponKind === "FIXED" 
 });
 export type TrancheParams = z.input<typeof trancheSchema>;
 
-const createOfferingSchema = z.object({
-  name: nonEmpty(200),
-  productType: z.enum(PRODUCT_TYPES),
-  assetIds: z.array(uuidSchema).min(1, "an offering packages at least one data asset").max(50),
-  allowedInvestorClasses: z.array(z.enum(INVESTOR_CLASSES)).min(1, "name at least one investor class"),
-  blockedJurisdictions: z.array(z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code")).default([]),
-  currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"),
-  termsDigest: digestSchema,
-  minSubordinationBps: z.number().int().min(0).max(10_000).default(0),
-  opensAt: dateTimeSchema.nullish(),
-  closesAt: dateTimeSchema.nullish(),
-  tranche: trancheInputSchema,
-});
+const createOfferingSchema = z
+  .object({
+    name: nonEmpty(200),
+    productType: z.enum(PRODUCT_TYPES),
+    assetIds: z.array(uuidSchema).min(1, "an offering packages at least one data asset").max(50),
+    allowedInvestorClasses: z.array(z.enum(INVESTOR_CLASSES)).min(1, "name at least one investor class"),
+    blockedJurisdictions: z.array(z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166 alpha-2 code")).default([]),
+    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"),
+    termsDigest: digestSchema,
+    minSubordinationBps: z.number().int().min(0).max(10_000).default(0),
+    opensAt: dateTimeSchema.nullish(),
+    closesAt: dateTimeSchema.nullish(),
+    /** DvP: the ERC-20 stablecoin subscriptions are paid in, and the issuer's treasury wallet. Both or neither (neither: paid off chain). */
+    settlementToken: addressSchema.nullish(),
+    treasury: addressSchema.nullish(),
+    tranche: trancheInputSchema,
+  })
+  .refine((o) => Boolean(o.settlementToken) === Boolean(o.treasury), {
+    path: ["treasury"],
+    message: "name both a settlementToken and a treasury, or neither (paid off chain)",
+  });
 export type CreateOfferingParams = z.input<typeof createOfferingSchema>;
 
 /**
@@ -83,6 +95,11 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
     ]);
   }
   const assetIds = [...new Set(params.assetIds)];
+  // Its decimals as the chain answers them (6 for USDC and dUSD): amounts are never assumed.
+  const currency = params.settlementToken ? await readErc20(ctx.chain, params.settlementToken) : undefined;
+  if (params.settlementToken && !currency) {
+    throw new ValidationError([{ path: "settlementToken", message: "does not answer ERC-20 decimals() and symbol() on this chain" }]);
+  }
   return ctx.db.transaction(async (tx) => {
     // The row locks serialize concurrent packagings of one asset: the later one waits here,
     // then reads the earlier one's offering below and is refused.
@@ -108,7 +125,7 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
     const { tranche: t, assetIds: _ids, ...fields } = params;
     const [created] = await tx
       .insert(offering)
-      .values({ ...fields, issuerOrgId: actor.organizationId })
+      .values({ ...fields, settlementDecimals: currency?.decimals ?? null, issuerOrgId: actor.organizationId })
       .returning();
     await tx.insert(offeringAsset).values(assetIds.map((assetId) => ({ offeringId: created!.id, assetId })));
     const [firstTranche] = await tx
@@ -132,6 +149,9 @@ export async function createOffering(ctx: ServiceContext, input: CreateOfferingP
         blockedJurisdictions: created!.blockedJurisdictions,
         currency: created!.currency,
         termsDigest: created!.termsDigest,
+        settlementToken: created!.settlementToken,
+        settlementDecimals: created!.settlementDecimals,
+        treasury: created!.treasury,
         tranche: { id: firstTranche!.id, ...t },
       },
     });
@@ -192,6 +212,7 @@ export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId
   const never = packaged.flatMap(neverTokenizable);
   if (never.length > 0) throw new ComplianceNotSatisfiedError(never);
   const primary = packaged[0];
+  const settlement = await ensureSettlementContract(ctx.chain);
   const { address } = await deployToken(
     ctx.chain,
     {
@@ -200,6 +221,7 @@ export async function deployTrancheToken(ctx: ServiceContext, input: { trancheId
       assetId: primary!.id,
       contentDigest: primary!.contentDigest as Hex,
       offeringTermsDigest: o.termsDigest as Hex,
+      settlement,
     },
     // The requester rides with the write, so whoever settles it audits the deploy under their name.
     { subject: { trancheId: t.id, ...auditActor(ctx) }, owner: trancheTokenOwner },
@@ -315,6 +337,8 @@ async function transition(
   to: OfferingStatus,
   payload: Record<string, unknown> = {},
   checkLocked?: (tranches: Tranche[]) => void,
+  /** Columns set with the move (closedAt), and what else the move does in its transaction (refunds). */
+  extra: { set?: Partial<Offering>; alsoInTransaction?: (tx: Transaction) => Promise<void> } = {},
 ): Promise<Offering> {
   if (!offeringMover(o.status, to)) throw new OfferingStateError(o.id, o.status, to);
   return ctx.db.transaction(async (tx) => {
@@ -322,10 +346,11 @@ async function transition(
     if (checkLocked) checkLocked(await tx.select().from(tranche).where(eq(tranche.offeringId, o.id)));
     const [moved] = await tx
       .update(offering)
-      .set({ status: to })
+      .set({ ...extra.set, status: to })
       .where(and(eq(offering.id, o.id), eq(offering.status, o.status)))
       .returning();
     if (!moved) throw new OfferingStateError(o.id, locked!.status, to);
+    await extra.alsoInTransaction?.(tx);
     await appendAuditEvent(tx, {
       ...auditActor(ctx),
       action: `offering.${EVENT[to]}`,
@@ -355,18 +380,32 @@ export async function openOffering(ctx: ServiceContext, input: { offeringId: str
   });
 }
 
-/** OPEN → CLOSED: the allocations are final; no more mints. */
+/** OPEN → CLOSED: the allocations are final; no more mints or subscriptions. Fixed coupons accrue from now. */
 export async function closeOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
-  return transition(ctx, await ownOffering(ctx, input.offeringId), "CLOSED");
+  const now = ctx.now();
+  return transition(ctx, await ownOffering(ctx, input.offeringId), "CLOSED", { closedAt: now }, undefined, { set: { closedAt: now } });
 }
 
 /**
- * DRAFT or OPEN → CANCELLED. Tokens minted while OPEN stay where they are: refunding paid
- * subscriptions comes with the settlement contract. The packaged assets are released (a
- * CANCELLED offering is not live).
+ * DRAFT or OPEN → CANCELLED. Every paid (CONFIRMED) subscription gets a refund, recorded in
+ * this transaction and settled on chain by the settlement worker (tokens burned, the cost paid
+ * back from the treasury); subscriptions not sent yet fail unpaid, and one in flight is refunded
+ * when it confirms. Tokens minted by requestMint (paid off chain) stay where they are. The
+ * packaged assets stay OFFERED, but are no longer held (a CANCELLED offering is not live).
  */
 export async function cancelOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
-  return transition(ctx, await ownOffering(ctx, input.offeringId), "CANCELLED");
+  const o = await ownOffering(ctx, input.offeringId);
+  return transition(ctx, o, "CANCELLED", {}, undefined, {
+    alsoInTransaction: async (tx) => {
+      await failUnsentSubscriptions(
+        tx,
+        o.id,
+        "OFFERING_CANCELLED",
+        `offering ${o.id} was cancelled before the subscription was sent; nothing was paid`,
+      );
+      await recordRefunds(tx, o.id);
+    },
+  });
 }
 
 /** CLOSED → MATURED, once the latest tranche maturity date has passed (an explicit move, so the state never changes on a read). */

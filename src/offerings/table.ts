@@ -1,4 +1,4 @@
-import { integer, pgTable, primaryKey, text, timestamp, uuid, unique } from "drizzle-orm/pg-core";
+import { boolean, integer, pgTable, primaryKey, text, timestamp, uuid, unique } from "drizzle-orm/pg-core";
 import { baseUnits, createdAt, id } from "../db/columns.js";
 import { dataAsset } from "../assets/table.js";
 import { organization } from "../organizations/table.js";
@@ -40,6 +40,18 @@ export const offering = pgTable("offering", {
   /** The subscription window; an open bound is no bound (opens when opened, closes when closed). */
   opensAt: timestamp("opens_at", { withTimezone: true }),
   closesAt: timestamp("closes_at", { withTimezone: true }),
+  /**
+   * The ERC-20 subscriptions are paid in and redemptions paid out of (USDC, an HKD stablecoin, dUSD
+   * on the dev chain), and its decimals as the chain answered them. Null: paid off chain (requestMint only).
+   */
+  settlementToken: text("settlement_token"),
+  settlementDecimals: integer("settlement_decimals"),
+  /** The issuer's treasury wallet: it receives subscription payments and pays redemptions (it approves the settlement contract). */
+  treasury: text("treasury"),
+  /** When the allocations became final (CLOSED): fixed coupons accrue from here to maturity. */
+  closedAt: timestamp("closed_at", { withTimezone: true }),
+  /** When the maturity redemption was planned (once: its redemptions are then recorded). */
+  redemptionPlannedAt: timestamp("redemption_planned_at", { withTimezone: true }),
   createdAt: createdAt(),
 });
 
@@ -74,6 +86,8 @@ export const tranche = pgTable(
     price: baseUnits("price").notNull().default("1000000"),
     minimumTicket: baseUnits("minimum_ticket").notNull().default("1"),
     maturityDate: timestamp("maturity_date", { withTimezone: true }),
+    /** Whether holders may redeem before maturity (requestRedemption), at principal plus the coupon accrued so far. */
+    earlyRedemption: boolean("early_redemption").notNull().default(false),
     tokenName: text("token_name").notNull(),
     tokenSymbol: text("token_symbol").notNull(),
     tokenAddress: text("token_address"),

@@ -78,6 +78,7 @@ export type TestGatewayOptions = {
       | "playground"
       | "metricsToken"
       | "siweDomain"
+      | "kycSweepIntervalMs"
     >
   >;
   /** Statement logger (drizzle), for tests that count SQL statements. */

@@ -31,9 +31,13 @@ export type CreateOfferingInput = {
   name: string;
   opensAt?: string | null | undefined;
   productType: ProductType;
+  /** DvP: the ERC-20 stablecoin subscriptions are paid in (dUSD on the dev chain, USDC…); omit with treasury for off-chain payment */
+  settlementToken?: string | null | undefined;
   /** sha256 of the offering terms document */
   termsDigest: string;
   tranche: TrancheInput;
+  /** DvP: the issuer's treasury wallet (it approves the settlement contract for redemptions) */
+  treasury?: string | null | undefined;
 };
 
 export type InvestorClass =
@@ -111,6 +115,8 @@ export type TrancheInput = {
   couponBps?: number | null | undefined;
   /** FIXED by default */
   couponKind?: CouponKind | null | undefined;
+  /** Whether holders may redeem before maturity; false by default */
+  earlyRedemption?: boolean | null | undefined;
   maturityDate?: string | null | undefined;
   /** Base units; 1 by default */
   minimumTicket?: string | null | undefined;

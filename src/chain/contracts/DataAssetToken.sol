@@ -36,13 +36,16 @@ contract DataAssetToken is ERC20, ERC20Pausable, AccessControl {
         string memory assetId_,
         bytes32 contentDigest_,
         bytes32 offeringTermsDigest_,
-        address admin
+        address admin,
+        address settlement
     ) ERC20(name_, symbol_) {
         assetId = assetId_;
         contentDigest = contentDigest_;
         offeringTermsDigest = offeringTermsDigest_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
+        // The DvP settlement contract mints against payment and burns against payout; zero: none.
+        if (settlement != address(0)) _grantRole(AGENT_ROLE, settlement);
         emit AssetAnchored(assetId_, contentDigest_, offeringTermsDigest_);
     }
 

@@ -1,0 +1,120 @@
+/**
+ * What outside parties do on chain around a DvP settlement, with their own keys: an investor
+ * funds a wallet from the dUSD faucet, signs an EIP-2612 permit or approves; the issuer's
+ * treasury approves the settlement contract. Plus reads of balances and settlement events.
+ */
+import { createWalletClient, erc20Abi, http, maxUint256, parseEventLogs, type Address, type Hex, type PrivateKeyAccount } from "viem";
+import { DevStablecoinAbi, DvpSettlementAbi, ensureDevStablecoin, settlementId } from "../../src/chain/settlement.js";
+import type { TestGateway } from "./harness.js";
+import { ERROR_FIELDS } from "./flow.js";
+
+/** Gives an outside wallet gas money (anvil's own RPC: no transaction of the gateway's signer). */
+export async function fundGas(t: TestGateway, address: Address) {
+  await t.chain.publicClient.request({ method: "anvil_setBalance" as any, params: [address, "0x56BC75E2D63100000"] as any });
+}
+
+function walletOf(t: TestGateway, account: PrivateKeyAccount) {
+  return createWalletClient({ account, chain: t.chain.chain, transport: http(t.chain.chain.rpcUrls.default.http[0]) });
+}
+
+async function mined(t: TestGateway, hash: Hex) {
+  const receipt = await t.chain.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+  return receipt;
+}
+
+/** The test gateway's development stablecoin (deployed once per database and signer). */
+export function devStablecoin(t: TestGateway): Promise<Address> {
+  return ensureDevStablecoin(t.chain);
+}
+
+/** The wallet calls the public faucet for itself. */
+export async function faucet(t: TestGateway, dusd: Address, account: PrivateKeyAccount, amount: bigint) {
+  await fundGas(t, account.address);
+  await mined(
+    t,
+    await walletOf(t, account).writeContract({
+      address: dusd,
+      abi: DevStablecoinAbi,
+      functionName: "faucet",
+      args: [account.address, amount],
+    }),
+  );
+}
+
+export async function approve(t: TestGateway, currency: Address, account: PrivateKeyAccount, spender: Address, amount = maxUint256) {
+  await fundGas(t, account.address);
+  await mined(
+    t,
+    await walletOf(t, account).writeContract({ address: currency, abi: erc20Abi, functionName: "approve", args: [spender, amount] }),
+  );
+}
+
+export function stablecoinBalance(t: TestGateway, currency: Address, holder: Address, blockNumber?: bigint): Promise<bigint> {
+  return t.chain.publicClient.readContract({ address: currency, abi: erc20Abi, functionName: "balanceOf", args: [holder], blockNumber });
+}
+
+export function tokenSupply(t: TestGateway, token: Address): Promise<bigint> {
+  return t.chain.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "totalSupply" });
+}
+
+/** An EIP-2612 permit signed by the investor's wallet for `spender`, as PermitInput. */
+export async function signPermit(
+  t: TestGateway,
+  currency: Address,
+  account: PrivateKeyAccount,
+  spender: Address,
+  value: bigint,
+  deadline = BigInt(Math.floor(Date.now() / 1000) + 3600),
+) {
+  const [name, nonce] = await Promise.all([
+    t.chain.publicClient.readContract({ address: currency, abi: erc20Abi, functionName: "name" }),
+    t.chain.publicClient.readContract({
+      address: currency,
+      abi: DevStablecoinAbi,
+      functionName: "nonces",
+      args: [account.address],
+    }),
+  ]);
+  const signature = await account.signTypedData({
+    domain: { name, version: "1", chainId: t.chain.chainId, verifyingContract: currency },
+    types: {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    primaryType: "Permit",
+    message: { owner: account.address, spender, value, nonce, deadline },
+  });
+  return { value: value.toString(), deadline: deadline.toString(), signature };
+}
+
+/** Every Subscribed / Redeemed event of the settlement contract since `fromBlock`, by registry id. */
+export async function settlementEvents(t: TestGateway, settlement: Address, fromBlock: bigint) {
+  const logs = await t.chain.publicClient.getLogs({ address: settlement, fromBlock, toBlock: "latest" });
+  const events = parseEventLogs({ abi: DvpSettlementAbi, logs });
+  const count = (name: "Subscribed" | "Redeemed") => {
+    const byId = new Map<Hex, number>();
+    for (const e of events) if (e.eventName === name) byId.set(e.args.id, (byId.get(e.args.id) ?? 0) + 1);
+    return byId;
+  };
+  return { subscribed: count("Subscribed"), redeemed: count("Redeemed"), events };
+}
+
+export { settlementId };
+
+export const SUBSCRIPTION_FIELDS = `id status amount cost wallet txHash errorCode errorMessage revertReason paidWith refund { id status payout txHash }`;
+export const REQUEST_SUBSCRIPTION = `mutation($input: RequestSubscriptionInput!) { requestSubscription(input: $input) { __typename
+  ... on InvestorSubscription { ${SUBSCRIPTION_FIELDS} }
+  ... on SettlementRefusedError { reason }
+  ... on ComplianceNotSatisfiedError { unmetCodes }
+  ... on BelowMinimumTicketError { minimumTicket }
+  ... on ValidationError { issues { path message } }
+  ${ERROR_FIELDS} } }`;
+export const SUBSCRIPTION = `query($id: ID!) { subscription(id: $id) { __typename ... on InvestorSubscription { ${SUBSCRIPTION_FIELDS} } ${ERROR_FIELDS} } }`;
+export const REDEMPTION_FIELDS = `id kind status holder amount principal coupon due payout shortfall txHash errorCode revertReason`;
+export const REDEMPTIONS = `query($f: SettlementFilter) { redemptions(filter: $f) { __typename ... on QueryRedemptionsSuccess { data { ${REDEMPTION_FIELDS} } } ${ERROR_FIELDS} } }`;
