@@ -72,6 +72,15 @@ async function main() {
     indexer: { ...config.indexer, reconcileIntervalSeconds: config.reconcileIntervalSeconds },
     logger,
   });
+  if (config.chain.kind === "embedded") {
+    // The development settlement currency and the DvP contract, deployed once (kept across restarts with the chain's state).
+    const [dusd, settlement] = await Promise.all([ensureDevStablecoin(chain), ensureSettlementContract(chain)]);
+    console.log(
+      "Development stablecoin (dUSD, 6 decimals, EIP-2612 permits; faucet(address,uint256) hands out up to 1,000,000 dUSD a call)" +
+        " and the DvP settlement contract (the spender investors sign permits for):\n" +
+        `export DUSD=${dusd}\nexport SETTLEMENT=${settlement}\n`,
+    );
+  }
   logger.info({ url: `${gateway.url}/graphql`, chainId: chain.chainId, signer: chain.account.address }, "gateway listening");
 
   // Plain line for people and scripts, whatever the log level.
@@ -83,15 +92,6 @@ async function main() {
       "\nDemo identities (tokens valid 7 days), ready for the tour in README.md: paste these lines into a shell," +
         " then send a token as `authorization: Bearer $OWNER`. The ADMIN token also carries INDEXER.\n" +
         `${demoShellLines(identities, gateway.url)}\n`,
-    );
-  }
-  if (config.chain.kind === "embedded") {
-    // The development settlement currency and the DvP contract, deployed once (kept across restarts with the chain's state).
-    const [dusd, settlement] = await Promise.all([ensureDevStablecoin(chain), ensureSettlementContract(chain)]);
-    console.log(
-      "Development stablecoin (dUSD, 6 decimals, EIP-2612 permits; faucet(address,uint256) hands out up to 1,000,000 dUSD a call)" +
-        " and the DvP settlement contract (the spender investors sign permits for):\n" +
-        `export DUSD=${dusd}\nexport SETTLEMENT=${settlement}\n`,
     );
   }
   let stopping = false;

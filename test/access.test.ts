@@ -571,6 +571,56 @@ MATRIX.push(
   },
 );
 // --- end of issue 14 (investor sign-in) ------------------------------------------------------
+// DvP subscriptions and redemptions (issue 14): the offering's ISSUER for any investor, an INVESTOR for themself.
+MATRIX.push(
+  {
+    mutation: "requestSubscription",
+    scenario: "the offering's issuer subscribes an investor (another investor signed in: NotFound)",
+    operation: `mutation($input: RequestSubscriptionInput!) { requestSubscription(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F, H),
+  },
+  {
+    mutation: "requestSubscription",
+    scenario: "the signed-in investor subscribes for themself",
+    operation: `mutation($input: RequestSubscriptionInput!) { requestSubscription(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: me.investorId, amount: "1" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F, A),
+  },
+  {
+    mutation: "requestRedemption",
+    scenario: "the offering's issuer asks an early redemption for an investor (another investor signed in: NotFound)",
+    operation: `mutation($input: RequestRedemptionInput!) { requestRedemption(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F, H),
+  },
+  {
+    mutation: "requestRedemption",
+    scenario: "the signed-in investor asks an early redemption for themself",
+    operation: `mutation($input: RequestRedemptionInput!) { requestRedemption(input: $input) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { input: { idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: me.investorId, amount: "1" } };
+    },
+    expected: row(U, F, F, A, F, F, F, F, A),
+  },
+  {
+    mutation: "redeemOffering",
+    scenario: "the offering's issuer plans the maturity redemption",
+    operation: `mutation($o: ID!) { redeemOffering(offeringId: $o) ${SELECTION} }`,
+    setup: async () => ({ o: (await buildScenario(t, a)).offeringId }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+);
 
 function outcomeOf(
   result: { data?: any; errors?: { extensions?: { code?: string } }[] },
@@ -583,8 +633,8 @@ function outcomeOf(
   if (code === "UNAUTHENTICATED") return U;
   if (result.errors) return `top-level errors: ${JSON.stringify(result.errors)}`;
   const answer = result.data?.[field];
-  // A list, a connection, or null (nothing yet): authorization passed.
-  if (Array.isArray(answer) || answer?.edges || (result.data && answer === null)) return A;
+  // A list, a connection, a scalar, or null (nothing yet): authorization passed.
+  if (Array.isArray(answer) || answer?.edges || typeof answer === "string" || (result.data && answer === null)) return A;
   const typename: string | undefined = answer?.__typename;
   if (typename === "ForbiddenError") return F;
   if (typename === "UnauthenticatedError") return U;
@@ -882,6 +932,44 @@ QUERIES.push(
   },
 );
 // --- end of issue 14 ------------------------------------------------------------------------------
+// DvP reads (issue 14): an investor's own; an issuer its offerings'; compliance and operators all.
+QUERIES.push(
+  {
+    query: "subscription",
+    scenario: "a subscription: readers only (an id nobody may see answers NotFound to them)",
+    operation: `query($id: ID!) { subscription(id: $id) ${SELECTION} }`,
+    variables: () => ({ id: randomUUID() }),
+    expected: row(U, F, H, H, F, H, F, H, H),
+  },
+  {
+    query: "subscriptions",
+    scenario: "subscriptions: to investor readers and the signed-in investor",
+    operation: `{ subscriptions ${SELECTION} }`,
+    variables: () => ({}),
+    expected: row(U, F, A, A, F, A, F, A, A),
+  },
+  {
+    query: "redemption",
+    scenario: "a redemption: readers only",
+    operation: `query($id: ID!) { redemption(id: $id) ${SELECTION} }`,
+    variables: () => ({ id: randomUUID() }),
+    expected: row(U, F, H, H, F, H, F, H, H),
+  },
+  {
+    query: "redemptions",
+    scenario: "redemptions: to investor readers and the signed-in investor",
+    operation: `{ redemptions ${SELECTION} }`,
+    variables: () => ({}),
+    expected: row(U, F, A, A, F, A, F, A, A),
+  },
+  {
+    query: "settlementContract",
+    scenario: "the DvP settlement contract (the permit spender) is public",
+    operation: `{ settlementContract }`,
+    variables: () => ({}),
+    expected: row(A, A, A, A, A, A, A, A),
+  },
+);
 
 describe("access matrix of queries", () => {
   it("has at least one row for every query of the schema, and none for queries it does not have", async () => {

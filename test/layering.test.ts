@@ -27,6 +27,7 @@ const DOMAINS = [
   "organizations",
   "ownership",
   "provenance",
+  "settlement",
 ];
 
 /**
@@ -75,6 +76,10 @@ const TABLE_OWNERS: Record<string, string> = {
   trusted_issuer: "identity",
   wallet_challenge: "identity",
   mint_batch: "minting",
+  subscription: "settlement",
+  redemption: "settlement",
+  settlement_batch: "settlement",
+  chain_contract: "chain",
   mint_request: "minting",
   token_control_state: "minting",
   frozen_address: "minting",

@@ -73,7 +73,20 @@ describe("npm start", () => {
     const exports = output.split("\n").filter((line) => line.startsWith("export "));
     const names = exports.map((line) => /^export ([A-Z_]+)=/.exec(line)?.[1]);
     expect(names.sort(), output).toEqual(
-      ["ADMIN", "COMPLIANCE", "EXCHANGE_ORG", "GQL", "INDEXER", "ISSUER", "ISSUER_ORG", "OPERATOR_ORG", "OWNER", "PROVIDER_ORG"].sort(),
+      [
+        "ADMIN",
+        "COMPLIANCE",
+        "DUSD",
+        "EXCHANGE_ORG",
+        "GQL",
+        "INDEXER",
+        "ISSUER",
+        "ISSUER_ORG",
+        "OPERATOR_ORG",
+        "OWNER",
+        "PROVIDER_ORG",
+        "SETTLEMENT",
+      ].sort(),
     );
     expect(exports.join("\n")).not.toMatch(/Bearer/);
     expect(output).toMatch(/ADMIN token also carries INDEXER/);

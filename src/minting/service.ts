@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, investorIdOf, requireActor, requireSameOrganization } from "../context.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, text, uuidSchema } from "../validation.js";
-import { tranche } from "../offerings/table.js";
 import { OfferingNotOpenError } from "../offerings/errors.js";
 import { auditedReport, evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
 import { appendAuditEvent, auditActor } from "../audit/service.js";
@@ -13,6 +12,7 @@ import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { enqueue } from "../queue/service.js";
 import { IdempotencyKeyReusedError, SupplyCapExceededError } from "./errors.js";
 import { MINT_STATUSES, mintRequest } from "./table.js";
+import { lockTrancheSupply } from "../settlement/service.js";
 
 export type MintRequest = typeof mintRequest.$inferSelect;
 export const MINT_QUEUE = "mint";
@@ -74,20 +74,14 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
     throw new OfferingNotOpenError(offering.id, offering.status, offering.opensAt, offering.closesAt);
   }
 
-  // The tranche row lock serializes mints of one tranche, so the cap check cannot race. Every
-  // other request of the tranche waits on it, so it is held for as few round trips as possible:
-  // the sum is sent with the lock (PostgreSQL runs it once the lock is granted, with a snapshot
-  // taken after it) and the request is written together with its outbox job.
+  // The tranche row lock serializes mints and subscriptions of one tranche, so the cap check cannot
+  // race. Every other request of the tranche waits on it, so it is held for as few round trips as
+  // possible: the sums are sent with the lock (PostgreSQL runs them once the lock is granted, with
+  // a snapshot taken after it) and the request is written together with its outbox job.
   const requestId = randomUUID();
   const created = await ctx.db
     .transaction(async (tx) => {
-      const [, [{ total }]] = (await Promise.all([
-        tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, t.id)).for("update"),
-        tx
-          .select({ total: sql<string>`coalesce(sum(${mintRequest.amount}), 0)::text` })
-          .from(mintRequest)
-          .where(and(eq(mintRequest.trancheId, t.id), notInArray(mintRequest.status, ["FAILED", "REVERTED"]))),
-      ])) as [unknown, [{ total: string }]];
+      const total = (await lockTrancheSupply(tx, t.id)).toString();
       if (BigInt(total) + BigInt(params.amount) > BigInt(t.supplyCap)) {
         throw new SupplyCapExceededError(t.supplyCap, total, params.amount);
       }

@@ -158,9 +158,10 @@ class KeyTakenError extends Error {}
 
 /**
  * Token base units of the tranche recorded so far (mints and subscriptions not refused), read
- * under the tranche's row lock, which serializes every request against its supply cap.
+ * under the tranche's row lock, which serializes every request against its supply cap. Mints
+ * (requestMint) and subscriptions share the one cap, so both check it here.
  */
-async function lockSupply(tx: Transaction, trancheId: string): Promise<bigint> {
+export async function lockTrancheSupply(tx: Transaction, trancheId: string): Promise<bigint> {
   const [, [mints], [subs]] = (await Promise.all([
     tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, trancheId)).for("update"),
     tx
@@ -246,7 +247,7 @@ export async function requestSubscription(ctx: ServiceContext, input: RequestSub
 
   const created = await ctx.db
     .transaction(async (tx) => {
-      const supply = await lockSupply(tx, t.id);
+      const supply = await lockTrancheSupply(tx, t.id);
       if (supply + amount > BigInt(t.supplyCap)) throw new SupplyCapExceededError(t.supplyCap, supply.toString(), params.amount);
       const [row] = await tx
         .insert(subscription)

@@ -16,7 +16,7 @@
  *   in line so the next run's simulation singles out the culprit; a row that alone reverts ends
  *   REVERTED with the decoded reason.
  */
-import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Address, Hex } from "viem";
 import type { Logger } from "pino";
 import type { Database, Transaction } from "../db/index.js";
@@ -48,6 +48,8 @@ export type SettlementWorkerOptions = {
   batchSize?: number;
   stuckAfterMs?: number;
   receiptPollMs?: number;
+  /** How long one round waits for a batch's outcome before leaving it to the next (default 30 s). */
+  waitMs?: number;
 };
 
 export type SettlementWorker = { wake(): void; stop(): Promise<void> };
@@ -56,6 +58,13 @@ export type SettlementWorker = { wake(): void; stop(): Promise<void> };
 const PERMIT_MARGIN_SECONDS = 60n;
 /** A row whose batch reverted on chain this often is settled REVERTED instead of being put back in line. */
 const MAX_REVERTED_BATCHES = 3;
+/** How long a refund or maturity redemption the chain refused waits before it is tried again (the treasury may be funded by then). */
+const OWED_RETRY_MS = 30_000;
+
+/** Refunds and maturity redemptions are owed by the issuer: a refusal (an unfunded treasury) leaves them waiting, never REVERTED. */
+function isOwed(row: { kind?: string }): boolean {
+  return row.kind === "REFUND" || row.kind === "MATURITY";
+}
 
 type Row = typeof subscription | typeof redemption;
 type Entity = "Subscription" | "Redemption";
@@ -68,6 +77,7 @@ function writeContext(o: SettlementWorkerOptions): WriteContext {
     confirmations: o.confirmations,
     stuckAfterMs: o.stuckAfterMs,
     receiptPollMs: o.receiptPollMs,
+    waitMs: o.waitMs,
   };
 }
 
@@ -103,14 +113,18 @@ async function settleRows(
   if (outcome.status === "REVERTED") {
     // Nothing of a reverted transaction happened: rows that may be innocent go back in line, to be
     // simulated one by one; a row alone in its batch, or back too often, is what reverted.
-    const rows = await tx.select({ id: table.id, attempts: table.attempts }).from(table).where(inBatch);
+    // What the issuer owes (a refund, a maturity redemption) is never given up on: it waits for the treasury.
+    const rows: { id: string; attempts: number; kind?: string }[] =
+      table === redemption
+        ? await tx.select({ id: redemption.id, attempts: redemption.attempts, kind: redemption.kind }).from(redemption).where(inBatch)
+        : await tx.select({ id: table.id, attempts: table.attempts }).from(table).where(inBatch);
     const alone = rows.length === 1;
-    const again = rows.filter((r) => !alone && r.attempts < MAX_REVERTED_BATCHES).map((r) => r.id);
+    const again = rows.filter((r) => isOwed(r) || (!alone && r.attempts < MAX_REVERTED_BATCHES)).map((r) => r.id);
     const requeued =
       again.length > 0
         ? await tx
             .update(table)
-            .set({ status: "REQUESTED", batchId: null, txHash: null, updatedAt: new Date() })
+            .set({ status: "REQUESTED", batchId: null, txHash: null, revertReason: outcome.reason, updatedAt: new Date() })
             .where(and(inBatch, inArray(table.id, again)))
             .returning(returning)
         : [];
@@ -133,7 +147,7 @@ async function settleRows(
   }
   const confirmed = await tx
     .update(table)
-    .set({ ...mined, status: "CONFIRMED", errorCode: null, errorMessage: null })
+    .set({ ...mined, status: "CONFIRMED", errorCode: null, errorMessage: null, revertReason: null })
     .where(inBatch)
     .returning(returning);
   await appendAuditEvents(tx, events(entity, `${prefix}.confirmed`, confirmed, facts));
@@ -238,6 +252,22 @@ async function settleUnsent(
   });
 }
 
+/** An owed row the chain refuses (the treasury short of funds or allowance): noted, left REQUESTED, tried again after OWED_RETRY_MS. */
+async function noteRefusal(db: Database, table: Row, entity: Entity, prefix: string, id: string, reason: string) {
+  await db.transaction(async (tx) => {
+    const noted = await tx
+      .update(table)
+      .set({
+        revertReason: reason,
+        errorMessage: `the settlement contract refuses it for now: ${reason}; tried again every ${OWED_RETRY_MS / 1000} s`,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(table.id, id), eq(table.status, "REQUESTED"), isNull(table.batchId)))
+      .returning({ id: table.id, trancheId: table.trancheId });
+    await appendAuditEvents(tx, events(entity, `${prefix}.waiting`, noted, { revertReason: reason, onChain: false }));
+  });
+}
+
 /** Resumes every open settlement batch of this signer (after a crash, or a wait that ran out), oldest nonce first. */
 async function resumeOpenBatches(o: SettlementWorkerOptions): Promise<void> {
   const open = await o.db
@@ -280,7 +310,14 @@ async function sendNext<R extends { id: string; trancheId: string; attempts: num
   const { db, chain } = o;
   const { table } = plan;
   const waiting = and(eq(table.status, "REQUESTED"), isNull(table.batchId));
-  const [first] = await db.select({ trancheId: table.trancheId }).from(table).where(waiting).orderBy(asc(table.createdAt)).limit(1);
+  // An owed row the chain refused a moment ago waits a while before it is tried again.
+  const due = or(isNull(table.revertReason), lt(table.updatedAt, new Date(Date.now() - OWED_RETRY_MS)));
+  const [first] = await db
+    .select({ trancheId: table.trancheId })
+    .from(table)
+    .where(and(waiting, due))
+    .orderBy(asc(table.createdAt))
+    .limit(1);
   if (!first) return false;
   const [[row], rows] = await Promise.all([
     db
@@ -291,7 +328,7 @@ async function sendNext<R extends { id: string; trancheId: string; attempts: num
     db
       .select()
       .from(table)
-      .where(and(waiting, eq(table.trancheId, first.trancheId)))
+      .where(and(waiting, due, eq(table.trancheId, first.trancheId)))
       .orderBy(asc(table.createdAt))
       .limit(o.batchSize ?? DEFAULTS.mintBatchSize) as unknown as Promise<R[]>,
   ]);
@@ -312,6 +349,10 @@ async function sendNext<R extends { id: string; trancheId: string; attempts: num
       const alone = await simulate([r]);
       if ("gas" in alone) {
         passing.push(r);
+        continue;
+      }
+      if (isOwed(r as { kind?: string })) {
+        await noteRefusal(db, table, plan.entity, plan.prefix, r.id, alone.reason);
         continue;
       }
       await settleUnsent(db, table, plan.entity, plan.prefix, [r.id], "REVERTED", {
