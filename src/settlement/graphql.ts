@@ -222,7 +222,7 @@ builder.mutationField("redeemOffering", (t) =>
     description:
       "Plans the maturity redemption of a MATURED offering, once: every holder's tokens against principal plus coupon, the treasury's funds shared senior first, pro rata within a tranche, the shortfall recorded. The settlement worker sends one transaction per tranche batch; REDEEMED when all are confirmed. ISSUER of the offering.",
     authScopes: { anyRole: ["ISSUER"] },
-    errors: { types: [OfferingStateError, SettlementNotConfiguredError, ChainUnavailableError] },
+    errors: { types: [OfferingStateError, SettlementNotConfiguredError, TreasuryInsufficientError, ChainUnavailableError] },
     args: { offeringId: t.arg.id({ required: true }) },
     resolve: (_root, { offeringId }, ctx) => redeemOffering(ctx, { offeringId }),
   }),

@@ -471,7 +471,8 @@ async function knownHolders(db: Database, trancheId: string): Promise<Map<string
  * from the chain, are to be burned against principal plus the fixed coupon accrued from the
  * close to the tranche's maturity date. The treasury pays what it can (its balance, capped by
  * what it allowed the settlement contract): senior before mezzanine before junior, pro rata
- * within a tranche; the shortfall is recorded per holder. Planned once; the settlement worker
+ * within a tranche; the shortfall is recorded per holder. A treasury that can pay nothing at all
+ * is refused (TreasuryInsufficientError): fund or approve it first. Planned once; the settlement worker
  * sends one redeemBatch per tranche, and the offering is REDEEMED once every one is confirmed.
  */
 export async function redeemOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<OfferingRow> {
@@ -502,6 +503,9 @@ export async function redeemOffering(ctx: ServiceContext, input: { offeringId: s
   const funds = await treasuryFunds(ctx.chain, currency, treasury, settlement);
   const available = funds.payable - (await openPayouts(ctx.db, o.id));
   const claims: Claim[] = lines.map((l) => ({ key: l.key, rank: SENIORITIES.indexOf(l.t.seniority), due: l.principal + l.coupon }));
+  const totalDue = claims.reduce((sum, c) => sum + c.due, 0n);
+  // Burning every holder's tokens against nothing is never what an issuer means: fund or approve first.
+  if (totalDue > 0n && available <= 0n) throw new TreasuryInsufficientError(totalDue.toString(), "0");
   const paid = allocate(claims, available);
   const planned = await ctx.db.transaction(async (tx) => {
     // Once: the first plan wins; a second call (or a racing one) changes nothing.

@@ -50,6 +50,8 @@ export type SettlementWorkerOptions = {
   receiptPollMs?: number;
   /** How long one round waits for a batch's outcome before leaving it to the next (default 30 s). */
   waitMs?: number;
+  /** How long a refund or maturity redemption the chain refused waits before it is tried again (default 30 s). */
+  owedRetryMs?: number;
 };
 
 export type SettlementWorker = { wake(): void; stop(): Promise<void> };
@@ -311,7 +313,7 @@ async function sendNext<R extends { id: string; trancheId: string; attempts: num
   const { table } = plan;
   const waiting = and(eq(table.status, "REQUESTED"), isNull(table.batchId));
   // An owed row the chain refused a moment ago waits a while before it is tried again.
-  const due = or(isNull(table.revertReason), lt(table.updatedAt, new Date(Date.now() - OWED_RETRY_MS)));
+  const due = or(isNull(table.revertReason), lt(table.updatedAt, new Date(Date.now() - (o.owedRetryMs ?? OWED_RETRY_MS))));
   const [first] = await db
     .select({ trancheId: table.trancheId })
     .from(table)
