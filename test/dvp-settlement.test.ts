@@ -171,7 +171,7 @@ beforeAll(async () => {
   settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract;
   expect(settlement).toMatch(/^0x[0-9a-fA-F]{40}$/);
   for (const inv of [alice, bob, carol]) await faucet(t, dusd, inv.account, FUNDS);
-  await faucet(t, dusd, dave.account, 5n * E6);
+  await faucet(t, dusd, dave.account, 20n * E6);
   fromBlock = await t.chain.publicClient.getBlockNumber();
 }, 240_000);
 
@@ -219,7 +219,7 @@ describe("a three-tranche DvP offering", () => {
 
   it("refuses a subscription the chain would refuse, with the decoded reason, and moves nothing", async () => {
     const before = await stablecoinBalance(t, dusd, dave.wallet);
-    // 50 dUSD owed, 5 held: the permit is fine, the balance is not.
+    // 50 dUSD owed, 20 held: the permit is fine, the balance is not.
     const poor = await subscribe(a.issuerToken, {
       idempotencyKey: "dave-1",
       trancheId: tranches.SENIOR.id,
@@ -252,6 +252,19 @@ describe("a three-tranche DvP offering", () => {
       amount: E18.toString(),
     });
     expect(small).toMatchObject({ __typename: "BelowMinimumTicketError", code: "BELOW_MINIMUM_TICKET" });
+    // A paused tranche token: the mint leg would revert, so nothing is paid either.
+    const pause = (name: string) =>
+      t.gql(`mutation($id: ID!) { ${name}(trancheId: $id) { __typename ${ERROR_FIELDS} } }`, { id: tranches.SENIOR.id }, a.issuerToken);
+    expect((await pause("pauseToken")).data.pauseToken.__typename).toBe("TokenControlAction");
+    const paused = await subscribe(a.issuerToken, {
+      idempotencyKey: "dave-5",
+      trancheId: tranches.SENIOR.id,
+      investorId: dave.investorId,
+      amount: (10n * E18).toString(),
+      permit: await signPermit(t, dusd, dave.account, settlement, 10n * E6),
+    });
+    expect(paused).toMatchObject({ __typename: "SettlementRefusedError", reason: "EnforcedPause" });
+    expect((await pause("unpauseToken")).data.unpauseToken.__typename).toBe("TokenControlAction");
     expect(await stablecoinBalance(t, dusd, dave.wallet)).toBe(before);
     expect(await balanceOf(t, tranches.SENIOR.token, dave.wallet)).toBe(0n);
     const listed = (
