@@ -1,9 +1,10 @@
 /**
- * npm run bench [-- --quick] [-- --million] [-- --only reads|mint|import]
+ * npm run bench [-- --quick] [-- --million] [-- --only reads|mint|dvp|import]
  *
  * Measures what users feel, each figure next to a peer or the physical limit in the same run
  * on the same machine: catalogue reads (ours vs PostGraphile vs one raw SQL query), minting
- * (GraphQL → queue → worker → chain vs a raw viem loop), import (`npm run import` vs COPY),
+ * (GraphQL → queue → worker → chain vs a raw viem loop), DvP subscriptions (GraphQL → settlement
+ * worker → settlement contract vs a raw viem loop on a second one), import (`npm run import` vs COPY),
  * server memory, and read latency as the catalogue grows. Needs a PostgreSQL server
  * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres); it creates and
  * drops its own database. Every workload checks its answers before it times anything.
@@ -32,24 +33,27 @@ import {
 import type { TestGateway } from "../test/support/harness.js";
 import { ROOT, peakRssMb, spawnTs, type Spawned } from "./lib/processes.js";
 import { load, postJson, type LoadResult } from "./lib/load.js";
+import { benchDvp } from "./lib/dvp.js";
 import { CATEGORIES, SEARCH_TERM, assetLine, seedOrganizations, seedRightsProvenanceAndPublish, writeJsonl } from "./lib/seed.js";
 
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, million: { type: "boolean", default: false }, only: { type: "string" } },
 });
-// `--only reads|mint|import` runs one workload (for working on it); it prints but writes no results file.
-const SECTIONS = ["reads", "mint", "import"] as const;
+// `--only reads|mint|dvp|import` runs one workload (for working on it); it prints but writes no results file.
+const SECTIONS = ["reads", "mint", "dvp", "import"] as const;
 if (flags.only && !SECTIONS.includes(flags.only as never)) throw new Error(`--only takes one of ${SECTIONS.join(", ")}`);
 const want = (section: (typeof SECTIONS)[number]) => !flags.only || flags.only === section;
 const QUICK = flags.quick;
 const PROFILE = QUICK
-  ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200 }
+  ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200, seqDvp: 20, batchDvp: 200 }
   : {
       sizes: [10_000, 100_000, ...(flags.million ? [1_000_000] : [])],
       loadSeconds: 10,
       connections: [1, 10, 50],
       seqMints: 200,
       batchMints: 1000,
+      seqDvp: 100,
+      batchDvp: 500,
     };
 /** The catalogue size at which the servers are compared side by side (the growth steps go on past it). */
 const READS_AT = PROFILE.sizes.includes(100_000) ? 100_000 : PROFILE.sizes.at(-1)!;
@@ -267,9 +271,17 @@ async function main() {
     }
     results.growth = growth;
 
-    // ---------- minting: ours (sequential, then batched) vs a raw viem loop on the same node ----------
-    const mint = want("mint") ? await benchMint(sql, ours.url, chain.url) : undefined;
+    // ---------- minting and DvP subscriptions: ours (sequential, then batched) vs a raw viem loop on the same node ----------
+    const actors = want("mint") || want("dvp") ? await benchActors(sql, ours.url) : undefined;
+    const mint = want("mint") ? await benchMint(sql, actors!, chain.url) : undefined;
     results.minting = mint;
+    const dvp = want("dvp")
+      ? await benchDvp(sql, actors!.client, actors!.a, chain.url, await chainOf(createPublicClient({ transport: http(chain.url) })), {
+          sequential: PROFILE.seqDvp,
+          batched: PROFILE.batchDvp,
+        })
+      : undefined;
+    results.dvp = dvp;
 
     results.memory = {
       serverPeakRssMb: peakRssMb(ours.child.pid!),
@@ -317,6 +329,32 @@ async function main() {
         ratio(mint.oursBatchPerSecond, mint.rawPerSecond),
         "",
         "",
+      );
+    }
+    if (dvp) {
+      row(
+        "DvP sequential subscriptions/s",
+        dvp.oursSequentialPerSecond,
+        `raw viem ${dvp.rawPerSecond}`,
+        ratio(dvp.oursSequentialPerSecond, dvp.rawPerSecond),
+        `raw 50/tx ${dvp.rawBatchedPerSecond}`,
+        ratio(dvp.oursSequentialPerSecond, dvp.rawBatchedPerSecond),
+      );
+      row(
+        "DvP batched subscriptions/s",
+        dvp.oursBatchPerSecond,
+        `raw viem ${dvp.rawPerSecond}`,
+        ratio(dvp.oursBatchPerSecond, dvp.rawPerSecond),
+        `raw 50/tx ${dvp.rawBatchedPerSecond}`,
+        ratio(dvp.oursBatchPerSecond, dvp.rawBatchedPerSecond),
+      );
+      row(
+        "DvP gas per subscription",
+        dvp.oursGasPerSubscription,
+        `raw 1/tx ${dvp.rawGasPerSubscription}`,
+        ratio(dvp.oursGasPerSubscription, dvp.rawGasPerSubscription),
+        `raw 50/tx ${dvp.rawBatchedGasPerSubscription}`,
+        ratio(dvp.oursGasPerSubscription, dvp.rawBatchedGasPerSubscription),
       );
     }
     if (results.import) {
@@ -410,7 +448,8 @@ async function copySameRows(sql: postgres.Sql, from: number, to: number, orgId: 
   return seconds;
 }
 
-async function benchMint(sql: postgres.Sql, url: string, rpcUrl: string) {
+/** A client of our server over HTTP with the same helpers the tests use, and the actors (organizations, role tokens) both chain workloads share. */
+async function benchActors(sql: postgres.Sql, url: string) {
   const [operator] = await sql`insert into organization (name, kind, jurisdiction) values ('Bench operator', 'VENUE', 'HK') returning id`;
   const gql = async (query: string, variables?: Record<string, unknown>, token?: string) => {
     const res = await fetch(`${url}/graphql`, {
@@ -428,7 +467,12 @@ async function benchMint(sql: postgres.Sql, url: string, rpcUrl: string) {
     tokenFor: (roles: string[], organizationId: string, subject = "bench") =>
       issueToken(JWT_SECRET, { subject, organizationId, roles: roles as any }),
   } as unknown as TestGateway;
-  const a = await createActors(client);
+  return { client, a: await createActors(client) };
+}
+
+async function benchMint(sql: postgres.Sql, actors: Awaited<ReturnType<typeof benchActors>>, rpcUrl: string) {
+  const { client, a } = actors;
+  const gql = client.gql;
   const asset = await registerApprovedAsset(client, a, "Bench mint asset");
   const { offeringId, trancheId } = await createOfferingWithTranche(client, a, asset.assetId, (10n ** 30n).toString());
   const { investorId, wallet } = await registerVerifiedInvestor(client, a);
