@@ -22,7 +22,7 @@ export type PeriodTranche = {
   key: string;
   /** 0 is the most senior; tranches of one rank share pro rata to what each is owed. */
   rank: number;
-  /** FIXED: a coupon of `couponBps` a year on `principal`; RESIDUAL: what is left (at most one, no coupon). */
+  /** FIXED: a coupon of `couponBps` a year on `principal`; RESIDUAL: what is left (at most one; no coupon, and paid last whatever its rank). */
   kind: TrancheKind;
   couponBps: number;
   principal: bigint;
