@@ -17,6 +17,7 @@ import { startIndexer, type Indexer } from "./indexer/runner.js";
 import { confirmMintsFromEvents } from "./minting/chain-events.js";
 import { WRITE_OWNERS } from "./write-owners.js";
 import { startSettlementWorker, type SettlementWorker } from "./settlement/worker.js";
+import { startDistributionWorker, type DistributionWorker } from "./distribution/worker.js";
 import { DEFAULTS } from "./config.js";
 
 export type GatewayOptions = {
@@ -85,6 +86,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           receiptPollMs: options.mintWorker?.receiptPollMs,
           pollIntervalMs: options.mintWorker?.pollIntervalMs,
         });
+  // Revenue distributions paid from the treasury: the same switch and settings again.
+  const distributionWorker: DistributionWorker | undefined =
+    options.workerEnabled === false
+      ? undefined
+      : startDistributionWorker({
+          db: options.db,
+          chain: options.chain,
+          logger,
+          confirmations: options.mintConfirmations ?? DEFAULTS.mintConfirmations,
+          stuckAfterMs: options.mintWorker?.stuckAfterMs,
+          receiptPollMs: options.mintWorker?.receiptPollMs,
+          pollIntervalMs: options.mintWorker?.pollIntervalMs,
+        });
   const changes = createChangeFeed(options.listen);
   // Expired KYC removes the wallet from the whitelists, on chain too (revocations do it at once).
   const sweeper = startWhitelistSweeper({
@@ -138,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       wakeWorker: () => {
         worker?.wake();
         settlementWorker?.wake();
+        distributionWorker?.wake();
       },
       workerHealth: worker ? () => worker.health() : undefined,
       changes,
@@ -161,6 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await indexer.stop();
       await worker?.stop();
       await settlementWorker?.stop();
+      await distributionWorker?.stop();
       await changes.close();
     },
   };

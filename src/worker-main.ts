@@ -12,6 +12,7 @@ import { checkChainBindingOrExit } from "./indexer/binding.js";
 import { startMintWorker } from "./minting/worker.js";
 import { WRITE_OWNERS } from "./write-owners.js";
 import { startSettlementWorker } from "./settlement/worker.js";
+import { startDistributionWorker } from "./distribution/worker.js";
 
 async function main() {
   const config = loadConfigOrExit();
@@ -51,6 +52,15 @@ async function main() {
     receiptPollMs: config.mintWorker.receiptPollMs,
     pollIntervalMs: config.mintWorker.pollIntervalMs,
   });
+  const distributionWorker = startDistributionWorker({
+    db: database.db,
+    chain,
+    logger,
+    confirmations: config.mintConfirmations,
+    stuckAfterMs: config.mintWorker.stuckAfterMs,
+    receiptPollMs: config.mintWorker.receiptPollMs,
+    pollIntervalMs: config.mintWorker.pollIntervalMs,
+  });
   logger.info({ workerId: worker.id, chainId: chain.chainId, signer: chain.account.address }, "mint worker started");
 
   let stopping = false;
@@ -60,6 +70,7 @@ async function main() {
     logger.info({ signal }, "mint worker stopping");
     await worker.stop();
     await settlementWorker.stop();
+    await distributionWorker.stop();
     await database.close();
     process.exit(0);
   };

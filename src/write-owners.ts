@@ -8,9 +8,11 @@ import type { WriteOwner } from "./chain/writes.js";
 import { trancheTokenOwner } from "./offerings/service.js";
 import { chainContractOwner } from "./chain/settlement.js";
 import { SETTLEMENT_WRITE_OWNERS } from "./settlement/worker.js";
+import { DISTRIBUTION_WRITE_OWNERS } from "./distribution/worker.js";
 
 export const WRITE_OWNERS: Record<string, WriteOwner> = {
   DEPLOY_TOKEN: trancheTokenOwner,
   DEPLOY_CONTRACT: chainContractOwner,
   ...SETTLEMENT_WRITE_OWNERS,
+  ...DISTRIBUTION_WRITE_OWNERS,
 };

@@ -621,6 +621,34 @@ MATRIX.push(
     expected: row(U, F, F, A, F, F, F, F),
   },
 );
+// Revenue distributions (issue 15): the exchange's compliance officer records revenue; the offering's issuer declares.
+MATRIX.push(
+  {
+    mutation: "recordAssetRevenue",
+    scenario: "a data exchange's compliance officer records an asset's revenue",
+    operation: `mutation($input: RecordAssetRevenueInput!) { recordAssetRevenue(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: {
+        assetId: (await buildScenario(t, a)).assetId,
+        periodStart: "2026-01-01T00:00:00Z",
+        periodEnd: "2026-04-01T00:00:00Z",
+        amount: "1000",
+        currency: "0x000000000000000000000000000000000000dead",
+        evidenceDigest: `0x${"ab".repeat(32)}`,
+      },
+    }),
+    expected: row(U, F, A, F, F, F, F, F, F),
+  },
+  {
+    mutation: "declareDistribution",
+    scenario: "the offering's issuer declares a distribution (its state refuses it: authorization passed)",
+    operation: `mutation($input: DeclareDistributionInput!) { declareDistribution(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: { idempotencyKey: randomUUID(), offeringId: (await buildScenario(t, a)).offeringId, periodEnd: "2026-04-01T00:00:00Z" },
+    }),
+    expected: row(U, F, F, A, F, F, F, F, F),
+  },
+);
 
 function outcomeOf(
   result: { data?: any; errors?: { extensions?: { code?: string } }[] },
@@ -968,6 +996,41 @@ QUERIES.push(
     operation: `{ settlementContract }`,
     variables: () => ({}),
     expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "previewDistribution",
+    scenario: "a distribution's dry run: the issuer, compliance and operators (an unknown offering answers NotFound)",
+    operation: `query($o: ID!) { previewDistribution(offeringId: $o, periodEnd: "2026-04-01T00:00:00Z") ${SELECTION} }`,
+    variables: () => ({ o: randomUUID() }),
+    expected: row(U, F, H, H, F, H, F, H, F),
+  },
+  {
+    query: "distribution",
+    scenario: "a distribution: readers and investors paid in it (an id nobody may see answers NotFound)",
+    operation: `query($id: ID!) { distribution(id: $id) ${SELECTION} }`,
+    variables: () => ({ id: randomUUID() }),
+    expected: row(U, F, H, H, F, H, F, H, H),
+  },
+  {
+    query: "distributions",
+    scenario: "an offering's distributions: readers and the signed-in investor",
+    operation: `query($o: ID!) { distributions(offeringId: $o) ${SELECTION} }`,
+    variables: () => ({ o: randomUUID() }),
+    expected: row(U, F, A, A, F, A, F, A, A),
+  },
+  {
+    query: "distributorContract",
+    scenario: "the revenue distributor (what a treasury approves) is public",
+    operation: `{ distributorContract }`,
+    variables: () => ({}),
+    expected: row(A, A, A, A, A, A, A, A),
+  },
+  {
+    query: "assetRevenue",
+    scenario: "an asset's revenue records: staff",
+    operation: `query($a: ID!) { assetRevenue(assetId: $a) ${SELECTION} }`,
+    variables: () => ({ a: randomUUID() }),
+    expected: row(U, A, A, A, F, A, A, A, F),
   },
 );
 

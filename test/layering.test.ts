@@ -28,6 +28,7 @@ const DOMAINS = [
   "ownership",
   "provenance",
   "settlement",
+  "distribution",
 ];
 
 /**
@@ -79,6 +80,11 @@ const TABLE_OWNERS: Record<string, string> = {
   subscription: "settlement",
   redemption: "settlement",
   settlement_batch: "settlement",
+  asset_revenue: "distribution",
+  distribution: "distribution",
+  distribution_tranche: "distribution",
+  distribution_revenue: "distribution",
+  distribution_payout: "distribution",
   chain_contract: "chain",
   mint_request: "minting",
   token_control_state: "minting",

@@ -22,12 +22,13 @@ import { chainContract } from "./table.js";
 import { DataAssetTokenAbi } from "./generated/DataAssetToken.js";
 import { DevStablecoinAbi, DevStablecoinBytecode } from "./generated/DevStablecoin.js";
 import { DvpSettlementAbi, DvpSettlementBytecode } from "./generated/DvpSettlement.js";
+import { RevenueDistributorAbi, RevenueDistributorBytecode } from "./generated/RevenueDistributor.js";
 import { sendSignerTransaction } from "./token.js";
 import { DeployRevertedError } from "./errors.js";
 import type { WriteOwner } from "./writes.js";
 import { ChainUnavailableError } from "../errors.js";
 
-export { DevStablecoinAbi, DvpSettlementAbi };
+export { DevStablecoinAbi, DvpSettlementAbi, RevenueDistributorAbi };
 
 /**
  * Every custom error a settlement can meet, for decoding reverts: the settlement's own (and
@@ -139,6 +140,41 @@ export function ensureSettlementContract(chain: ChainClients): Promise<Address> 
 /** The settlement contract already deployed on this chain by this signer, if any (a read: never deploys). */
 export function recordedSettlementContract(chain: ChainClients): Promise<Address | undefined> {
   return recorded(chain, "DvpSettlement");
+}
+
+/** The gateway's revenue distributor on this chain (its owner is the gateway's signer): it pays distributions from the treasury. */
+export function ensureDistributorContract(chain: ChainClients): Promise<Address> {
+  return ensureDeployed(
+    chain,
+    "RevenueDistributor",
+    encodeDeployData({ abi: RevenueDistributorAbi, bytecode: RevenueDistributorBytecode, args: [chain.account.address] }),
+  );
+}
+
+/** The distributor already deployed on this chain by this signer, if any (a read: never deploys). */
+export function recordedDistributorContract(chain: ChainClients): Promise<Address | undefined> {
+  return recorded(chain, "RevenueDistributor");
+}
+
+export type PayoutItem = { payoutId: Hex; tranche: Address; holder: Address; amount: bigint };
+
+export function declareDistributionData(
+  id: Hex,
+  currency: Address,
+  treasury: Address,
+  holders: bigint,
+  tranches: Address[],
+  totals: bigint[],
+): Hex {
+  return encodeFunctionData({
+    abi: RevenueDistributorAbi,
+    functionName: "declare",
+    args: [id, currency, treasury, holders, tranches, totals],
+  });
+}
+
+export function payBatchData(id: Hex, currency: Address, treasury: Address, items: PayoutItem[]): Hex {
+  return encodeFunctionData({ abi: RevenueDistributorAbi, functionName: "payBatch", args: [id, currency, treasury, items] });
 }
 
 /** The development stablecoin ("dUSD", 6 decimals, a public faucet): embedded defaults only. */

@@ -12,6 +12,7 @@ import "../identity/graphql.js";
 import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../settlement/graphql.js";
+import "../distribution/graphql.js";
 import "../audit/graphql.js";
 import "../indexer/graphql.js";
 

@@ -125,6 +125,9 @@ export const OfferingRef = builder.objectRef<Offering>("Offering").implement({
     termsDigest: t.exposeString("termsDigest"),
     status: t.expose("status", { type: OfferingStatus }),
     minSubordinationBps: t.exposeInt("minSubordinationBps"),
+    managementFeeBps: t.exposeInt("managementFeeBps", {
+      description: "The issuer's fee, bps a year of outstanding principal, taken first from each distribution",
+    }),
     opensAt: t.expose("opensAt", { type: "DateTime", nullable: true }),
     closesAt: t.expose("closesAt", { type: "DateTime", nullable: true }),
     settlementToken: t.exposeString("settlementToken", {
@@ -186,6 +189,7 @@ const CreateOfferingInput = builder.inputType("CreateOfferingInput", {
     currency: t.string({ required: true }),
     termsDigest: t.string({ required: true, description: "sha256 of the offering terms document" }),
     minSubordinationBps: t.int({ description: "0 by default" }),
+    managementFeeBps: t.int({ description: "The issuer's management fee, bps a year of outstanding principal; 0 by default" }),
     opensAt: t.field({ type: "DateTime" }),
     closesAt: t.field({ type: "DateTime" }),
     settlementToken: t.string({
@@ -210,6 +214,7 @@ builder.mutationField("createOffering", (t) =>
         ...input,
         blockedJurisdictions: input.blockedJurisdictions ?? [],
         minSubordinationBps: input.minSubordinationBps ?? undefined,
+        managementFeeBps: input.managementFeeBps ?? undefined,
         tranche: trancheParams(input.tranche),
       }),
   }),

@@ -66,6 +66,7 @@ const createOfferingSchema = z
     currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD"),
     termsDigest: digestSchema,
     minSubordinationBps: z.number().int().min(0).max(10_000).default(0),
+    managementFeeBps: z.number().int().min(0).max(10_000).default(0),
     opensAt: dateTimeSchema.nullish(),
     closesAt: dateTimeSchema.nullish(),
     /** DvP: the ERC-20 stablecoin subscriptions are paid in, and the issuer's treasury wallet. Both or neither (neither: paid off chain). */

@@ -37,6 +37,8 @@ export const offering = pgTable("offering", {
   status: text("status", { enum: OFFERING_STATUSES }).notNull().default("DRAFT"),
   /** The risk buffer: the tranches junior to each fixed tranche hold at least this share of the total target. */
   minSubordinationBps: integer("min_subordination_bps").notNull().default(0),
+  /** The issuer's management fee, bps a year of outstanding principal: taken first from each distribution's revenue. */
+  managementFeeBps: integer("management_fee_bps").notNull().default(0),
   /** The subscription window; an open bound is no bound (opens when opened, closes when closed). */
   opensAt: timestamp("opens_at", { withTimezone: true }),
   closesAt: timestamp("closes_at", { withTimezone: true }),

@@ -26,6 +26,8 @@ export type CreateOfferingInput = {
   blockedJurisdictions?: Array<string> | null | undefined;
   closesAt?: string | null | undefined;
   currency: string;
+  /** The issuer's management fee, bps a year of outstanding principal; 0 by default */
+  managementFeeBps?: number | null | undefined;
   /** 0 by default */
   minSubordinationBps?: number | null | undefined;
   name: string;
