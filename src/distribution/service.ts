@@ -172,7 +172,7 @@ function countedRevenue(records: AssetRevenue[], distributed: Map<string, bigint
  * the indexer has scanned every tranche token (a holder it has not seen yet would be missed).
  */
 async function recordBlockOf(db: Database | Transaction, ctx: ServiceContext, tokens: Address[]): Promise<bigint> {
-  let block = await safeBlockNumber(ctx.chain, await finalityDepthOf(ctx.db, ctx.chain.chainId));
+  let block = await safeBlockNumber(ctx.chain, await finalityDepthOf(db as Database, ctx.chain.chainId));
   if (tokens.length > 0) {
     const cursors = await db
       .select({ contract: indexerCursor.contract, nextBlock: indexerCursor.nextBlock })
