@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --million] [-- --only reads|mint|dvp|import]
+ * npm run bench [-- --quick] [-- --million] [-- --only reads|mint|dvp|distribution|import]
  *
  * Measures what users feel, each figure next to a peer or the physical limit in the same run
  * on the same machine: catalogue reads (ours vs PostGraphile vs one raw SQL query), minting
@@ -34,18 +34,19 @@ import type { TestGateway } from "../test/support/harness.js";
 import { ROOT, peakRssMb, spawnTs, type Spawned } from "./lib/processes.js";
 import { load, postJson, type LoadResult } from "./lib/load.js";
 import { benchDvp } from "./lib/dvp.js";
+import { benchDistribution } from "./lib/distribution.js";
 import { CATEGORIES, SEARCH_TERM, assetLine, seedOrganizations, seedRightsProvenanceAndPublish, writeJsonl } from "./lib/seed.js";
 
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, million: { type: "boolean", default: false }, only: { type: "string" } },
 });
-// `--only reads|mint|dvp|import` runs one workload (for working on it); it prints but writes no results file.
-const SECTIONS = ["reads", "mint", "dvp", "import"] as const;
+// `--only reads|mint|dvp|distribution|import` runs one workload (for working on it); it prints but writes no results file.
+const SECTIONS = ["reads", "mint", "dvp", "distribution", "import"] as const;
 if (flags.only && !SECTIONS.includes(flags.only as never)) throw new Error(`--only takes one of ${SECTIONS.join(", ")}`);
 const want = (section: (typeof SECTIONS)[number]) => !flags.only || flags.only === section;
 const QUICK = flags.quick;
 const PROFILE = QUICK
-  ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200, seqDvp: 20, batchDvp: 200 }
+  ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200, seqDvp: 20, batchDvp: 200, holders: 200 }
   : {
       sizes: [10_000, 100_000, ...(flags.million ? [1_000_000] : [])],
       loadSeconds: 10,
@@ -54,6 +55,7 @@ const PROFILE = QUICK
       batchMints: 1000,
       seqDvp: 100,
       batchDvp: 500,
+      holders: 1_000,
     };
 /** The catalogue size at which the servers are compared side by side (the growth steps go on past it). */
 const READS_AT = PROFILE.sizes.includes(100_000) ? 100_000 : PROFILE.sizes.at(-1)!;
@@ -272,7 +274,7 @@ async function main() {
     results.growth = growth;
 
     // ---------- minting and DvP subscriptions: ours (sequential, then batched) vs a raw viem loop on the same node ----------
-    const actors = want("mint") || want("dvp") ? await benchActors(sql, ours.url) : undefined;
+    const actors = want("mint") || want("dvp") || want("distribution") ? await benchActors(sql, ours.url) : undefined;
     const mint = want("mint") ? await benchMint(sql, actors!, chain.url) : undefined;
     results.minting = mint;
     const dvp = want("dvp")
@@ -282,6 +284,17 @@ async function main() {
         })
       : undefined;
     results.dvp = dvp;
+    const distribution = want("distribution")
+      ? await benchDistribution(
+          sql,
+          actors!.client,
+          actors!.a,
+          chain.url,
+          await chainOf(createPublicClient({ transport: http(chain.url) })),
+          PROFILE.holders,
+        )
+      : undefined;
+    results.distribution = distribution;
 
     results.memory = {
       serverPeakRssMb: peakRssMb(ours.child.pid!),
@@ -355,6 +368,24 @@ async function main() {
         ratio(dvp.oursGasPerSubscription, dvp.rawGasPerSubscription),
         `raw 50/tx ${dvp.rawBatchedGasPerSubscription}`,
         ratio(dvp.oursGasPerSubscription, dvp.rawBatchedGasPerSubscription),
+      );
+    }
+    if (distribution) {
+      row(
+        `distribution ${distribution.holders} holders, s`,
+        distribution.seconds,
+        `raw transfers ${distribution.rawSeconds}`,
+        ratio(distribution.seconds, distribution.rawSeconds),
+        "",
+        "",
+      );
+      row(
+        "distribution gas per holder",
+        distribution.gasPerHolder,
+        `raw transfer ${distribution.rawGasPerHolder}`,
+        ratio(distribution.gasPerHolder, distribution.rawGasPerHolder),
+        `${distribution.transactions} tx, largest ${distribution.largestBatchGas}`,
+        `block limit ${distribution.blockGasLimit}`,
       );
     }
     if (results.import) {
