@@ -46,7 +46,16 @@ if (flags.only && !SECTIONS.includes(flags.only as never)) throw new Error(`--on
 const want = (section: (typeof SECTIONS)[number]) => !flags.only || flags.only === section;
 const QUICK = flags.quick;
 const PROFILE = QUICK
-  ? { sizes: [5_000, 20_000], loadSeconds: 3, connections: [1, 10, 50], seqMints: 20, batchMints: 200, seqDvp: 20, batchDvp: 200, holders: 200 }
+  ? {
+      sizes: [5_000, 20_000],
+      loadSeconds: 3,
+      connections: [1, 10, 50],
+      seqMints: 20,
+      batchMints: 200,
+      seqDvp: 20,
+      batchDvp: 200,
+      holders: 200,
+    }
   : {
       sizes: [10_000, 100_000, ...(flags.million ? [1_000_000] : [])],
       loadSeconds: 10,

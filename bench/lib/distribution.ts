@@ -30,7 +30,15 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { devChainSignerKey } from "../../src/chain/dev-chain.js";
 import { DataAssetTokenAbi } from "../../src/chain/generated/DataAssetToken.js";
 import { DevStablecoinAbi, DevStablecoinBytecode } from "../../src/chain/generated/DevStablecoin.js";
-import { ERROR_FIELDS, ok, OPEN_OFFERING, registerApprovedAsset, satisfyRequirements, type Actors, type GatewayClient } from "../../test/support/flow.js";
+import {
+  ERROR_FIELDS,
+  ok,
+  OPEN_OFFERING,
+  registerApprovedAsset,
+  satisfyRequirements,
+  type Actors,
+  type GatewayClient,
+} from "../../test/support/flow.js";
 
 const E18 = 10n ** 18n;
 const MINT_CHUNK = 200;
@@ -173,7 +181,9 @@ export async function benchDistribution(
 
   // The period: from the close to a moment later; the exchange records its revenue.
   await new Promise((r) => setTimeout(r, 1100));
-  const [{ closed_at: closedAt }] = (await sql`select closed_at from offering where id = ${offeringId}`) as unknown as [{ closed_at: Date }];
+  const [{ closed_at: closedAt }] = (await sql`select closed_at from offering where id = ${offeringId}`) as unknown as [
+    { closed_at: Date },
+  ];
   const periodEnd = new Date();
   const revenue = REVENUE_PER_HOLDER * BigInt(holderCount) + 7n;
   ok<any>(
@@ -214,8 +224,12 @@ export async function benchDistribution(
 
   // The treasury: funded with the revenue and approving the distributor.
   const treasuryWallet = walletOf(treasury);
-  await mined(await treasuryWallet.writeContract({ address: dusd, abi: DevStablecoinAbi, functionName: "faucet", args: [treasury.address, revenue] }));
-  await mined(await treasuryWallet.writeContract({ address: dusd, abi: erc20Abi, functionName: "approve", args: [distributor, maxUint256] }));
+  await mined(
+    await treasuryWallet.writeContract({ address: dusd, abi: DevStablecoinAbi, functionName: "faucet", args: [treasury.address, revenue] }),
+  );
+  await mined(
+    await treasuryWallet.writeContract({ address: dusd, abi: erc20Abi, functionName: "approve", args: [distributor, maxUint256] }),
+  );
 
   // Timed: declare → PAID.
   const started = performance.now();
@@ -247,7 +261,8 @@ export async function benchDistribution(
     if (got !== BigInt(p.amount)) throw new Error(`${p.holder} holds ${got} dUSD base units, its payout is ${p.amount}`);
     sum += got;
   }
-  if (sum !== BigInt(declared.total) || sum !== revenue) throw new Error(`holders received ${sum}, the total is ${declared.total}, revenue ${revenue}`);
+  if (sum !== BigInt(declared.total) || sum !== revenue)
+    throw new Error(`holders received ${sum}, the total is ${declared.total}, revenue ${revenue}`);
   const [d] = await sql`select declare_tx_hash from distribution where id = ${distributionId}`;
   const declareGas = (await publicClient.getTransactionReceipt({ hash: d!.declare_tx_hash as Hex })).gasUsed;
   let payBatchGas = 0n;
@@ -262,7 +277,9 @@ export async function benchDistribution(
 
   // Raw viem: a plain ERC-20 transfer from a treasury to each holder, each awaited to its receipt.
   const rawWallet = walletOf(rawTreasury);
-  await mined(await rawWallet.writeContract({ address: dusd, abi: DevStablecoinAbi, functionName: "faucet", args: [rawTreasury.address, revenue] }));
+  await mined(
+    await rawWallet.writeContract({ address: dusd, abi: DevStablecoinAbi, functionName: "faucet", args: [rawTreasury.address, revenue] }),
+  );
   const amounts = new Map(payouts.map((p) => [p.holder as Address, BigInt(p.amount)]));
   let rawGas = 0n;
   const rawStarted = performance.now();
