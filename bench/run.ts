@@ -304,6 +304,7 @@ async function main() {
         )
       : undefined;
     results.distribution = distribution;
+    if (distribution) log("distribution", JSON.stringify(distribution));
 
     results.memory = {
       serverPeakRssMb: peakRssMb(ours.child.pid!),
