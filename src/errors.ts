@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   "TREASURY_INSUFFICIENT",
   "DISTRIBUTION_PERIOD_INVALID",
   "REVENUE_NEGATIVE",
+  "INDEXER_BEHIND",
   "WEBHOOK_SIGNATURE_INVALID",
   "PAYLOAD_TOO_LARGE",
   // A mint request's recorded failure (MintRequest.error.code).

@@ -22,6 +22,25 @@ export class RevenueNegativeError extends BaseError {
   }
 }
 
+/**
+ * The indexer has not yet scanned a tranche token up to the last settlement the registry knows
+ * of: its cap table would miss holders, so no record block can be fixed yet. Retry shortly.
+ */
+export class IndexerBehindError extends BaseError {
+  readonly code = "INDEXER_BEHIND";
+  override name = "IndexerBehindError";
+  override readonly retryable = true;
+  constructor(
+    readonly tokenAddress: string,
+    readonly scannedThrough: string,
+    readonly needed: string,
+  ) {
+    super(
+      `the indexer has scanned ${tokenAddress} through block ${scannedThrough}; the registry settled it at block ${needed}: try again shortly`,
+    );
+  }
+}
+
 /** The idempotency key was used before for this offering's distribution of another period. */
 export class DistributionKeyReusedError extends BaseError {
   readonly code = "IDEMPOTENCY_KEY_REUSED";

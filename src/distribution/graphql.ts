@@ -6,7 +6,7 @@ import { InvestorRef } from "../investors/graphql.js";
 import { INVESTOR_READERS } from "../investors/access.js";
 import { SettlementNotConfiguredError, TreasuryInsufficientError } from "../settlement/errors.js";
 import { recordedDistributorContract } from "../chain/settlement.js";
-import { DistributionKeyReusedError, DistributionPeriodError, RevenueNegativeError } from "./errors.js";
+import { DistributionKeyReusedError, DistributionPeriodError, IndexerBehindError, RevenueNegativeError } from "./errors.js";
 import { DISTRIBUTION_STATUSES, PAYOUT_STATUSES } from "./table.js";
 import {
   declareDistribution,
@@ -40,6 +40,16 @@ builder.objectType(RevenueNegativeError, {
   ...errorFields,
   name: "RevenueNegativeError",
   fields: (t) => ({ available: t.exposeString("available") }),
+});
+builder.objectType(IndexerBehindError, {
+  ...errorFields,
+  name: "IndexerBehindError",
+  description: "The indexer is behind the registry's last settlement of a tranche token: retry in a few seconds. Nothing was recorded.",
+  fields: (t) => ({
+    tokenAddress: t.exposeString("tokenAddress"),
+    scannedThrough: t.exposeString("scannedThrough"),
+    needed: t.exposeString("needed"),
+  }),
 });
 builder.objectType(DistributionKeyReusedError, {
   ...errorFields,
@@ -219,6 +229,7 @@ const distributionErrors = [
   RevenueNegativeError,
   TreasuryInsufficientError,
   DistributionKeyReusedError,
+  IndexerBehindError,
   ChainUnavailableError,
 ];
 

@@ -21,13 +21,14 @@ import { organization } from "../organizations/table.js";
 import { offering, offeringAsset, SENIORITIES, tranche } from "../offerings/table.js";
 import { OfferingStateError } from "../offerings/errors.js";
 import { investor } from "../investors/table.js";
-import { frozenAddress } from "../minting/table.js";
+import { frozenAddress, mintRequest } from "../minting/table.js";
+import { subscription } from "../settlement/table.js";
 import { indexerCursor } from "../indexer/table.js";
 import { finalityDepthOf, queryHoldings, safeBlockNumber } from "../indexer/service.js";
 import { daysBetween, principalOf } from "../settlement/waterfall.js";
 import { SettlementNotConfiguredError, TreasuryInsufficientError } from "../settlement/errors.js";
 import { periodWaterfall, proRata } from "./waterfall.js";
-import { DistributionKeyReusedError, DistributionPeriodError, RevenueNegativeError } from "./errors.js";
+import { DistributionKeyReusedError, DistributionPeriodError, IndexerBehindError, RevenueNegativeError } from "./errors.js";
 import { assetRevenue, distribution, distributionPayout, distributionRevenue, distributionTranche, type PayoutStatus } from "./table.js";
 
 export type AssetRevenue = typeof assetRevenue.$inferSelect;
@@ -170,19 +171,52 @@ function countedRevenue(records: AssetRevenue[], distributed: Map<string, bigint
 /**
  * The highest block whose cap table is final: FINALITY_DEPTH under the head, and no later than
  * the indexer has scanned every tranche token (a holder it has not seen yet would be missed).
+ * Refused (IndexerBehindError, retryable) while that block is short of a settlement the registry
+ * already knows of: the period would otherwise pay nothing to holders the indexer has not seen.
  */
-async function recordBlockOf(db: Database | Transaction, ctx: ServiceContext, tokens: Address[]): Promise<bigint> {
+async function recordBlockOf(
+  db: Database | Transaction,
+  ctx: ServiceContext,
+  tranches: { id: string; tokenAddress: string | null }[],
+): Promise<bigint> {
   let block = await safeBlockNumber(ctx.chain, await finalityDepthOf(db as Database, ctx.chain.chainId));
-  if (tokens.length > 0) {
-    const cursors = await db
+  const deployed = tranches.filter((t) => t.tokenAddress);
+  if (deployed.length === 0) return block < 0n ? 0n : block;
+  const ids = deployed.map((t) => t.id);
+  const [cursors, ...settledRows] = await Promise.all([
+    db
       .select({ contract: indexerCursor.contract, nextBlock: indexerCursor.nextBlock })
       .from(indexerCursor)
-      .where(and(eq(indexerCursor.chainId, ctx.chain.chainId), inArray(indexerCursor.contract, tokens)));
-    for (const token of tokens) {
-      const cursor = cursors.find((c) => c.contract === token);
-      const scanned = cursor ? cursor.nextBlock - 1n : -1n;
-      if (scanned < block) block = scanned;
-    }
+      .where(
+        and(
+          eq(indexerCursor.chainId, ctx.chain.chainId),
+          inArray(
+            indexerCursor.contract,
+            deployed.map((t) => t.tokenAddress!),
+          ),
+        ),
+      ),
+    // The last block the registry itself settled tokens of each tranche at (mints and DvP subscriptions).
+    ...[mintRequest, subscription].map((table) =>
+      db
+        .select({ trancheId: table.trancheId, block: sql<string | null>`max(${table.blockNumber})::text` })
+        .from(table)
+        .where(and(eq(table.status, "CONFIRMED"), inArray(table.trancheId, ids)))
+        .groupBy(table.trancheId),
+    ),
+  ]);
+  const settled = settledRows.flat();
+  for (const t of deployed) {
+    const cursor = cursors.find((c) => c.contract === t.tokenAddress);
+    const scanned = cursor ? cursor.nextBlock - 1n : -1n;
+    const needed = settled
+      .filter((r) => r.trancheId === t.id && r.block)
+      .map((r) => BigInt(r.block!))
+      .reduce<bigint | undefined>((max, b) => (max === undefined || b > max ? b : max), undefined);
+    // A cap table short of what the registry settled would pay nothing to holders it has not seen.
+    const through = scanned < block ? scanned : block;
+    if (needed !== undefined && through < needed) throw new IndexerBehindError(t.tokenAddress!, through.toString(), needed.toString());
+    if (scanned < block) block = scanned;
   }
   return block < 0n ? 0n : block;
 }
@@ -234,8 +268,7 @@ async function planDistribution(
   const available = revenue.reduce((sum, r) => sum + r.counted, 0n);
   if (available < 0n) throw new RevenueNegativeError(available.toString());
 
-  const tokens = tranches.map((t) => t.tokenAddress as Address).filter(Boolean);
-  const recordBlock = await recordBlockOf(db, ctx, tokens);
+  const recordBlock = await recordBlockOf(db, ctx, tranches);
   const holdersByTranche = new Map<string, { holder: Address; balance: bigint }[]>();
   for (const t of tranches) {
     const rows = t.tokenAddress
