@@ -11,6 +11,7 @@ import { startHttpServer, type HttpRoute, type HttpServer } from "./http/server.
 import { schema } from "./graphql/schema.js";
 import { handleOpenLineageRequest } from "./provenance/openlineage.js";
 import { handleChainWebhook } from "./indexer/webhooks.js";
+import { handleRevenueWebhook } from "./distribution/webhook.js";
 import { reconciliationGauges } from "./indexer/metrics.js";
 import { startWhitelistSweeper } from "./investors/whitelist-sync.js";
 import { startIndexer, type Indexer } from "./indexer/runner.js";
@@ -136,6 +137,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           maxBodyBytes: DEFAULTS.webhookMaxBodyBytes,
           onStored: () => indexer.wake(),
         }),
+      answered: (status, metrics) => metrics.webhookAnswered(status),
+    });
+    routes.push({
+      path: "/webhooks/revenue",
+      // The data exchange's revenue intake, signed the same way.
+      handle: async (req, res, edge) =>
+        handleRevenueWebhook(req, res, { ctx: await edge.context(undefined), secret: webhookSecret, maxBodyBytes: DEFAULTS.maxBodyBytes }),
       answered: (status, metrics) => metrics.webhookAnswered(status),
     });
   }

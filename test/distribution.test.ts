@@ -28,7 +28,9 @@ import {
   whitelistInvestor,
   type Actors,
 } from "./support/flow.js";
-import { transferAs, waitFor } from "./support/indexer.js";
+import { TEST_WEBHOOK_SECRET, transferAs, waitFor } from "./support/indexer.js";
+import { signGatewayDelivery } from "../src/indexer/webhooks.js";
+import { assetRevenue } from "../src/distribution/table.js";
 import { approve, devStablecoin, faucet, REQUEST_SUBSCRIPTION, settlementId, stablecoinBalance } from "./support/dvp.js";
 import { settlementRound } from "../src/settlement/worker.js";
 import { distributionRound } from "../src/distribution/worker.js";
@@ -150,7 +152,7 @@ async function paidEvents() {
 beforeAll(async () => {
   t = await startTestGateway({
     now: () => clock,
-    gateway: { workerEnabled: false, kycSweepIntervalMs: 3_600_000, indexer: { pollIntervalMs: 100 } },
+    gateway: { workerEnabled: false, kycSweepIntervalMs: 3_600_000, indexer: { pollIntervalMs: 100 }, webhookSecret: TEST_WEBHOOK_SECRET },
   });
   a = await createActors(t);
   dusd = await devStablecoin(t);
@@ -485,5 +487,49 @@ describe("revenue distributions through a three-tranche waterfall", () => {
     // No payout row is left unpaid.
     const open = await t.database.db.select().from(distributionPayout).where(eq(distributionPayout.status, "REQUESTED"));
     expect(open.filter((r) => [first.id, second.id].includes(r.distributionId))).toEqual([]);
+  });
+
+  it("the exchange's signed webhook records revenue under the same rules; a bad signature or another kind of organization records nothing, a redelivery nothing new", async () => {
+    const post = (body: string, headers: Record<string, string>) =>
+      fetch(`${t.url}/webhooks/revenue`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const envelope = (organizationId: string, deliveryId: string) =>
+      JSON.stringify({
+        deliveryId,
+        organizationId,
+        revenue: {
+          assetId,
+          periodStart: end(3).toISOString(),
+          periodEnd: end(4).toISOString(),
+          amount: "7000000",
+          currency: dusd,
+          evidenceDigest: digest("licence fees Q4"),
+        },
+      });
+    const signed = (body: string) => signGatewayDelivery(TEST_WEBHOOK_SECRET, body, Math.floor(clock.getTime() / 1000));
+    const count = async () => (await t.database.db.select().from(assetRevenue).where(eq(assetRevenue.assetId, assetId))).length;
+    const before = await count();
+
+    const body = envelope(a.exchangeOrgId, "exchange-delivery-1");
+    const forged = await post(body, { ...signed(body), "x-signature": `sha256=${"0".repeat(64)}` });
+    expect(forged.status).toBe(401);
+    expect((await forged.json()).error.code).toBe("WEBHOOK_SIGNATURE_INVALID");
+    const issuerBody = envelope(a.issuerOrgId, "issuer-delivery-1");
+    const notExchange = await post(issuerBody, signed(issuerBody));
+    expect(notExchange.status).toBe(403);
+    expect((await notExchange.json()).error.code).toBe("FORBIDDEN");
+    const bad = JSON.stringify({ deliveryId: "x", organizationId: a.exchangeOrgId, revenue: { assetId, amount: "1.5" } });
+    const invalid = await post(bad, signed(bad));
+    expect(invalid.status).toBe(400);
+    expect((await invalid.json()).error.code).toBe("VALIDATION_FAILED");
+    expect(await count()).toBe(before);
+
+    const recorded = await post(body, signed(body));
+    expect(recorded.status).toBe(201);
+    const { revenueId } = await recorded.json();
+    const again = await post(body, signGatewayDelivery(TEST_WEBHOOK_SECRET, body, Math.floor(clock.getTime() / 1000) + 1));
+    expect((await again.json()).revenueId).toBe(revenueId);
+    expect(await count()).toBe(before + 1);
+    const [row] = await t.database.db.select().from(assetRevenue).where(eq(assetRevenue.id, revenueId));
+    expect(row).toMatchObject({ amount: "7000000", recordedByOrgId: a.exchangeOrgId, deliveryId: "exchange-delivery-1" });
   });
 });

@@ -77,6 +77,7 @@ describe("body limit on every route", () => {
     ["/graphql", 1_100_000],
     ["/lineage/openlineage", 1_100_000],
     ["/webhooks/chain", 5_100_000],
+    ["/webhooks/revenue", 1_100_000],
   ])("%s answers 413 PAYLOAD_TOO_LARGE, closes the connection, and the next request on that agent succeeds", async (path, size) => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {

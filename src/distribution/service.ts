@@ -49,6 +49,8 @@ const recordRevenueSchema = z
     currency: addressSchema,
     evidenceDigest: digestSchema,
     correctsId: uuidSchema.nullish(),
+    /** Set by the signed webhook only: the exchange's id of the delivery. */
+    deliveryId: text().trim().min(1).max(200).nullish(),
   })
   .refine((r) => r.periodEnd > r.periodStart, { path: ["periodEnd"], message: "must be after periodStart" });
 export type RecordAssetRevenueParams = z.input<typeof recordRevenueSchema>;
@@ -63,6 +65,10 @@ export async function recordAssetRevenue(ctx: ServiceContext, params: RecordAsse
   if (!hasRole(ctx, "COMPLIANCE_OFFICER")) throw new ForbiddenError("only a data exchange's compliance officer records revenue");
   const input = parseInput(recordRevenueSchema, params);
   return ctx.db.transaction(async (tx) => {
+    if (input.deliveryId) {
+      const [delivered] = await tx.select().from(assetRevenue).where(eq(assetRevenue.deliveryId, input.deliveryId));
+      if (delivered) return delivered;
+    }
     const [org] = await tx.select({ kind: organization.kind }).from(organization).where(eq(organization.id, actor.organizationId));
     if (org?.kind !== "DATA_EXCHANGE") throw new ForbiddenError("only a DATA_EXCHANGE organization records asset revenue");
     const [asset] = await tx.select({ id: dataAsset.id }).from(dataAsset).where(eq(dataAsset.id, input.assetId));
@@ -81,6 +87,7 @@ export async function recordAssetRevenue(ctx: ServiceContext, params: RecordAsse
       .values({
         ...input,
         correctsId: input.correctsId ?? null,
+        deliveryId: input.deliveryId ?? null,
         recordedByOrgId: actor.organizationId,
         recordedBy: actor.subject,
       })

@@ -26,6 +26,8 @@ export const assetRevenue = pgTable(
     /** sha256 of the exchange's evidence (settlement report, licence invoices). */
     evidenceDigest: text("evidence_digest").notNull(),
     correctsId: uuid("corrects_id"),
+    /** The exchange's delivery id when it came by signed webhook: a redelivery records nothing new. */
+    deliveryId: text("delivery_id").unique(),
     recordedByOrgId: uuid("recorded_by_org_id")
       .notNull()
       .references(() => organization.id),

@@ -1,0 +1,255 @@
+/**
+ * Distribution payouts under the faults real deployments meet, judged by the chain: a worker
+ * that dies right after broadcasting the announcement, then one dead right after broadcasting
+ * the first payout batch (its node stuck, no receipt ever seen), then one behind a load-balanced
+ * RPC whose receipt lookups land on a lagging node, then a healthy one. No holder is paid twice,
+ * none is skipped, the announcement is made once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import pino from "pino";
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { parseEventLogs, type Address } from "viem";
+import { eq } from "drizzle-orm";
+import { startTestGateway, type TestGateway } from "./support/harness.js";
+import {
+  createActors,
+  digest,
+  ERROR_FIELDS,
+  ok,
+  OPEN_OFFERING,
+  registerApprovedAsset,
+  registerVerifiedInvestor,
+  satisfyRequirements,
+  whitelistInvestor,
+  type Actors,
+} from "./support/flow.js";
+import { waitFor } from "./support/indexer.js";
+import { approve, devStablecoin, faucet, REQUEST_SUBSCRIPTION, settlementId, stablecoinBalance, tokenSupply } from "./support/dvp.js";
+import { startRpcProxy, type RpcProxy } from "./support/rpc-proxy.js";
+import { attachNonceStore, connectChain, type ChainClients } from "../src/chain/client.js";
+import { settlementRound } from "../src/settlement/worker.js";
+import { declareDistributionOwner, distributionRound } from "../src/distribution/worker.js";
+import { distribution, distributionPayout } from "../src/distribution/table.js";
+import { chainWrite } from "../src/chain/table.js";
+import { resumeWrite } from "../src/chain/writes.js";
+import { RevenueDistributorAbi } from "../src/chain/settlement.js";
+import { ChainUnavailableError } from "../src/errors.js";
+
+const DAY = 86_400_000;
+const E18 = 10n ** 18n;
+const E6 = 10n ** 6n;
+const silent = pino({ level: "silent" });
+const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
+let clock = T0;
+
+let t: TestGateway;
+let a: Actors;
+let proxy: RpcProxy;
+let proxied: ChainClients;
+let dusd: Address;
+let treasury: PrivateKeyAccount;
+let offeringId: string;
+let assetId: string;
+let trancheId: string;
+let token: Address;
+let fromBlock: bigint;
+type Inv = Awaited<ReturnType<typeof registerVerifiedInvestor>>;
+const investors: Inv[] = [];
+const base = new Map<string, bigint>();
+
+/** One round of the distribution worker on the given node, two payouts a batch, giving up (as a killed worker would stop) after `waitMs`. */
+const round = (chain: ChainClients, waitMs = 20_000) =>
+  distributionRound({ db: t.database.db, chain, logger: silent, confirmations: 1, receiptPollMs: 50, waitMs, batchSize: 2 });
+
+beforeAll(async () => {
+  t = await startTestGateway({
+    now: () => clock,
+    gateway: { workerEnabled: false, kycSweepIntervalMs: 3_600_000, indexer: { pollIntervalMs: 100 } },
+  });
+  a = await createActors(t);
+  proxy = await startRpcProxy(inject("rpcUrl"));
+  proxied = await connectChain({ rpcUrl: proxy.url, signerPrivateKey: t.signerKey });
+  attachNonceStore(proxied, t.database.db);
+  dusd = await devStablecoin(t);
+  treasury = privateKeyToAccount(generatePrivateKey());
+  const asset = await registerApprovedAsset(t, a, `Distribution faults ${Math.random()}`);
+  const created = ok<any>(
+    await t.gql(
+      `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
+      {
+        input: {
+          name: "Faults Revenue Note",
+          productType: "DEBT",
+          assetIds: [asset.assetId],
+          allowedInvestorClasses: ["PROFESSIONAL"],
+          currency: "USD",
+          termsDigest: asset.contentDigest,
+          settlementToken: dusd,
+          treasury: treasury.address,
+          tranche: {
+            name: "Residual",
+            seniority: "JUNIOR",
+            couponKind: "RESIDUAL",
+            supplyCap: (1000n * E18).toString(),
+            price: "1000000",
+            tokenName: "Faults Residual",
+            tokenSymbol: "FLTR",
+          },
+        },
+      },
+      a.issuerToken,
+    ),
+    "createOffering",
+    "Offering",
+  );
+  offeringId = created.id;
+  assetId = asset.assetId;
+  trancheId = created.tranches[0].id;
+  await satisfyRequirements(t, a, { assetId: asset.assetId, contentDigest: asset.contentDigest, offeringId });
+  token = ok<any>(
+    await t.gql(
+      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress } ${ERROR_FIELDS} } }`,
+      { id: trancheId },
+      a.issuerToken,
+    ),
+    "deployTrancheToken",
+    "Tranche",
+  ).tokenAddress;
+  const settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract as Address;
+  for (let i = 0; i < 4; i++) {
+    const inv = await registerVerifiedInvestor(t, a);
+    await whitelistInvestor(t, a, trancheId, inv.investorId);
+    await faucet(t, dusd, inv.account, 100n * E6);
+    await approve(t, dusd, inv.account, settlement);
+    investors.push(inv);
+  }
+  expect((await t.gql(OPEN_OFFERING, { id: offeringId }, a.issuerToken)).data.openOffering.status).toBe("OPEN");
+  // 10, 20, 30, 40 tokens: revenue of 1,000,000 base units splits 100,000 / 200,000 / 300,000 / 400,000.
+  for (const [i, inv] of investors.entries()) {
+    const r = await t.gql(
+      REQUEST_SUBSCRIPTION,
+      { input: { idempotencyKey: `s${i}`, trancheId, investorId: inv.investorId, amount: (BigInt(10 * (i + 1)) * E18).toString() } },
+      a.issuerToken,
+    );
+    expect(r.data.requestSubscription.__typename, JSON.stringify(r.data)).toBe("InvestorSubscription");
+  }
+  await settlementRound({ db: t.database.db, chain: t.chain, logger: silent, confirmations: 1, receiptPollMs: 50, now: () => clock });
+  expect(
+    (
+      await t.gql(
+        `mutation($id: ID!) { closeOffering(offeringId: $id) { __typename ... on Offering { status } } }`,
+        { id: offeringId },
+        a.issuerToken,
+      )
+    ).data.closeOffering.status,
+  ).toBe("CLOSED");
+  for (const inv of investors) base.set(inv.wallet, await stablecoinBalance(t, dusd, inv.wallet));
+  fromBlock = await t.chain.publicClient.getBlockNumber();
+}, 240_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await t?.close();
+});
+
+describe("distribution payouts under faults", () => {
+  it("a worker dead after the announcement, one dead after the first batch, one on a lagging node: every holder paid exactly once", async () => {
+    clock = new Date(T0.getTime() + 91 * DAY);
+    ok(
+      await t.gql(
+        `mutation($input: RecordAssetRevenueInput!) { recordAssetRevenue(input: $input) { __typename ... on AssetRevenue { id } ${ERROR_FIELDS} } }`,
+        {
+          input: {
+            assetId,
+            periodStart: T0.toISOString(),
+            periodEnd: new Date(T0.getTime() + 90 * DAY).toISOString(),
+            amount: "1000000",
+            currency: dusd,
+            evidenceDigest: digest("faults revenue"),
+          },
+        },
+        a.officerToken,
+      ),
+      "recordAssetRevenue",
+      "AssetRevenue",
+    );
+    // The cap table is final once the indexer has scanned the subscriptions and they are deep enough.
+    await t.chain.publicClient.request({ method: "anvil_mine" as any, params: ["0x3"] as any });
+    const periodEnd = new Date(T0.getTime() + 90 * DAY).toISOString();
+    const preview = await waitFor("a preview with every holder", async () => {
+      const r = await t.gql(
+        `query($o: ID!, $e: DateTime!) { previewDistribution(offeringId: $o, periodEnd: $e) { __typename ... on DistributionPreview { distributor payouts { holder amount } } ${ERROR_FIELDS} } }`,
+        { o: offeringId, e: periodEnd },
+        a.issuerToken,
+      );
+      const p = r.data?.previewDistribution;
+      return p?.__typename === "DistributionPreview" && p.payouts.length === 4 ? p : undefined;
+    });
+    const distributor = preview.distributor as Address;
+    await approve(t, dusd, treasury, distributor);
+    const declared = ok<any>(
+      await t.gql(
+        `mutation($input: DeclareDistributionInput!) { declareDistribution(input: $input) { __typename ... on Distribution { id total } ${ERROR_FIELDS} } }`,
+        { input: { idempotencyKey: "faults", offeringId, periodEnd } },
+        a.issuerToken,
+      ),
+      "declareDistribution",
+      "Distribution",
+    );
+    expect(declared.total).toBe("1000000");
+
+    // 1. The announcement is broadcast (the real node mines it) but its worker's node is stuck: no receipt, the worker gives up.
+    proxy.behindAt = await t.chain.publicClient.getBlockNumber();
+    await expect(round(proxied, 1_500)).rejects.toBeInstanceOf(ChainUnavailableError);
+    proxy.behindAt = undefined;
+    const [d] = await t.database.db.select().from(distribution).where(eq(distribution.id, declared.id));
+    expect(d!.status).toBe("DECLARED");
+    // Another worker resumes it by hash: announced once, never sent again.
+    await resumeWrite(
+      { db: t.database.db, chain: t.chain, logger: silent, receiptPollMs: 50 },
+      d!.declareWriteId!,
+      declareDistributionOwner,
+    );
+
+    // 2. The first payout batch is broadcast, then its worker's node is stuck.
+    proxy.behindAt = await t.chain.publicClient.getBlockNumber();
+    await expect(round(proxied, 1_500)).rejects.toBeInstanceOf(ChainUnavailableError);
+    proxy.behindAt = undefined;
+    const statuses = async () =>
+      (await t.database.db.select().from(distributionPayout).where(eq(distributionPayout.distributionId, declared.id)))
+        .map((p) => p.status)
+        .sort();
+    expect(await statuses()).toEqual(["REQUESTED", "REQUESTED", "SUBMITTED", "SUBMITTED"]);
+
+    // 3. A worker whose receipt lookups land on a lagging node: it must neither send the batch again nor give it up.
+    proxy.lagging = true;
+    await expect(round(proxied, 2_000)).rejects.toBeInstanceOf(ChainUnavailableError);
+    proxy.lagging = false;
+    expect(proxy.hiddenReceipts).toBeGreaterThan(0);
+
+    // 4. A healthy worker settles the batch in flight and pays the rest.
+    await round(t.chain);
+    expect(await statuses()).toEqual(["CONFIRMED", "CONFIRMED", "CONFIRMED", "CONFIRMED"]);
+
+    // The chain: every holder exactly their share, once; one DistributionPaid per payout; one announcement.
+    const shares = [100_000n, 200_000n, 300_000n, 400_000n];
+    for (const [i, inv] of investors.entries()) {
+      expect(await stablecoinBalance(t, dusd, inv.wallet), inv.wallet).toBe(base.get(inv.wallet)! + shares[i]!);
+    }
+    const logs = parseEventLogs({
+      abi: RevenueDistributorAbi,
+      logs: await t.chain.publicClient.getLogs({ address: distributor, fromBlock, toBlock: "latest" }),
+    });
+    const payouts = await t.database.db.select().from(distributionPayout).where(eq(distributionPayout.distributionId, declared.id));
+    const paidLogs = logs.filter((e) => e.eventName === "DistributionPaid");
+    expect(paidLogs).toHaveLength(4);
+    for (const p of payouts) expect(paidLogs.filter((e) => (e.args as any).payoutId === settlementId(p.id))).toHaveLength(1);
+    expect(logs.filter((e) => e.eventName === "DistributionDeclared")).toHaveLength(1);
+    // Revenue moves money only: the tranche's supply is what was subscribed.
+    expect(await tokenSupply(t, token)).toBe(100n * E18);
+    const writes = await t.database.db.select().from(chainWrite).where(eq(chainWrite.kind, "DISTRIBUTION_PAY_BATCH"));
+    expect(writes.map((w) => w.status)).toEqual(["CONFIRMED", "CONFIRMED"]);
+    expect((await t.database.db.select().from(distribution).where(eq(distribution.id, declared.id)))[0]!.status).toBe("PAID");
+  }, 120_000);
+});
