@@ -34,6 +34,7 @@ import { distribution, distributionPayout } from "../src/distribution/table.js";
 import { chainWrite } from "../src/chain/table.js";
 import { resumeWrite } from "../src/chain/writes.js";
 import { RevenueDistributorAbi } from "../src/chain/settlement.js";
+import { payoutDrift } from "../src/distribution/reconcile.js";
 import { ChainUnavailableError } from "../src/errors.js";
 
 const DAY = 86_400_000;
@@ -221,6 +222,9 @@ describe("distribution payouts under faults", () => {
         .map((p) => p.status)
         .sort();
     expect(await statuses()).toEqual(["REQUESTED", "REQUESTED", "SUBMITTED", "SUBMITTED"]);
+    // The reconciliation meanwhile: the batch in flight (mined, not yet settled) is not drift.
+    const midway = await payoutDrift({ db: t.database.db, chain: t.chain }, await t.chain.publicClient.getBlockNumber());
+    expect(midway).toEqual({ drift: [], payoutsChecked: 4 });
 
     // 3. A worker whose receipt lookups land on a lagging node: it must neither send the batch again nor give it up.
     proxy.lagging = true;
@@ -251,5 +255,10 @@ describe("distribution payouts under faults", () => {
     const writes = await t.database.db.select().from(chainWrite).where(eq(chainWrite.kind, "DISTRIBUTION_PAY_BATCH"));
     expect(writes.map((w) => w.status)).toEqual(["CONFIRMED", "CONFIRMED"]);
     expect((await t.database.db.select().from(distribution).where(eq(distribution.id, declared.id)))[0]!.status).toBe("PAID");
+    // And the reconciliation agrees: paid on chain = declared, per holder.
+    expect(await payoutDrift({ db: t.database.db, chain: t.chain }, await t.chain.publicClient.getBlockNumber())).toEqual({
+      drift: [],
+      payoutsChecked: 4,
+    });
   }, 120_000);
 });

@@ -532,4 +532,70 @@ describe("revenue distributions through a three-tranche waterfall", () => {
     const [row] = await t.database.db.select().from(assetRevenue).where(eq(assetRevenue.id, revenueId));
     expect(row).toMatchObject({ amount: "7000000", recordedByOrgId: a.exchangeOrgId, deliveryId: "exchange-delivery-1" });
   });
+
+  it("reconciliation: the distributor's DistributionPaid events equal the registry's payouts; a payout outside the gateway and a registry figure the chain lacks are drift", async () => {
+    const RUN = `mutation { runReconciliation { __typename ... on ReconciliationRun {
+      ok payoutsChecked error drift { kind tokenAddress holder registryBalance chainBalance distributionId } } } }`;
+    const run = async () => {
+      const r = await t.gql(RUN, {}, t.adminToken);
+      const data = r.data?.runReconciliation;
+      expect(data?.__typename, JSON.stringify(r)).toBe("ReconciliationRun");
+      expect(data.error).toBeNull();
+      return { ...data, payouts: data.drift.filter((d: any) => d.kind.startsWith("PAYOUT_")) };
+    };
+    const rows = await t.database.db.select().from(distributionPayout);
+    expect(rows.length).toBeGreaterThan(0);
+    const clean = await run();
+    expect(clean.payoutsChecked).toBe(rows.length);
+    expect(clean.payouts).toEqual([]);
+
+    // The distributor's owner key used outside the gateway: a distribution the registry never
+    // declared, paying Alice one base unit from the treasury.
+    const rogue = "0x0000000000000000000000000000000000000000000000000000000000c0ffee" as const;
+    const rogueUuid = "00000000-0000-0000-0000-000000000000";
+    const send = async (functionName: "declare" | "payBatch", args: readonly unknown[]) =>
+      t.chain.publicClient.waitForTransactionReceipt({
+        hash: await t.chain.walletClient.writeContract({ address: distributor, abi: RevenueDistributorAbi, functionName, args } as any),
+      });
+    const roguePayoutId = `0x${"ab".repeat(32)}` as const;
+    await send("declare", [rogue, dusd, treasury.address, 1n, [tranches.SENIOR.token], [1n]]);
+    await send("payBatch", [
+      rogue,
+      dusd,
+      treasury.address,
+      [{ payoutId: roguePayoutId, tranche: tranches.SENIOR.token, holder: alice.wallet, amount: 1n }],
+    ]);
+    const afterRogue = await run();
+    expect(afterRogue.payouts).toEqual([
+      {
+        kind: "PAYOUT_OVERPAID",
+        tokenAddress: tranches.SENIOR.token,
+        holder: alice.wallet,
+        registryBalance: "0",
+        chainBalance: "1",
+        distributionId: rogueUuid,
+      },
+    ]);
+
+    // A registry that says it paid Bob more than the chain shows (as a bug in a payout's settling would).
+    const bobs = rows.find((r) => r.holder === bob.wallet && r.status === "CONFIRMED")!;
+    await t.database.db
+      .update(distributionPayout)
+      .set({ amount: (BigInt(bobs.amount) + 5n).toString() })
+      .where(eq(distributionPayout.id, bobs.id));
+    try {
+      const tampered = await run();
+      expect(tampered.payouts).toContainEqual({
+        kind: "PAYOUT_UNDERPAID",
+        tokenAddress: expect.stringMatching(/^0x/),
+        holder: bob.wallet,
+        registryBalance: (BigInt(bobs.amount) + 5n).toString(),
+        chainBalance: bobs.amount,
+        distributionId: bobs.distributionId,
+      });
+      expect(tampered.payouts).toHaveLength(2);
+    } finally {
+      await t.database.db.update(distributionPayout).set({ amount: bobs.amount }).where(eq(distributionPayout.id, bobs.id));
+    }
+  }, 60_000);
 });

@@ -65,6 +65,14 @@ const DriftKind = builder.enumType("ReconciliationDriftKind", {
     FORCED_TRANSFER_MISMATCH: {
       description: "A forced transfer the registry recorded that the chain does not show with the same parties and amount.",
     },
+    PAYOUT_OVERPAID: {
+      description:
+        "The revenue distributor paid this holder more than the registry's payout: a payout paid twice, or a DistributionPaid the registry has no payout for (the distributor's key used outside the gateway).",
+    },
+    PAYOUT_UNDERPAID: {
+      description:
+        "The registry holds a CONFIRMED payout to this holder that the distributor's DistributionPaid events do not show in full.",
+    },
   } satisfies Record<(typeof DRIFT_KINDS)[number], { description: string }>,
 });
 
@@ -76,11 +84,15 @@ const DriftRef = builder.objectRef<DriftEntry>("ReconciliationDrift").implement(
     holder: t.exposeString("holder", { nullable: true, description: "null: the token as a whole (its total supply)" }),
     registryBalance: t.exposeString("registryBalance", {
       description:
-        "Base units. CAP_TABLE_LAG: the indexed balance (or their sum); OVER_/UNDER_MINTED: the CONFIRMED mints (with mined ones awaiting confirmation), in all or to this recipient; UNRECORDED_BURN: 0; FORCED_TRANSFER_MISMATCH: the recorded amount",
+        "Base units. CAP_TABLE_LAG: the indexed balance (or their sum); OVER_/UNDER_MINTED: the CONFIRMED mints (with mined ones awaiting confirmation), in all or to this recipient; UNRECORDED_BURN: 0; FORCED_TRANSFER_MISMATCH: the recorded amount; PAYOUT_*: the payout's amount as paid by the registry (0 unless CONFIRMED or in flight)",
     }),
     chainBalance: t.exposeString("chainBalance", {
       description:
-        "Base units. CAP_TABLE_LAG: balanceOf (or totalSupply); OVER_/UNDER_MINTED: totalSupply, or the Transfers from 0x0 to this recipient; UNRECORDED_BURN: the Transfers to 0x0 from this holder; FORCED_TRANSFER_MISMATCH: what that transaction moved from this holder",
+        "Base units. CAP_TABLE_LAG: balanceOf (or totalSupply); OVER_/UNDER_MINTED: totalSupply, or the Transfers from 0x0 to this recipient; UNRECORDED_BURN: the Transfers to 0x0 from this holder; FORCED_TRANSFER_MISMATCH: what that transaction moved from this holder; PAYOUT_*: the DistributionPaid amounts to this holder under this payout",
+    }),
+    distributionId: t.exposeID("distributionId", {
+      nullable: true,
+      description: "PAYOUT_* kinds: the distribution (for a payout the registry never declared, the id the chain's event names)",
     }),
     difference: t.string({
       description: "registryBalance − chainBalance, base units",
@@ -98,6 +110,9 @@ const ReconciliationRunRef = builder.objectRef<ReconciliationRun>("Reconciliatio
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
     tokensChecked: t.exposeInt("tokensChecked"),
     holdingsChecked: t.exposeInt("holdingsChecked"),
+    payoutsChecked: t.exposeInt("payoutsChecked", {
+      description: "Distribution payouts compared with the distributor's DistributionPaid events",
+    }),
     drift: t.field({ type: [DriftRef], resolve: (r) => r.drift }),
     error: t.exposeString("error", { nullable: true, description: "Why the run stopped early, if it did" }),
     ok: t.boolean({ description: "No drift and no error", resolve: (r) => r.drift.length === 0 && !r.error }),
@@ -109,7 +124,7 @@ builder.queryField("reconciliationReport", (t) =>
     type: ReconciliationRunRef,
     nullable: true,
     description:
-      "The last reconciliation of the registry against the chain: the cap table against balanceOf, totalSupply and mints per recipient against CONFIRMED mint requests, recorded forced transfers (null before the first). ADMIN, COMPLIANCE_OFFICER or ISSUER.",
+      "The last reconciliation of the registry against the chain: the cap table against balanceOf, totalSupply and mints per recipient against CONFIRMED mint requests, recorded forced transfers, distribution payouts against DistributionPaid (null before the first). ADMIN, COMPLIANCE_OFFICER or ISSUER.",
     authScopes: { anyRole: ["ADMIN", "COMPLIANCE_OFFICER", "ISSUER"] },
     errors: {},
     resolve: async (_root, _args, ctx) => (await lastReconciliation(ctx)) ?? null,
@@ -119,7 +134,8 @@ builder.queryField("reconciliationReport", (t) =>
 builder.mutationField("runReconciliation", (t) =>
   t.field({
     type: ReconciliationRunRef,
-    description: "Reconciles the registry (cap table, CONFIRMED mints, forced transfers) against the chain now and stores the run. ADMIN.",
+    description:
+      "Reconciles the registry (cap table, CONFIRMED mints, forced transfers, distribution payouts) against the chain now and stores the run. ADMIN.",
     authScopes: { anyRole: ["ADMIN"] },
     errors: {},
     resolve: async (_root, _args, ctx) =>

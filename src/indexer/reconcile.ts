@@ -22,6 +22,10 @@
  *    transfers, which move no supply. Step 3 is skipped for a token whose index step 1 found
  *    incomplete: its figures would come from that index.
  *
+ * 4. Distribution payouts (PAYOUT_OVERPAID / PAYOUT_UNDERPAID): the distributor's DistributionPaid
+ *    events against the registry's payouts, per payout, read at the head fixed before anything
+ *    else (src/distribution/reconcile.ts).
+ *
  * Known blind spot: a forced transfer the AGENT key sends on chain without the registry looks
  * like a holder's own transfer (same event) and is not reported; it moves no supply.
  * Each run is stored; `reconciliationReport` shows the last one.
@@ -37,6 +41,7 @@ import type { IndexerDeps } from "./service.js";
 import { deployedTokens, queryHoldings } from "./service.js";
 import { chainEvent, indexerCursor, reconciliationRun, type DriftEntry } from "./table.js";
 import { appendAuditEvent } from "../audit/service.js";
+import { payoutDrift } from "../distribution/reconcile.js";
 
 export type ReconciliationRun = typeof reconciliationRun.$inferSelect;
 export type ReconciliationTrigger = ReconciliationRun["trigger"];
@@ -213,7 +218,7 @@ async function forcedTransferDrift(deps: IndexerDeps, t: TokenAt): Promise<Drift
 }
 
 /**
- * Runs the three comparisons for every deployed token and stores the run.
+ * Runs the four comparisons for every deployed token and stores the run.
  * @example const run = await reconcile({ db, chain, finalityDepth: 2 }, "CLI"); run.drift.length === 0
  */
 export async function reconcile(
@@ -227,6 +232,7 @@ export async function reconcile(
   const drift: DriftEntry[] = [];
   let holdingsChecked = 0;
   let tokensChecked = 0;
+  let payoutsChecked = 0;
   let error: string | null = null;
   try {
     const head = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
@@ -304,13 +310,28 @@ export async function reconcile(
         drift.push(...perHolderMintDrift(t, registry, minted, burned), ...(await forcedTransferDrift(deps, t)));
       }
     }
+
+    // 4. What the distributor paid against the registry's payouts, at the head read first.
+    const payouts = await payoutDrift(deps, head);
+    payoutsChecked = payouts.payoutsChecked;
+    drift.push(...payouts.drift);
   } catch (e) {
     error = e instanceof Error ? e.message.slice(0, 2000) : String(e);
   }
   const run = await db.transaction(async (tx) => {
     const [stored] = await tx
       .insert(reconciliationRun)
-      .values({ chainId: chain.chainId, trigger, startedAt, finishedAt: new Date(), tokensChecked, holdingsChecked, drift, error })
+      .values({
+        chainId: chain.chainId,
+        trigger,
+        startedAt,
+        finishedAt: new Date(),
+        tokensChecked,
+        holdingsChecked,
+        payoutsChecked,
+        drift,
+        error,
+      })
       .returning();
     // The outcome on the trail: counts per drift kind (the entries themselves are in the run).
     const driftByKind: Record<string, number> = {};
@@ -320,7 +341,16 @@ export async function reconcile(
       action: "reconciliation.ran",
       entityType: "ReconciliationRun",
       entityId: stored!.id,
-      payload: { chainId: chain.chainId, trigger, ok: drift.length === 0 && !error, tokensChecked, holdingsChecked, driftByKind, error },
+      payload: {
+        chainId: chain.chainId,
+        trigger,
+        ok: drift.length === 0 && !error,
+        tokensChecked,
+        holdingsChecked,
+        payoutsChecked,
+        driftByKind,
+        error,
+      },
     });
     return stored;
   });

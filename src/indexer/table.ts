@@ -110,6 +110,10 @@ export const DRIFT_KINDS = [
   "UNRECORDED_BURN",
   /** A forced transfer the registry recorded that the chain does not show as recorded. */
   "FORCED_TRANSFER_MISMATCH",
+  /** The distributor paid a holder more than the registry's payout (or paid one the registry does not have). */
+  "PAYOUT_OVERPAID",
+  /** The registry holds a CONFIRMED payout the distributor's DistributionPaid events do not show in full. */
+  "PAYOUT_UNDERPAID",
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
@@ -122,6 +126,8 @@ export type DriftEntry = {
   /** Base units, decimal string. What the figure is depends on `kind` (see reconcile.ts). */
   registryBalance: string;
   chainBalance: string;
+  /** PAYOUT_* kinds: the registry's distribution (for a payout it never declared, the id the chain names). */
+  distributionId?: string;
 };
 
 /** One reconciliation of the cap table against balanceOf on chain. */
@@ -135,6 +141,8 @@ export const reconciliationRun = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     tokensChecked: integer("tokens_checked").notNull().default(0),
     holdingsChecked: integer("holdings_checked").notNull().default(0),
+    /** Distribution payouts compared with the distributor's DistributionPaid events. */
+    payoutsChecked: integer("payouts_checked").notNull().default(0),
     drift: jsonb("drift").$type<DriftEntry[]>().notNull().default([]),
     error: text("error"),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "reconciliation_run" ADD COLUMN "payouts_checked" integer DEFAULT 0 NOT NULL;
