@@ -76,6 +76,27 @@ export const DataAssetTokenAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "balanceAfter",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxBalance",
+        "type": "uint256"
+      }
+    ],
+    "name": "BalanceLimitExceeded",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "recipients",
         "type": "uint256"
@@ -87,6 +108,38 @@ export const DataAssetTokenAbi = [
       }
     ],
     "name": "BatchLengthMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes2",
+        "name": "country",
+        "type": "bytes2"
+      }
+    ],
+    "name": "CountryBlocked",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes2",
+        "name": "country",
+        "type": "bytes2"
+      }
+    ],
+    "name": "CountryNotAllowed",
     "type": "error"
   },
   {
@@ -188,12 +241,82 @@ export const DataAssetTokenAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint32",
+        "name": "maxHolders",
+        "type": "uint32"
+      }
+    ],
+    "name": "HolderLimitReached",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "unfrozen",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "InsufficientUnfrozenBalance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint8",
+        "name": "investorClass",
+        "type": "uint8"
+      }
+    ],
+    "name": "InvestorClassNotAllowed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "account",
         "type": "address"
       }
     ],
     "name": "NotWhitelisted",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "until",
+        "type": "uint64"
+      }
+    ],
+    "name": "TransferLocked",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "venueId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "VenueNotAdmitted",
     "type": "error"
   },
   {
@@ -263,6 +386,31 @@ export const DataAssetTokenAbi = [
       }
     ],
     "name": "AssetAnchored",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes2",
+        "name": "country",
+        "type": "bytes2"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "investorClass",
+        "type": "uint8"
+      }
+    ],
+    "name": "IdentityUpdated",
     "type": "event"
   },
   {
@@ -359,6 +507,25 @@ export const DataAssetTokenAbi = [
       {
         "indexed": true,
         "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TokensFrozen",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
         "name": "from",
         "type": "address"
       },
@@ -383,12 +550,111 @@ export const DataAssetTokenAbi = [
     "inputs": [
       {
         "indexed": false,
+        "internalType": "uint64",
+        "name": "lockUntil",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "maxHolders",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "maxBalance",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "secondaryClasses",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "venueClasses",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes2[]",
+        "name": "allowedCountries",
+        "type": "bytes2[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes2[]",
+        "name": "blockedCountries",
+        "type": "bytes2[]"
+      }
+    ],
+    "name": "TransferRulesUpdated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
         "internalType": "address",
         "name": "account",
         "type": "address"
       }
     ],
     "name": "Unpaused",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "venueId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "VenueTrade",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "venueId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "admitted",
+        "type": "bool"
+      }
+    ],
+    "name": "VenueUpdated",
     "type": "event"
   },
   {
@@ -425,12 +691,259 @@ export const DataAssetTokenAbi = [
   },
   {
     "inputs": [],
+    "name": "AMOUNT_FROZEN",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "BALANCE_LIMIT_EXCEEDED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "CLASS_INSTITUTIONAL",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "CLASS_PROFESSIONAL",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "CLASS_RETAIL",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "CLASS_UNSPECIFIED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "COUNTRY_BLOCKED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "COUNTRY_NOT_ALLOWED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "DEFAULT_ADMIN_ROLE",
     "outputs": [
       {
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "HOLDER_LIMIT_REACHED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "INSUFFICIENT_BALANCE",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "INVESTOR_CLASS_NOT_ALLOWED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "LOCKED_UP",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "NO_RESTRICTION",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "PAUSED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "RECEIVER_FROZEN",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "RECEIVER_NOT_WHITELISTED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "SENDER_FROZEN",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "SENDER_NOT_WHITELISTED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "VENUE_NOT_ADMITTED",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
       }
     ],
     "stateMutability": "view",
@@ -455,6 +968,19 @@ export const DataAssetTokenAbi = [
         "internalType": "uint256",
         "name": "",
         "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "allowedCountries",
+    "outputs": [
+      {
+        "internalType": "bytes2[]",
+        "name": "",
+        "type": "bytes2[]"
       }
     ],
     "stateMutability": "view",
@@ -517,6 +1043,19 @@ export const DataAssetTokenAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "blockedCountries",
+    "outputs": [
+      {
+        "internalType": "bytes2[]",
+        "name": "",
+        "type": "bytes2[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -535,6 +1074,35 @@ export const DataAssetTokenAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "canTransfer",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "contentDigest",
     "outputs": [
@@ -542,6 +1110,25 @@ export const DataAssetTokenAbi = [
         "internalType": "bytes32",
         "name": "",
         "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "name": "countryOf",
+    "outputs": [
+      {
+        "internalType": "bytes2",
+        "name": "",
+        "type": "bytes2"
       }
     ],
     "stateMutability": "view",
@@ -578,9 +1165,91 @@ export const DataAssetTokenAbi = [
         "type": "uint256"
       }
     ],
+    "name": "detectTransferRestriction",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "venueId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "detectVenueTransferRestriction",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
     "name": "forcedTransfer",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "name": "frozenAmount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -645,6 +1314,38 @@ export const DataAssetTokenAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "holderCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "name": "investorClassOf",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -680,6 +1381,64 @@ export const DataAssetTokenAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "lockUntil",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "maxBalance",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "maxHolders",
+    "outputs": [
+      {
+        "internalType": "uint32",
+        "name": "",
+        "type": "uint32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "code",
+        "type": "uint8"
+      }
+    ],
+    "name": "messageForTransferRestriction",
+    "outputs": [
+      {
+        "internalType": "string",
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "pure",
     "type": "function"
   },
   {
@@ -801,6 +1560,19 @@ export const DataAssetTokenAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "secondaryClasses",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -814,6 +1586,85 @@ export const DataAssetTokenAbi = [
       }
     ],
     "name": "setFrozen",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "setFrozenAmount",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "lockUntil_",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint32",
+        "name": "maxHolders_",
+        "type": "uint32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxBalance_",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint8",
+        "name": "secondaryClasses_",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint8",
+        "name": "venueClasses_",
+        "type": "uint8"
+      },
+      {
+        "internalType": "bytes2[]",
+        "name": "allowedCountries_",
+        "type": "bytes2[]"
+      },
+      {
+        "internalType": "bytes2[]",
+        "name": "blockedCountries_",
+        "type": "bytes2[]"
+      }
+    ],
+    "name": "setTransferRules",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "venueId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bool",
+        "name": "admitted",
+        "type": "bool"
+      }
+    ],
+    "name": "setVenue",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -940,7 +1791,90 @@ export const DataAssetTokenAbi = [
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "name": "venueAdmitted",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "venueClasses",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "venueId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "venueTransfer",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes2",
+        "name": "country",
+        "type": "bytes2"
+      },
+      {
+        "internalType": "uint8",
+        "name": "investorClass",
+        "type": "uint8"
+      }
+    ],
+    "name": "whitelistIdentity",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   }
 ] as const;
 
-export const DataAssetTokenBytecode = "0x608060405234801561000f575f5ffd5b506040516117ca3803806117ca83398101604081905261002e9161025c565b8686600361003c83826103af565b50600461004982826103af565b506007915061005a905086826103af565b506008849055600983905561006f5f836100f7565b506100875f5160206117aa5f395f51905f52836100f7565b506001600160a01b038116156100b0576100ae5f5160206117aa5f395f51905f52826100f7565b505b7f49f55b9d4f1cfd8354fa53d2f9d1ad047b25ede602fabbfa7f2a8eb518a94dc28585856040516100e39392919061046d565b60405180910390a1505050505050506104b0565b5f8281526006602090815260408083206001600160a01b038516845290915281205460ff1661019b575f8381526006602090815260408083206001600160a01b03861684529091529020805460ff191660011790556101533390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a450600161019e565b505f5b92915050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f8301126101c7575f5ffd5b81516001600160401b038111156101e0576101e06101a4565b604051601f8201601f19908116603f011681016001600160401b038111828210171561020e5761020e6101a4565b604052818152838201602001851015610225575f5ffd5b8160208501602083015e5f918101602001919091529392505050565b80516001600160a01b0381168114610257575f5ffd5b919050565b5f5f5f5f5f5f5f60e0888a031215610272575f5ffd5b87516001600160401b03811115610287575f5ffd5b6102938a828b016101b8565b60208a015190985090506001600160401b038111156102b0575f5ffd5b6102bc8a828b016101b8565b60408a015190975090506001600160401b038111156102d9575f5ffd5b6102e58a828b016101b8565b60608a015160808b015191975095509350610304905060a08901610241565b915061031260c08901610241565b905092959891949750929550565b600181811c9082168061033457607f821691505b60208210810361035257634e487b7160e01b5f52602260045260245ffd5b50919050565b601f8211156103aa57828211156103aa57805f5260205f20601f840160051c602085101561038357505f5b90810190601f840160051c035f5b818110156103a6575f83820155600101610391565b5050505b505050565b81516001600160401b038111156103c8576103c86101a4565b6103dc816103d68454610320565b84610358565b6020601f82116001811461040e575f83156103f75750848201515b5f19600385901b1c1916600184901b178455610466565b5f84815260208120601f198516915b8281101561043d578785015182556020948501946001909201910161041d565b508482101561045a57868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b606081525f84518060608401528060208701608085015e5f608082850101526080601f19601f830116840101915050836020830152826040830152949350505050565b6112ed806104bd5f395ff3fe608060405234801561000f575f5ffd5b50600436106101dc575f3560e01c806370a08231116101095780639fc1d0e71161009e578063ac869cd81161006e578063ac869cd8146103d5578063d547741f146103e8578063dd62ed3e146103fb578063e583983614610433575f5ffd5b80639fc1d0e71461039f578063a217fddf146103b2578063a76f3af4146103b9578063a9059cbb146103c2575f5ffd5b806391d14854116100d957806391d148541461035e5780639281aa0b1461037157806395d89b41146103845780639dc29fac1461038c575f5ffd5b806370a08231146103125780637c88e3d91461033a5780638456cb591461034d578063897b450114610355575f5ffd5b80632f2ff15d1161017f5780633f4ba83a1161014f5780633f4ba83a146102e457806340c10f19146102ec57806344de240a146102ff5780635c975abb14610307575f5ffd5b80632f2ff15d1461028b578063313ce567146102a057806336568abe146102af5780633af32abf146102c2575f5ffd5b806318160ddd116101ba57806318160ddd1461023057806322459e181461024257806323b872dd14610256578063248a9ca314610269575f5ffd5b806301ffc9a7146101e057806306fdde0314610208578063095ea7b31461021d575b5f5ffd5b6101f36101ee366004610fdd565b610455565b60405190151581526020015b60405180910390f35b61021061048b565b6040516101ff919061100b565b6101f361022b36600461105b565b61051b565b6002545b6040519081526020016101ff565b6102345f5160206112985f395f51905f5281565b6101f3610264366004611083565b610532565b6102346102773660046110bd565b5f9081526006602052604090206001015490565b61029e6102993660046110d4565b610555565b005b604051601281526020016101ff565b61029e6102bd3660046110d4565b61057f565b6101f36102d03660046110fe565b600a6020525f908152604090205460ff1681565b61029e6105b7565b61029e6102fa36600461105b565b6105d9565b6102106105fa565b60055460ff166101f3565b6102346103203660046110fe565b6001600160a01b03165f9081526020819052604090205490565b61029e61034836600461115f565b610686565b61029e61072e565b61023460095481565b6101f361036c3660046110d4565b61074d565b61029e61037f3660046111cb565b610777565b6102106107ee565b61029e61039a36600461105b565b6107fd565b61029e6103ad366004611083565b61081e565b6102345f81565b61023460085481565b6101f36103d036600461105b565b610883565b61029e6103e33660046111cb565b610890565b61029e6103f63660046110d4565b6108fe565b610234610409366004611204565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205490565b6101f36104413660046110fe565b600b6020525f908152604090205460ff1681565b5f6001600160e01b03198216637965db0b60e01b148061048557506301ffc9a760e01b6001600160e01b03198316145b92915050565b60606003805461049a9061122c565b80601f01602080910402602001604051908101604052809291908181526020018280546104c69061122c565b80156105115780601f106104e857610100808354040283529160200191610511565b820191905f5260205f20905b8154815290600101906020018083116104f457829003601f168201915b5050505050905090565b5f33610528818585610922565b5060019392505050565b5f3361053f85828561092f565b61054a8585856109a5565b506001949350505050565b5f8281526006602052604090206001015461056f81610a02565b6105798383610a0c565b50505050565b6001600160a01b03811633146105a85760405163334bd91960e11b815260040160405180910390fd5b6105b28282610a9d565b505050565b5f5160206112985f395f51905f526105ce81610a02565b6105d6610b08565b50565b5f5160206112985f395f51905f526105f081610a02565b6105b28383610b5a565b600780546106079061122c565b80601f01602080910402602001604051908101604052809291908181526020018280546106339061122c565b801561067e5780601f106106555761010080835404028352916020019161067e565b820191905f5260205f20905b81548152906001019060200180831161066157829003601f168201915b505050505081565b5f5160206112985f395f51905f5261069d81610a02565b8382146106cc576040516381b5b20760e01b815260048101859052602481018390526044015b60405180910390fd5b5f5b848110156107265761071e8686838181106106eb576106eb611264565b905060200201602081019061070091906110fe565b85858481811061071257610712611264565b90506020020135610b5a565b6001016106ce565b505050505050565b5f5160206112985f395f51905f5261074581610a02565b6105d6610b92565b5f9182526006602090815260408084206001600160a01b0393909316845291905290205460ff1690565b5f5160206112985f395f51905f5261078e81610a02565b6001600160a01b0383165f818152600a6020908152604091829020805460ff191686151590811790915591519182527ff93f9a76c1bf3444d22400a00cb9fe990e6abe9dbb333fda48859cfee864543d91015b60405180910390a2505050565b60606004805461049a9061122c565b5f5160206112985f395f51905f5261081481610a02565b6105b28383610bcf565b5f5160206112985f395f51905f5261083581610a02565b6001600160a01b0383165f908152600a602052604090205460ff1661087857604051636f8bf18b60e11b81526001600160a01b03841660048201526024016106c3565b610579848484610c03565b5f336105288185856109a5565b5f5160206112985f395f51905f526108a781610a02565b6001600160a01b0383165f818152600b6020908152604091829020805460ff191686151590811790915591519182527fa3e40a317eac9d2f33de1f67819e7103be50ca171b0559ba3ef1313e2e9c9ed491016107e1565b5f8281526006602052604090206001015461091881610a02565b6105798383610a9d565b6105b28383836001610d29565b6001600160a01b038381165f908152600160209081526040808320938616835292905220545f19811015610579578181101561099757604051637dc7a0d960e11b81526001600160a01b038416600482015260248101829052604481018390526064016106c3565b61057984848484035f610d29565b6001600160a01b0383166109ce57604051634b637e8f60e11b81525f60048201526024016106c3565b6001600160a01b0382166109f75760405163ec442f0560e01b81525f60048201526024016106c3565b6105b2838383610dfb565b6105d68133610f48565b5f610a17838361074d565b610a96575f8381526006602090815260408083206001600160a01b03861684529091529020805460ff19166001179055610a4e3390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a4506001610485565b505f610485565b5f610aa8838361074d565b15610a96575f8381526006602090815260408083206001600160a01b0386168085529252808320805460ff1916905551339286917ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b9190a4506001610485565b610b10610f81565b6005805460ff191690557f5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa335b6040516001600160a01b03909116815260200160405180910390a1565b6001600160a01b038216610b835760405163ec442f0560e01b81525f60048201526024016106c3565b610b8e5f8383610dfb565b5050565b610b9a610fa6565b6005805460ff191660011790557f62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a258610b3d3390565b6001600160a01b038216610bf857604051634b637e8f60e11b81525f60048201526024016106c3565b610b8e825f83610dfb565b6001600160a01b038316610c2d578060025f828254610c229190611278565b90915550610c9d9050565b6001600160a01b0383165f9081526020819052604090205481811015610c7f5760405163391434e360e21b81526001600160a01b038516600482015260248101829052604481018390526064016106c3565b6001600160a01b0384165f9081526020819052604090209082900390555b6001600160a01b038216610cb957600280548290039055610cd7565b6001600160a01b0382165f9081526020819052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef83604051610d1c91815260200190565b60405180910390a3505050565b6001600160a01b038416610d525760405163e602df0560e01b81525f60048201526024016106c3565b6001600160a01b038316610d7b57604051634a1406b160e11b81525f60048201526024016106c3565b6001600160a01b038085165f908152600160209081526040808320938716835292905220829055801561057957826001600160a01b0316846001600160a01b03167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b92584604051610ded91815260200190565b60405180910390a350505050565b6001600160a01b03821615610e91576001600160a01b0382165f908152600a602052604090205460ff16610e4d57604051636f8bf18b60e11b81526001600160a01b03831660048201526024016106c3565b6001600160a01b0382165f908152600b602052604090205460ff1615610e91576040516327951b3f60e11b81526001600160a01b03831660048201526024016106c3565b6001600160a01b03831615610f3d576001600160a01b03821615801590610ed057506001600160a01b0383165f908152600a602052604090205460ff16155b15610ef957604051636f8bf18b60e11b81526001600160a01b03841660048201526024016106c3565b6001600160a01b0383165f908152600b602052604090205460ff1615610f3d576040516327951b3f60e11b81526001600160a01b03841660048201526024016106c3565b6105b2838383610fca565b610f52828261074d565b610b8e5760405163e2517d3f60e01b81526001600160a01b0382166004820152602481018390526044016106c3565b60055460ff16610fa457604051638dfc202b60e01b815260040160405180910390fd5b565b60055460ff1615610fa45760405163d93c066560e01b815260040160405180910390fd5b610fd2610fa6565b6105b2838383610c03565b5f60208284031215610fed575f5ffd5b81356001600160e01b031981168114611004575f5ffd5b9392505050565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b80356001600160a01b0381168114611056575f5ffd5b919050565b5f5f6040838503121561106c575f5ffd5b61107583611040565b946020939093013593505050565b5f5f5f60608486031215611095575f5ffd5b61109e84611040565b92506110ac60208501611040565b929592945050506040919091013590565b5f602082840312156110cd575f5ffd5b5035919050565b5f5f604083850312156110e5575f5ffd5b823591506110f560208401611040565b90509250929050565b5f6020828403121561110e575f5ffd5b61100482611040565b5f5f83601f840112611127575f5ffd5b50813567ffffffffffffffff81111561113e575f5ffd5b6020830191508360208260051b8501011115611158575f5ffd5b9250929050565b5f5f5f5f60408587031215611172575f5ffd5b843567ffffffffffffffff811115611188575f5ffd5b61119487828801611117565b909550935050602085013567ffffffffffffffff8111156111b3575f5ffd5b6111bf87828801611117565b95989497509550505050565b5f5f604083850312156111dc575f5ffd5b6111e583611040565b9150602083013580151581146111f9575f5ffd5b809150509250929050565b5f5f60408385031215611215575f5ffd5b61121e83611040565b91506110f560208401611040565b600181811c9082168061124057607f821691505b60208210810361125e57634e487b7160e01b5f52602260045260245ffd5b50919050565b634e487b7160e01b5f52603260045260245ffd5b8082018082111561048557634e487b7160e01b5f52601160045260245ffdfecab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709a264697066735822122096908afe674c648f9567b63c57abdcae58ee27c657cfe6b001ca76695f9acc3b64736f6c63430008250033cab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709" as const;
+export const DataAssetTokenBytecode = "0x60806040526013805460ff191660ff17905534801561001c575f5ffd5b506040516130a03803806130a083398101604081905261003b91610269565b8686600361004983826103bc565b50600461005682826103bc565b5060079150610067905086826103bc565b506008849055600983905561007c5f83610104565b506100945f5160206130805f395f51905f5283610104565b506001600160a01b038116156100bd576100bb5f5160206130805f395f51905f5282610104565b505b7f49f55b9d4f1cfd8354fa53d2f9d1ad047b25ede602fabbfa7f2a8eb518a94dc28585856040516100f09392919061047a565b60405180910390a1505050505050506104bd565b5f8281526006602090815260408083206001600160a01b038516845290915281205460ff166101a8575f8381526006602090815260408083206001600160a01b03861684529091529020805460ff191660011790556101603390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a45060016101ab565b505f5b92915050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f8301126101d4575f5ffd5b81516001600160401b038111156101ed576101ed6101b1565b604051601f8201601f19908116603f011681016001600160401b038111828210171561021b5761021b6101b1565b604052818152838201602001851015610232575f5ffd5b8160208501602083015e5f918101602001919091529392505050565b80516001600160a01b0381168114610264575f5ffd5b919050565b5f5f5f5f5f5f5f60e0888a03121561027f575f5ffd5b87516001600160401b03811115610294575f5ffd5b6102a08a828b016101c5565b60208a015190985090506001600160401b038111156102bd575f5ffd5b6102c98a828b016101c5565b60408a015190975090506001600160401b038111156102e6575f5ffd5b6102f28a828b016101c5565b60608a015160808b015191975095509350610311905060a0890161024e565b915061031f60c0890161024e565b905092959891949750929550565b600181811c9082168061034157607f821691505b60208210810361035f57634e487b7160e01b5f52602260045260245ffd5b50919050565b601f8211156103b757828211156103b757805f5260205f20601f840160051c602085101561039057505f5b90810190601f840160051c035f5b818110156103b3575f8382015560010161039e565b5050505b505050565b81516001600160401b038111156103d5576103d56101b1565b6103e9816103e3845461032d565b84610365565b6020601f82116001811461041b575f83156104045750848201515b5f19600385901b1c1916600184901b178455610473565b5f84815260208120601f198516915b8281101561044a578785015182556020948501946001909201910161042a565b508482101561046757868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b606081525f84518060608401528060208701608085015e5f608082850101526080601f19601f830116840101915050836020830152826040830152949350505050565b612bb6806104ca5f395ff3fe608060405234801561000f575f5ffd5b506004361061040c575f3560e01c80637f4ab1dd11610221578063a9aad58c1161012a578063d547741f116100b4578063de9a9a1411610084578063de9a9a141461087c578063e46638e61461088f578063e5839836146108a2578063eb56201b146108c4578063f0426700146108d7575f5ffd5b8063d547741f1461081f578063dc0bd2f514610481578063dd62ed3e14610832578063ddc833c01461086a575f5ffd5b8063c9d7fd27116100fa578063c9d7fd27146107da578063cc331d6d146107fc578063d10fa61414610438578063d4a39d7d14610804578063d4ce14151461080c575f5ffd5b8063a9aad58c14610777578063ac869cd814610792578063bc07a2a2146107a5578063c3b46e84146107c7575f5ffd5b806395d89b41116101ab5780639fc1d0e71161017b5780639fc1d0e714610754578063a217fddf14610767578063a76f3af41461076e578063a8b19d2314610777578063a9059cbb1461077f575f5ffd5b806395d89b411461071e578063996cff62146107265780639ce90574146107395780639dc29fac14610741575f5ffd5b8063897b4501116101f1578063897b4501146106bb5780638ac48319146106c45780638bf5c4ee146106cc57806391d14854146106f85780639281aa0b1461070b575f5ffd5b80637f4ab1dd146106815780638456cb591461069457806384b1fe871461047a57806386602c841461069c575f5ffd5b80633af32abf116103235780635c975abb116102ad57806370a082311161027d57806370a082311461063757806373ad468a1461064a5780637c424bc0146106535780637c88e3d9146106665780637d30dc2e14610679575f5ffd5b80635c975abb146106145780635e0ed9c11461061f57806361a9c07314610627578063620479c51461062f575f5ffd5b806340c10f19116102f357806340c10f19146105d657806344de240a146105e957806346ffa143146105f157806350b1f356146105f9578063590e486014610601575f5ffd5b80633af32abf1461056c5780633c78929e1461058e5780633f4ba83a146105b95780633f4f7769146105c1575f5ffd5b80631aab9a9f116103a45780632a6938aa116103745780632a6938aa146105285780632dd6cb6b146105305780632f2ff15d1461053d578063313ce5671461055257806336568abe14610559575f5ffd5b80631aab9a9f146104d657806322459e18146104df57806323b872dd146104f3578063248a9ca314610506575f5ffd5b80630b8f1fdf116103df5780630b8f1fdf1461047a5780630fafbe2b1461048157806314149fa81461048957806318160ddd146104c4575f5ffd5b806301ffc9a71461041057806305be50371461043857806306fdde0314610452578063095ea7b314610467575b5f5ffd5b61042361041e366004612345565b6108df565b60405190151581526020015b60405180910390f35b610440600381565b60405160ff909116815260200161042f565b61045a610915565b60405161042f919061236c565b6104236104753660046123bc565b6109a5565b6104405f81565b610440600281565b6104ab6104973660046123e4565b600c6020525f908152604090205460f01b81565b6040516001600160f01b0319909116815260200161042f565b6002545b60405190815260200161042f565b6104c860105481565b6104c85f516020612af15f395f51905f5281565b6104236105013660046123fd565b6109bc565b6104c8610514366004612437565b5f9081526006602052604090206001015490565b610440600b81565b6013546104409060ff1681565b61055061054b36600461244e565b6109df565b005b6012610440565b61055061056736600461244e565b610a09565b61042361057a3660046123e4565b600a6020525f908152604090205460ff1681565b6011546105a1906001600160401b031681565b6040516001600160401b03909116815260200161042f565b610550610a41565b6105c9610a63565b60405161042f9190612478565b6105506105e43660046123bc565b610ae4565b61045a610b05565b610440600d81565b610440600781565b61055061060f3660046124d3565b610b91565b60055460ff16610423565b610440600481565b610440600881565b6105c9610c00565b6104c86106453660046123e4565b610c63565b6104c860125481565b610550610661366004612519565b610c7d565b6105506106743660046125a2565b610d6d565b610440600981565b61045a61068f36600461260c565b610e15565b610550611187565b6104c86106aa3660046123e4565b600e6020525f908152604090205481565b6104c860095481565b610440600a81565b6011546106e390600160401b900463ffffffff1681565b60405163ffffffff909116815260200161042f565b61042361070636600461244e565b6111a6565b610550610719366004612625565b6111d0565b61045a61123e565b61055061073436600461264d565b61124d565b610440600681565b61055061074f3660046123bc565b6112ce565b6105506107623660046123fd565b6112ef565b6104c85f81565b6104c860085481565b610440600181565b61042361078d3660046123bc565b61135f565b6105506107a0366004612625565b61136c565b6104406107b33660046123e4565b600d6020525f908152604090205460ff1681565b6104406107d536600461264d565b6113da565b6104236107e8366004612437565b600f6020525f908152604090205460ff1681565b610440600e81565b610440600581565b61044061081a3660046123fd565b6113f2565b61055061082d36600461244e565b6113ff565b6104c861084036600461268e565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205490565b60135461044090610100900460ff1681565b61055061088a3660046123bc565b611423565b61042361089d3660046123fd565b611486565b6104236108b03660046123e4565b600b6020525f908152604090205460ff1681565b6105506108d23660046126c9565b6114a0565b610440600c81565b5f6001600160e01b03198216637965db0b60e01b148061090f57506301ffc9a760e01b6001600160e01b03198316145b92915050565b6060600380546109249061278f565b80601f01602080910402602001604051908101604052809291908181526020018280546109509061278f565b801561099b5780601f106109725761010080835404028352916020019161099b565b820191905f5260205f20905b81548152906001019060200180831161097e57829003601f168201915b5050505050905090565b5f336109b2818585611576565b5060019392505050565b5f336109c9858285611583565b6109d48585856115e6565b506001949350505050565b5f828152600660205260409020600101546109f981611643565b610a03838361164d565b50505050565b6001600160a01b0381163314610a325760405163334bd91960e11b815260040160405180910390fd5b610a3c82826116de565b505050565b5f516020612af15f395f51905f52610a5881611643565b610a60611749565b50565b6060601580548060200260200160405190810160405280929190818152602001828054801561099b57602002820191905f5260205f20905f905b82829054906101000a900460f01b6001600160f01b03191681526020019060020190602082600101049283019260010382029150808411610a9d5790505050505050905090565b5f516020612af15f395f51905f52610afb81611643565b610a3c838361179b565b60078054610b129061278f565b80601f0160208091040260200160405190810160405280929190818152602001828054610b3e9061278f565b8015610b895780601f10610b6057610100808354040283529160200191610b89565b820191905f5260205f20905b815481529060010190602001808311610b6c57829003601f168201915b505050505081565b5f516020612af15f395f51905f52610ba881611643565b5f838152600f6020908152604091829020805460ff1916851515908117909155915191825284917fb6c290c7818a8e38442cd926a4e4288e8edae95059b27b9c4c9ba7b9872fd20091015b60405180910390a2505050565b6060601480548060200260200160405190810160405280929190818152602001828054801561099b575f918252602091829020805460f01b6001600160f01b0319168452908202830192909160029101808411610a9d5790505050505050905090565b6001600160a01b03165f9081526020819052604090205490565b5f516020612af15f395f51905f52610c9481611643565b6001600160a01b0384165f818152600a602090815260408083208054600160ff199182168117909255600c8452828520805461ffff191660f08b901c179055600d845293829020805490941660ff881617909355519182527ff93f9a76c1bf3444d22400a00cb9fe990e6abe9dbb333fda48859cfee864543d910160405180910390a2604080516001600160f01b03198516815260ff841660208201526001600160a01b038616917f3d364f76a21d57e791a1abea58c7e39d255a2d815fd172f1338f5852d84525a1910160405180910390a250505050565b5f516020612af15f395f51905f52610d8481611643565b838214610db3576040516381b5b20760e01b815260048101859052602481018390526044015b60405180910390fd5b5f5b84811015610e0d57610e05868683818110610dd257610dd26127c7565b9050602002016020810190610de791906123e4565b858584818110610df957610df96127c7565b9050602002013561179b565b600101610db5565b505050505050565b606060ff8216610e4957505060408051808201909152600e81526d3737903932b9ba3934b1ba34b7b760911b602082015290565b5f1960ff831601610e835750506040805180820190915260138152721d1a19481d1bdad95b881a5cc81c185d5cd959606a1b602082015290565b60011960ff831601610ec857505060408051808201909152601d81527f7468652073656e646572206973206e6f742077686974656c6973746564000000602082015290565b60021960ff831601610f0d57505060408051808201909152601f81527f746865207265636569766572206973206e6f742077686974656c697374656400602082015290565b60031960ff831601610f495750506040805180820190915260148152733a34329039b2b73232b91034b990333937bd32b760611b602082015290565b60041960ff831601610f875750506040805180820190915260168152753a3432903932b1b2b4bb32b91034b990333937bd32b760511b602082015290565b60051960ff831601610fcc57505060408051808201909152601881527f74686520746f6b656e7320617265206c6f636b65642075700000000000000000602082015290565b60061960ff831601610ff757604051806060016040528060218152602001612ad06021913992915050565b60071960ff83160161102257604051806060016040528060268152602001612b326026913992915050565b60081960ff83160161106757505060408051808201909152601981527f7468652076656e7565206973206e6f742061646d697474656400000000000000602082015290565b60091960ff83160161109257604051806060016040528060218152602001612b116021913992915050565b600a1960ff8316016110bd57604051806060016040528060258152602001612aab6025913992915050565b600b1960ff8316016110e8576040518060600160405280602e8152602001612a7d602e913992915050565b600c1960ff83160161112d57505060408051808201909152601e81527f74686520746f6b656e2068617320697473206d6f737420686f6c646572730000602082015290565b600d1960ff83160161115857604051806060016040528060298152602001612b586029913992915050565b50506040805180820190915260138152723ab735b737bbb7103932b9ba3934b1ba34b7b760691b602082015290565b5f516020612af15f395f51905f5261119e81611643565b610a606117d3565b5f9182526006602090815260408084206001600160a01b0393909316845291905290205460ff1690565b5f516020612af15f395f51905f526111e781611643565b6001600160a01b0383165f818152600a6020908152604091829020805460ff191686151590811790915591519182527ff93f9a76c1bf3444d22400a00cb9fe990e6abe9dbb333fda48859cfee864543d9101610bf3565b6060600480546109249061278f565b5f516020612af15f395f51905f5261126481611643565b84805f5d506112748484846115e6565b5f80805d50826001600160a01b0316846001600160a01b0316867f9591d70352738a7eaf3bee612248985255ad3676a317f3df8f29ef53c315685d856040516112bf91815260200190565b60405180910390a45050505050565b5f516020612af15f395f51905f526112e581611643565b610a3c8383611810565b5f516020612af15f395f51905f5261130681611643565b6001600160a01b0383165f908152600a602052604090205460ff1661134957604051636f8bf18b60e11b81526001600160a01b0384166004820152602401610daa565b611354848484611844565b610a03848484611957565b5f336109b28185856115e6565b5f516020612af15f395f51905f5261138381611643565b6001600160a01b0383165f818152600b6020908152604091829020805460ff191686151590811790915591519182527fa3e40a317eac9d2f33de1f67819e7103be50ca171b0559ba3ef1313e2e9c9ed49101610bf3565b5f6113e7848484886119fa565b90505b949350505050565b5f6113ea848484846119fa565b5f8281526006602052604090206001015461141981611643565b610a0383836116de565b5f516020612af15f395f51905f5261143a81611643565b6001600160a01b0383165f818152600e602052604090819020849055517fa065e63c631c86f1b9f66a4a2f63f2093bf1c2168d23290259dbd969e0222a4590610bf39085815260200190565b5f80611494858585846119fa565b60ff1614949350505050565b5f516020612af15f395f51905f526114b781611643565b6011805463ffffffff8b16600160401b026bffffffffffffffffffffffff199091166001600160401b038d161717905560128890556013805460ff8881166101000261ffff19909216908a16171790556014611514858783612885565b506015611522838583612885565b507f49eaa9a423cf9c172f8646e74630230016dac018609d5699ee2b072bb68ed2c48a8a8a8a8a8a8a8a8a604051611562999897969594939291906129a9565b60405180910390a150505050505050505050565b610a3c8383836001611cda565b6001600160a01b038381165f908152600160209081526040808320938616835292905220545f19811015610a0357818110156115d857828183604051637dc7a0d960e11b8152600401610daa93929190612a12565b610a0384848484035f611cda565b6001600160a01b03831661160f57604051634b637e8f60e11b81525f6004820152602401610daa565b6001600160a01b0382166116385760405163ec442f0560e01b81525f6004820152602401610daa565b610a3c838383611dac565b610a608133611f00565b5f61165883836111a6565b6116d7575f8381526006602090815260408083206001600160a01b03861684529091529020805460ff1916600117905561168f3390565b6001600160a01b0316826001600160a01b0316847f2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d60405160405180910390a450600161090f565b505f61090f565b5f6116e983836111a6565b156116d7575f8381526006602090815260408083206001600160a01b0386168085529252808320805460ff1916905551339286917ff6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b9190a450600161090f565b611751611f39565b6005805460ff191690557f5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa335b6040516001600160a01b03909116815260200160405180910390a1565b6001600160a01b0382166117c45760405163ec442f0560e01b81525f6004820152602401610daa565b6117cf5f8383611dac565b5050565b6117db611f5e565b6005805460ff191660011790557f62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a25861177e3390565b6001600160a01b03821661183957604051634b637e8f60e11b81525f6004820152602401610daa565b6117cf825f83611dac565b6001600160a01b03831661186e578060025f8282546118639190612a33565b909155506118cb9050565b6001600160a01b0383165f90815260208190526040902054818110156118ad5783818360405163391434e360e21b8152600401610daa93929190612a12565b6001600160a01b0384165f9081526020819052604090209082900390555b6001600160a01b0382166118e757600280548290039055611905565b6001600160a01b0382165f9081526020819052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef8360405161194a91815260200190565b60405180910390a3505050565b8015806119755750816001600160a01b0316836001600160a01b0316145b1561197f57505050565b6001600160a01b0382161580159061199e57508061199c83610c63565b145b156119bb57600160105f8282546119b59190612a33565b90915550505b6001600160a01b038316158015906119d957506119d783610c63565b155b15610a3c57600160105f8282546119f09190612a46565b9091555050505050565b5f611a0760055460ff1690565b15611a14575060016113ea565b6001600160a01b0385165f908152600a602052604090205460ff16611a3b575060026113ea565b6001600160a01b0384165f908152600a602052604090205460ff16611a62575060036113ea565b6001600160a01b0385165f908152600b602052604090205460ff1615611a8a575060046113ea565b6001600160a01b0384165f908152600b602052604090205460ff1615611ab2575060056113ea565b6011546001600160401b0316421015611acd575060066113ea565b5f611ad786610c63565b905080841115611aeb5760079150506113ea565b6001600160a01b0386165f908152600e6020526040902054611b0d9082611f82565b611b179082612a46565b841115611b285760089150506113ea565b8215801590611b4557505f838152600f602052604090205460ff16155b15611b545760099150506113ea565b846001600160a01b0316866001600160a01b03161480611b72575083155b15611b80575f9150506113ea565b6001600160a01b0385165f908152600c602052604090205460f01b611ba6601582611f99565b15611bb657600a925050506113ea565b60145415801590611bcf5750611bcd601482611f99565b155b15611bdf57600b925050506113ea565b5f84611bf05760135460ff16611c01565b60135460ff80821661010090920416175b6001600160a01b0388165f908152600d6020526040812054919250600160ff9283161b83169091169003611c3b57600c93505050506113ea565b5f611c4588610c63565b601154909150600160401b900463ffffffff1615801590611c64575080155b8015611c6f57508387105b8015611c8d5750601154601054600160401b90910463ffffffff1611155b15611c9f57600d9450505050506113ea565b60125415801590611cba5750601254611cb88883612a33565b115b15611ccc57600e9450505050506113ea565b505f98975050505050505050565b6001600160a01b038416611d035760405163e602df0560e01b81525f6004820152602401610daa565b6001600160a01b038316611d2c57604051634a1406b160e11b81525f6004820152602401610daa565b6001600160a01b038085165f9081526001602090815260408083209387168352929052208290558015610a0357826001600160a01b0316846001600160a01b03167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b92584604051611d9e91815260200190565b60405180910390a350505050565b6001600160a01b03831615801590611dcc57506001600160a01b03821615155b15611dfc575f611ddf8484845f5c6119fa565b905060ff811615611df657611df68185858561200d565b50611eea565b6001600160a01b03821615611e97576001600160a01b0382165f908152600a602052604090205460ff16611e4e57604051636f8bf18b60e11b81526001600160a01b0383166004820152602401610daa565b6001600160a01b0382165f908152600b602052604090205460ff1615611e92576040516327951b3f60e11b81526001600160a01b0383166004820152602401610daa565b611eea565b6001600160a01b03831615611eea576001600160a01b0383165f908152600b602052604090205460ff1615611eea576040516327951b3f60e11b81526001600160a01b0384166004820152602401610daa565b611ef5838383612332565b610a3c838383611957565b611f0a82826111a6565b6117cf5760405163e2517d3f60e01b81526001600160a01b038216600482015260248101839052604401610daa565b60055460ff16611f5c57604051638dfc202b60e01b815260040160405180910390fd5b565b60055460ff1615611f5c5760405163d93c066560e01b815260040160405180910390fd5b5f818310611f905781611f92565b825b9392505050565b5f805b835481101561200457826001600160f01b031916848281548110611fc257611fc26127c7565b905f5260205f2090601091828204019190066002029054906101000a900460f01b6001600160f01b03191603611ffc57600191505061090f565b600101611f9c565b505f9392505050565b5f1960ff8516016120315760405163d93c066560e01b815260040160405180910390fd5b60011960ff85160161206157604051636f8bf18b60e11b81526001600160a01b0384166004820152602401610daa565b60021960ff85160161209157604051636f8bf18b60e11b81526001600160a01b0383166004820152602401610daa565b60031960ff8516016120c1576040516327951b3f60e11b81526001600160a01b0384166004820152602401610daa565b60041960ff8516016120f1576040516327951b3f60e11b81526001600160a01b0383166004820152602401610daa565b60051960ff8516016121255760115460405163042657e760e21b81526001600160401b039091166004820152602401610daa565b60061960ff851601612158578261213b84610c63565b8260405163391434e360e21b8152600401610daa93929190612a12565b60071960ff8516016121bc575f61216e84610c63565b6001600160a01b0385165f908152600e602052604090205490915084906121959083611f82565b61219f9083612a46565b8360405163131ef55560e21b8152600401610daa93929190612a12565b60081960ff8516016121e45760405163d39fe89360e01b81525f5c6004820152602401610daa565b60091960ff85160161222b576001600160a01b0382165f908152600c60205260409081902054905163450abc8560e01b8152610daa91849160f09190911b90600401612a59565b600a1960ff851601612272576001600160a01b0382165f908152600c60205260409081902054905163ca3fa5cd60e01b8152610daa91849160f09190911b90600401612a59565b600b1960ff8516016122bc576001600160a01b0382165f818152600d602052604090819020549051630601895760e11b8152600481019290925260ff166024820152604401610daa565b600c1960ff8516016122f257601154604051621056a360e51b8152600160401b90910463ffffffff166004820152602401610daa565b600d1960ff851601610a0357818161230984610c63565b6123139190612a33565b6012546040516326d1aba160e01b8152600401610daa93929190612a12565b61233a611f5e565b610a3c838383611844565b5f60208284031215612355575f5ffd5b81356001600160e01b031981168114611f92575f5ffd5b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b80356001600160a01b03811681146123b7575f5ffd5b919050565b5f5f604083850312156123cd575f5ffd5b6123d6836123a1565b946020939093013593505050565b5f602082840312156123f4575f5ffd5b611f92826123a1565b5f5f5f6060848603121561240f575f5ffd5b612418846123a1565b9250612426602085016123a1565b929592945050506040919091013590565b5f60208284031215612447575f5ffd5b5035919050565b5f5f6040838503121561245f575f5ffd5b8235915061246f602084016123a1565b90509250929050565b602080825282518282018190525f918401906040840190835b818110156124b95783516001600160f01b031916835260209384019390920191600101612491565b509095945050505050565b803580151581146123b7575f5ffd5b5f5f604083850312156124e4575f5ffd5b8235915061246f602084016124c4565b6001600160f01b031981168114610a60575f5ffd5b803560ff811681146123b7575f5ffd5b5f5f5f6060848603121561252b575f5ffd5b612534846123a1565b92506020840135612544816124f4565b915061255260408501612509565b90509250925092565b5f5f83601f84011261256b575f5ffd5b5081356001600160401b03811115612581575f5ffd5b6020830191508360208260051b850101111561259b575f5ffd5b9250929050565b5f5f5f5f604085870312156125b5575f5ffd5b84356001600160401b038111156125ca575f5ffd5b6125d68782880161255b565b90955093505060208501356001600160401b038111156125f4575f5ffd5b6126008782880161255b565b95989497509550505050565b5f6020828403121561261c575f5ffd5b611f9282612509565b5f5f60408385031215612636575f5ffd5b61263f836123a1565b915061246f602084016124c4565b5f5f5f5f60808587031215612660575f5ffd5b84359350612670602086016123a1565b925061267e604086016123a1565b9396929550929360600135925050565b5f5f6040838503121561269f575f5ffd5b6126a8836123a1565b915061246f602084016123a1565b803563ffffffff811681146123b7575f5ffd5b5f5f5f5f5f5f5f5f5f60e08a8c0312156126e1575f5ffd5b89356001600160401b03811681146126f7575f5ffd5b985061270560208b016126b6565b975060408a0135965061271a60608b01612509565b955061272860808b01612509565b945060a08a01356001600160401b03811115612742575f5ffd5b61274e8c828d0161255b565b90955093505060c08a01356001600160401b0381111561276c575f5ffd5b6127788c828d0161255b565b915080935050809150509295985092959850929598565b600181811c908216806127a357607f821691505b6020821081036127c157634e487b7160e01b5f52602260045260245ffd5b50919050565b634e487b7160e01b5f52603260045260245ffd5b634e487b7160e01b5f52604160045260245ffd5b634e487b7160e01b5f52601160045260245ffd5b600160401b821115612817576128176127db565b805482825580831015610a3c57600f830160041c825f528060205f2001601e8560011b168015612856575f19820180545f198360200360031b1c168155505b5081600f840160041c0391505f5b82811015610e0d575f82820155600101612864565b5f813561090f816124f4565b6001600160401b0383111561289c5761289c6127db565b6128a68382612803565b5f8181526020902082908460041c5f5b81811015612915575f5f5b6010811015612908576128f76128df6128d988612879565b60f01c90565b61ffff908116600484901b90811b91901b1984161790565b6020969096019591506001016128c1565b50838201556001016128b6565b50600f198616808703818814612956575f5f5b828110156129505761293f6128df6128d989612879565b602097909701969150600101612928565b50848401555b5050505050505050565b8183526020830192505f815f5b8481101561299f578135612980816124f4565b6001600160f01b0319168652602095860195919091019060010161296d565b5093949350505050565b6001600160401b038a16815263ffffffff8916602082015287604082015260ff8716606082015260ff8616608082015260e060a08201525f6129ef60e083018688612960565b82810360c0840152612a02818587612960565b9c9b505050505050505050505050565b6001600160a01b039390931683526020830191909152604082015260600190565b8082018082111561090f5761090f6127ef565b8181038181111561090f5761090f6127ef565b6001600160a01b039290921682526001600160f01b03191660208201526040019056fe746865207265636569766572277320696e766573746f7220636c617373206d6179206e6f74206275792068657265746865207265636569766572277320636f756e747279206973206e6f7420616c6c6f7765647468652073656e64657227732062616c616e636520697320746f6f20736d616c6ccab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709746865207265636569766572277320636f756e74727920697320626c6f636b656470617274206f66207468652073656e64657227732062616c616e63652069732066726f7a656e74686520726563656976657220776f756c6420686f6c64206d6f7265207468616e20616c6c6f776564a2646970667358221220ecc76ef4716a24c6d57a58299126671e829b24d20c0b62282cfe9b9feecb79e364736f6c63430008250033cab5a0bfe0b79d2c4b1c2e02599fa044d115b7511f9659307cb4276950967709" as const;
