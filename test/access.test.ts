@@ -621,6 +621,28 @@ MATRIX.push(
     expected: row(U, F, F, A, F, F, F, F),
   },
 );
+// Circulation (issue 16): the offering's issuer is the token's AGENT.
+MATRIX.push(
+  {
+    mutation: "setTransferRules",
+    scenario: "the offering's issuer sets the token's circulation rules",
+    operation: `mutation($input: TransferRulesInput!) { setTransferRules(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: { trancheId: (await buildScenario(t, a)).trancheId, secondaryInvestorClasses: ["PROFESSIONAL"], maxHolders: 10 },
+    }),
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+  {
+    mutation: "freezePartialTokens",
+    scenario: "the offering's issuer freezes part of a holder's tokens",
+    operation: `mutation($t: ID!, $addr: String!) { freezePartialTokens(trancheId: $t, address: $addr, amount: "5") ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { t: s.trancheId, addr: s.wallet };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
+);
 // Revenue distributions (issue 15): the exchange's compliance officer records revenue; the offering's issuer declares.
 MATRIX.push(
   {
@@ -830,6 +852,29 @@ const QUERIES: QueryRow[] = [
     operation: `query($t: ID!, $i: ID!) { dryRunMint(trancheId: $t, investorId: $i, amount: "1") ${SELECTION} }`,
     variables: (w) => ({ t: w.s.trancheId, i: w.s.investorId }),
     expected: row(U, F, A, A, F, F, F, F),
+  },
+  {
+    query: "transferCheck",
+    scenario: "a transfer pre-check: the issuer's staff, compliance, operators (an investor only for their own wallet)",
+    operation: `query($input: TransferCheckInput!) { transferCheck(input: $input) ${SELECTION} }`,
+    variables: (w) => ({
+      input: { trancheId: w.s.trancheId, from: w.s.wallet, to: "0x000000000000000000000000000000000000dEaD", amount: "1" },
+    }),
+    expected: row(U, F, A, A, F, A, F, F, F),
+  },
+  {
+    query: "holders",
+    scenario: "a tranche's holders: the issuer's staff, compliance, operators",
+    operation: `query($t: ID!) { holders(trancheId: $t) ${SELECTION} }`,
+    variables: (w) => ({ t: w.s.trancheId }),
+    expected: row(U, F, A, A, F, A, F, F, F),
+  },
+  {
+    query: "holdingTransfers",
+    scenario: "a holding's transfer history: the issuer's staff, compliance, operators",
+    operation: `query($t: ID!, $h: String!) { holdingTransfers(trancheId: $t, holder: $h) ${SELECTION} }`,
+    variables: (w) => ({ t: w.s.trancheId, h: w.s.wallet }),
+    expected: row(U, F, A, A, F, A, F, F, F),
   },
   {
     query: "holdings",

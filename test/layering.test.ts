@@ -29,6 +29,7 @@ const DOMAINS = [
   "provenance",
   "settlement",
   "distribution",
+  "circulation",
 ];
 
 /**
@@ -85,6 +86,8 @@ const TABLE_OWNERS: Record<string, string> = {
   distribution_tranche: "distribution",
   distribution_revenue: "distribution",
   distribution_payout: "distribution",
+  transfer_rules: "circulation",
+  frozen_tokens: "circulation",
   chain_contract: "chain",
   mint_request: "minting",
   token_control_state: "minting",

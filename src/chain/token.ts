@@ -86,6 +86,21 @@ export async function setWhitelisted(
   return callToken(chain, { token: params.token, functionName: "setWhitelisted", args: [params.account, params.whitelisted] });
 }
 
+/**
+ * Whitelists a wallet with the country (ISO 3166-1 alpha-2, as bytes2) and investor class
+ * (CLASS_* of the token) its circulation rules read, in one transaction, and waits for the receipt.
+ */
+export async function whitelistIdentity(
+  chain: ChainClients,
+  params: { token: Address; account: Address; country: Hex; investorClass: number },
+): Promise<{ txHash: Hex }> {
+  return callToken(chain, {
+    token: params.token,
+    functionName: "whitelistIdentity",
+    args: [params.account, params.country, params.investorClass],
+  });
+}
+
 /** How a write is named in the pipeline and who settles it if its caller is gone before the outcome. */
 export type WriteOptions = { kind?: string; subject?: Record<string, unknown>; owner?: WriteOwner };
 

@@ -13,6 +13,7 @@ import "../offerings/graphql.js";
 import "../minting/graphql.js";
 import "../settlement/graphql.js";
 import "../distribution/graphql.js";
+import "../circulation/graphql.js";
 import "../audit/graphql.js";
 import "../indexer/graphql.js";
 

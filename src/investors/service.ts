@@ -9,7 +9,9 @@ import { addressSchema } from "../chain/address.js";
 import { dateTimeSchema, jurisdictionSchema, parseInput, uuidSchema } from "../validation.js";
 import { identityDidSchema } from "../identity/did.js";
 import { getTranche } from "../offerings/service.js";
-import { setWhitelisted } from "../chain/token.js";
+import { whitelistIdentity } from "../chain/token.js";
+import { CLASS_CODES, countryBytes, countryOfJurisdiction } from "../circulation/restrictions.js";
+import { transferRules } from "../circulation/table.js";
 import { INVESTOR_CLASSES, KYC_STATUSES, investor, trancheWhitelist } from "./table.js";
 import { unlistInvestor } from "./whitelist-sync.js";
 import { requireInvestorReader } from "./access.js";
@@ -141,22 +143,38 @@ export async function whitelistInvestor(
   if (kyc) throw new KycNotVerifiedError(`investor ${inv.id}: ${kyc}`);
   // The offering's eligibility rule, as the mint applies it, for the state this call creates: a
   // wallet the offering does not allow is never whitelisted, so no holder can transfer to it.
-  const eligible = investorEligible(investorFacts(inv, offering, true), now);
+  // A class the offering does not issue to may still be admitted to buy on the secondary market
+  // when the tranche's circulation rules let it receive there (e.g. RETAIL through a venue);
+  // the mint re-checks the offering's own classes, so such a wallet is never issued to.
+  const [rules] = await ctx.db
+    .select({ secondary: transferRules.secondaryClasses, venue: transferRules.venueClasses })
+    .from(transferRules)
+    .where(eq(transferRules.trancheId, tranche.id));
+  const classes = [...new Set([...offering.allowedInvestorClasses, ...(rules?.secondary ?? []), ...(rules?.venue ?? [])])];
+  const eligible = investorEligible(investorFacts(inv, { ...offering, allowedInvestorClasses: classes }, true), now);
   if (!eligible.holds) throw new ComplianceNotSatisfiedError([eligible]);
   if (!inv.walletProvenAt) {
     throw new WalletNotProvenError(`investor ${inv.id} has not proven control of ${inv.walletAddress} (Sign-In with Ethereum)`);
   }
   const existing = await findWhitelistEntry(ctx.db, tranche.id, inv.walletAddress);
   if (existing) return { trancheId: tranche.id, investor: inv, walletAddress: inv.walletAddress, txHash: existing.txHash };
-  const { txHash } = await setWhitelisted(ctx.chain, {
+  const { txHash } = await whitelistIdentity(ctx.chain, {
     token: tranche.tokenAddress as Address,
     account: inv.walletAddress as Address,
-    whitelisted: true,
+    country: countryBytes(countryOfJurisdiction(inv.jurisdiction)),
+    investorClass: CLASS_CODES[inv.investorClass],
   });
   await ctx.db.transaction(async (tx) => {
     const inserted = await tx
       .insert(trancheWhitelist)
-      .values({ trancheId: tranche.id, walletAddress: inv.walletAddress, investorId: inv.id, txHash })
+      .values({
+        trancheId: tranche.id,
+        walletAddress: inv.walletAddress,
+        investorId: inv.id,
+        txHash,
+        country: countryOfJurisdiction(inv.jurisdiction),
+        investorClass: inv.investorClass,
+      })
       .onConflictDoNothing()
       .returning({ trancheId: trancheWhitelist.trancheId });
     // A concurrent call recorded the same entry first (and its event).

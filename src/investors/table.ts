@@ -44,6 +44,9 @@ export const trancheWhitelist = pgTable(
       .notNull()
       .references(() => investor.id),
     txHash: text("tx_hash").notNull(),
+    /** The country (ISO 3166-1 alpha-2) and investor class written on chain with the wallet; null: whitelisted before the token kept them. */
+    country: text("country"),
+    investorClass: text("investor_class", { enum: INVESTOR_CLASSES }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.trancheId, t.walletAddress] })],
