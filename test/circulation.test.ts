@@ -445,6 +445,11 @@ describe("transfer rules on chain, and a pre-check that agrees with the token", 
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(BigInt(holders.holderCount)).toBe(holderCount);
+    const TRANCHES = `query($o: ID!) { offering(id: $o) { ... on Offering { tranches { holderCount transferRules { secondaryInvestorClasses lockUntil } } } } }`;
+    const viaTranche = (await t.gql(TRANCHES, { o: offeringId }, a.issuerToken)).data.offering.tranches[0];
+    expect(viaTranche).toMatchObject({ holderCount: Number(holderCount), transferRules: { secondaryInvestorClasses: ["PROFESSIONAL"] } });
+    const otherIssuer = await t.tokenFor(["ISSUER"], a.exchangeOrgId, "not-this-issuer");
+    expect((await t.gql(TRANCHES, { o: offeringId }, otherIssuer)).data.offering?.tranches?.[0]?.holderCount ?? null).toBeNull();
     for (const h of holders.holders) {
       expect(h.balance, h.address).toBe(
         String(

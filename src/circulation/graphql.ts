@@ -57,14 +57,9 @@ builder.objectField(TrancheRef, "holderCount", (t) =>
   t.field({
     type: "Int",
     nullable: true,
-    description: "Holders with a non-zero balance in the indexed cap table (null for callers who may not read the holders).",
-    resolve: async (tr, _args, ctx) => {
-      try {
-        return await trancheHolderCount(ctx, tr.id);
-      } catch {
-        return null;
-      }
-    },
+    description:
+      "Holders with a non-zero balance in the indexed cap table; null for callers who may not read the holders (the issuer's staff, compliance, admins may).",
+    resolve: (tr, _args, ctx) => trancheHolderCount(ctx, tr),
   }),
 );
 

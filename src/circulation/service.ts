@@ -410,9 +410,23 @@ export async function trancheHolders(ctx: ServiceContext, trancheId: string): Pr
   });
 }
 
-/** Holders with a non-zero balance in the indexed cap table. */
-export async function trancheHolderCount(ctx: ServiceContext, trancheId: string): Promise<number> {
-  return (await trancheHolders(ctx, trancheId)).length;
+/**
+ * Holders with a non-zero balance in the indexed cap table; null for a caller who may not read
+ * the holders (the count is not public: it reveals how widely an offering is held).
+ */
+export async function trancheHolderCount(
+  ctx: ServiceContext,
+  t: Pick<Tranche, "id" | "offeringId" | "tokenAddress">,
+): Promise<number | null> {
+  if (ctx.auth.kind !== "actor") return null;
+  if (!hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) {
+    const { offering } = await getTranche(ctx.db, t.id);
+    if (offering.issuerOrgId !== ctx.auth.actor.organizationId) return null;
+  }
+  if (!t.tokenAddress) return 0;
+  const safeBlock = await safeBlockNumber(ctx.chain, await finalityDepthOf(ctx.db, ctx.chain.chainId));
+  const holdings = await queryHoldings(ctx.db, { chainId: ctx.chain.chainId, tokenAddress: t.tokenAddress, safeBlock });
+  return holdings.filter((h) => h.balance > 0n).length;
 }
 
 export type HoldingTransfer = {
