@@ -1072,10 +1072,10 @@ QUERIES.push(
   },
   {
     query: "assetRevenue",
-    scenario: "an asset's revenue records: staff",
+    scenario: "an asset's revenue records: compliance, operators, the asset's owner and the issuer packaging it (others: NotFound)",
     operation: `query($a: ID!) { assetRevenue(assetId: $a) ${SELECTION} }`,
-    variables: () => ({ a: randomUUID() }),
-    expected: row(U, A, A, A, F, A, A, A, F),
+    variables: (w) => ({ a: w.s.assetId }),
+    expected: row(U, A, A, A, F, A, H, H, F),
   },
 );
 

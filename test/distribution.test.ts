@@ -36,6 +36,7 @@ import { settlementRound } from "../src/settlement/worker.js";
 import { distributionRound } from "../src/distribution/worker.js";
 import { distributionPayout } from "../src/distribution/table.js";
 import { RevenueDistributorAbi } from "../src/chain/settlement.js";
+import { chainWrite } from "../src/chain/table.js";
 
 const DAY = 86_400_000;
 const E18 = 10n ** 18n;
@@ -598,4 +599,28 @@ describe("revenue distributions through a three-tranche waterfall", () => {
       await t.database.db.update(distributionPayout).set({ amount: bobs.amount }).where(eq(distributionPayout.id, bobs.id));
     }
   }, 60_000);
+
+  it("an announcement the distributor refuses is recorded with its reason and tried again later, not sent", async () => {
+    // Period 4 (the webhook's revenue): its id declared on chain beforehand with the owner key, outside the gateway.
+    clock = new Date(end(4).getTime() + DAY);
+    const declared = ok<any>(await declare("p4", end(4)), "declareDistribution", "Distribution");
+    await t.chain.publicClient.waitForTransactionReceipt({
+      hash: await t.chain.walletClient.writeContract({
+        address: distributor,
+        abi: RevenueDistributorAbi,
+        functionName: "declare",
+        args: [settlementId(declared.id), dusd, treasury.address, 0n, [], []],
+      }),
+    });
+    await round();
+    const DECLARED = `query($id: ID!) { distribution(id: $id) { ... on Distribution { status announceError declareTxHash } } }`;
+    const refused = (await t.gql(DECLARED, { id: declared.id }, a.issuerToken)).data.distribution;
+    expect(refused).toMatchObject({ status: "DECLARED", declareTxHash: null });
+    expect(refused.announceError).toContain("DistributionExists");
+    // The next round, within the retry delay, does not try again.
+    const writes = async () => (await t.database.db.select().from(chainWrite).where(eq(chainWrite.kind, "DECLARE_DISTRIBUTION"))).length;
+    const before = await writes();
+    await round();
+    expect(await writes()).toBe(before);
+  });
 });

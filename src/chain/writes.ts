@@ -24,12 +24,13 @@
  *    lease changes nothing when it wakes.
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, gte, lt, lte, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, lte, ne, sql, type SQL } from "drizzle-orm";
 import {
   Eip1559FeesNotSupportedError,
   keccak256,
   parseTransaction,
   TransactionReceiptNotFoundError,
+  type Abi,
   type Address,
   type Hex,
   type TransactionReceipt,
@@ -40,7 +41,7 @@ import { BaseError, ChainUnavailableError } from "../errors.js";
 import type { ChainClients } from "./client.js";
 import { withNextNonce } from "./nonce.js";
 import { broadcastRecorded, minedAtNonce, type MinedTransaction } from "./transactions.js";
-import { decodeRawRevert } from "./revert.js";
+import { decodeRawRevert, decodeRevert } from "./revert.js";
 import { chainTx, chainWrite } from "./table.js";
 import { DEFAULTS } from "../config.js";
 
@@ -442,6 +443,23 @@ export async function resumeWrite(
   }
 }
 
+/** This signer's SUBMITTED writes on this chain matching `where`, lowest nonce first. */
+function openWrites(ctx: WriteContext, where: SQL[], limit: number) {
+  return ctx.db
+    .select({ id: chainWrite.id, kind: chainWrite.kind })
+    .from(chainWrite)
+    .where(
+      and(
+        eq(chainWrite.chainId, ctx.chain.chainId),
+        eq(chainWrite.signer, ctx.chain.account.address),
+        eq(chainWrite.status, "SUBMITTED"),
+        ...where,
+      ),
+    )
+    .orderBy(asc(chainWrite.nonce))
+    .limit(limit);
+}
+
 /**
  * Resumes every write still SUBMITTED that nobody has looked at for `idleMs` (its caller
  * crashed or gave up waiting), settling each through the owner of its kind. Mint batches are
@@ -452,24 +470,52 @@ export async function sweepOpenWrites(
   owners: Record<string, WriteOwner>,
   options: { idleMs: number; skipKinds?: string[] },
 ): Promise<number> {
-  const open = await ctx.db
-    .select({ id: chainWrite.id, kind: chainWrite.kind })
-    .from(chainWrite)
-    .where(
-      and(
-        eq(chainWrite.chainId, ctx.chain.chainId),
-        eq(chainWrite.signer, ctx.chain.account.address),
-        eq(chainWrite.status, "SUBMITTED"),
-        lte(chainWrite.updatedAt, sql`now() - make_interval(secs => ${options.idleMs / 1000})`),
-        ...(options.skipKinds ?? []).map((kind) => ne(chainWrite.kind, kind)),
-      ),
-    )
-    .orderBy(asc(chainWrite.nonce))
-    .limit(50);
+  const open = await openWrites(
+    ctx,
+    [
+      lte(chainWrite.updatedAt, sql`now() - make_interval(secs => ${options.idleMs / 1000})`),
+      ...(options.skipKinds ?? []).map((kind) => ne(chainWrite.kind, kind)),
+    ],
+    50,
+  );
   let settled = 0;
   for (const w of open) {
     await resumeWrite(ctx, w.id, owners[w.kind] ?? NO_OWNER);
     settled++;
   }
   return settled;
+}
+
+/** The write context a worker's options carry (the fields of WriteContext, nothing else). */
+export function writeContextOf(o: WriteContext): WriteContext {
+  const { db, chain, logger, confirmations, stuckAfterMs, receiptPollMs, waitMs, fence } = o;
+  return { db, chain, logger, confirmations, stuckAfterMs, receiptPollMs, waitMs, fence };
+}
+
+/**
+ * Resumes this signer's SUBMITTED writes of the owners' kinds, lowest nonce first (at most
+ * `limit`), each settled by the owner of its kind: what a domain worker does at the start of a
+ * round, before it signs anything new, so its open batches are never signed again.
+ */
+export async function resumeOpenWrites(ctx: WriteContext, owners: Record<string, WriteOwner>, limit = 20): Promise<void> {
+  const open = await openWrites(ctx, [inArray(chainWrite.kind, Object.keys(owners))], limit);
+  for (const w of open) await resumeWrite(ctx, w.id, owners[w.kind]!);
+}
+
+/**
+ * Runs a contract call of the gateway's signer against the chain's current state: its gas, or
+ * the decoded reason it would revert (the custom errors of `abi`). Errors that are not a revert
+ * (the node unreachable) are thrown.
+ */
+export async function simulateSignerCall(
+  chain: ChainClients,
+  call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
+): Promise<{ gas: bigint } | { reason: string }> {
+  try {
+    return { gas: await chain.publicClient.estimateContractGas({ account: chain.account.address, ...call } as any) };
+  } catch (error) {
+    const reason = decodeRevert(error);
+    if (!reason) throw error;
+    return { reason };
+  }
 }

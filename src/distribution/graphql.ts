@@ -161,6 +161,10 @@ const DistributionRef = builder.objectRef<Distribution>("Distribution").implemen
     total: t.exposeString("total"),
     undistributed: t.exposeString("undistributed"),
     declareTxHash: t.exposeString("declareTxHash", { nullable: true }),
+    announceError: t.exposeString("announceError", {
+      nullable: true,
+      description: "Why the distributor last refused the announcement (the worker tries again); null once announced",
+    }),
     tranches: t.field({ type: [TrancheWaterfallRef], resolve: (d, _args, ctx) => distributionTranches(ctx.db, d.id) }),
     payouts: t.field({
       type: [PayoutRef],
@@ -214,7 +218,8 @@ builder.mutationField("recordAssetRevenue", (t) =>
 builder.queryField("assetRevenue", (t) =>
   t.field({
     type: [AssetRevenueRef],
-    description: "Revenue records of an asset, newest first. Staff.",
+    description:
+      "Revenue records of an asset, newest first: compliance officers and admins; the asset's owner organization and issuers whose offering packages the asset (others: NotFound).",
     authScopes: { anyRole: ["ISSUER", "COMPLIANCE_OFFICER", "ADMIN", "ASSET_OWNER"] },
     errors: {},
     args: { assetId: t.arg.id({ required: true }) },

@@ -5,7 +5,7 @@
  * each tranche's part among its holders at a finalized record block, pro rata, exact to the
  * base unit. The services here compute and record; the distribution worker (worker.ts) pays.
  */
-import { and, asc, desc, eq, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Address } from "viem";
 import type { ServiceContext } from "../context.js";
@@ -105,8 +105,25 @@ export async function recordAssetRevenue(ctx: ServiceContext, params: RecordAsse
 
 /** Revenue records of an asset, newest first. Staff of the gateway's organizations (not investors). */
 export async function listAssetRevenue(ctx: ServiceContext, assetId: string): Promise<AssetRevenue[]> {
-  requireActor(ctx);
+  const actor = requireActor(ctx);
   const id = parseInput(uuidSchema, assetId);
+  // Revenue is commercial information: the exchange's compliance officers and operators read
+  // all of it; otherwise the asset's owner and the issuers packaging it. Others learn nothing,
+  // not even that the asset exists.
+  if (!hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) {
+    const [reader] = await ctx.db
+      .select({ id: dataAsset.id })
+      .from(dataAsset)
+      .where(
+        and(
+          eq(dataAsset.id, id),
+          sql`(${dataAsset.ownerOrgId} = ${actor.organizationId} or exists (select 1 from ${offeringAsset}
+            join ${offering} on ${offering.id} = ${offeringAsset.offeringId}
+            where ${offeringAsset.assetId} = ${dataAsset.id} and ${offering.issuerOrgId} = ${actor.organizationId}))`,
+        ),
+      );
+    if (!reader) throw new NotFoundError("DataAsset", id);
+  }
   return ctx.db.select().from(assetRevenue).where(eq(assetRevenue.assetId, id)).orderBy(desc(assetRevenue.createdAt));
 }
 
@@ -152,13 +169,14 @@ export type DistributionPlan = {
  */
 function countedRevenue(records: AssetRevenue[], distributed: Map<string, bigint>, periodEnd: Date) {
   const byId = new Map(records.map((r) => [r.id, r]));
-  const corrected = new Set(records.map((r) => r.correctsId).filter((id): id is string => Boolean(id)));
+  // correctsId is unique: at most one successor per record.
+  const successorOf = new Map(records.filter((r) => r.correctsId).map((r) => [r.correctsId!, r]));
   const counted: { revenueId: string; counted: bigint }[] = [];
   for (const r of records) {
     if (distributed.has(r.id) || r.periodEnd > periodEnd) continue;
-    const successor = records.find((s) => s.correctsId === r.id);
+    const successor = successorOf.get(r.id);
     // Superseded before it was paid: its successor counts instead (unless the successor ends later).
-    if (corrected.has(r.id) && successor && successor.periodEnd <= periodEnd) continue;
+    if (successor && successor.periodEnd <= periodEnd) continue;
     let base = 0n;
     for (
       let prior = r.correctsId ? byId.get(r.correctsId) : undefined;
@@ -317,20 +335,28 @@ async function planDistribution(
     })),
   });
 
-  const [frozen, investors] = await Promise.all([
-    db
-      .select({ trancheId: frozenAddress.trancheId, address: frozenAddress.address })
-      .from(frozenAddress)
-      .where(
-        inArray(
-          frozenAddress.trancheId,
-          tranches.map((t) => t.id),
-        ),
-      ),
-    db.select({ id: investor.id, wallet: investor.walletAddress }).from(investor),
-  ]);
-  const isFrozen = (trancheId: string, holder: string) =>
-    frozen.some((f) => f.trancheId === trancheId && f.address.toLowerCase() === holder.toLowerCase());
+  // Only the holders at the record block: the frozen among them, and who they are in the registry.
+  const wallets = [...new Set([...holdersByTranche.values()].flat().map((h) => h.holder.toLowerCase()))];
+  const [frozen, investors] =
+    wallets.length === 0
+      ? [[], []]
+      : await Promise.all([
+          db
+            .select({ trancheId: frozenAddress.trancheId, address: frozenAddress.address })
+            .from(frozenAddress)
+            .where(
+              inArray(
+                frozenAddress.trancheId,
+                tranches.map((t) => t.id),
+              ),
+            ),
+          db
+            .select({ id: investor.id, wallet: investor.walletAddress })
+            .from(investor)
+            .where(inArray(sql`lower(${investor.walletAddress})`, wallets)),
+        ]);
+  const frozenKeys = new Set(frozen.map((f) => `${f.trancheId}:${f.address.toLowerCase()}`));
+  const isFrozen = (trancheId: string, holder: string) => frozenKeys.has(`${trancheId}:${holder.toLowerCase()}`);
   const investorOf = new Map(investors.map((i) => [i.wallet.toLowerCase(), i.id]));
 
   const plannedTranches: PlannedTranche[] = [];
@@ -638,13 +664,7 @@ export async function investorStatements(ctx: ServiceContext, investorId: string
     .from(distributionPayout)
     .innerJoin(distribution, eq(distribution.id, distributionPayout.distributionId))
     .innerJoin(offering, eq(offering.id, distribution.offeringId))
-    .where(
-      and(
-        eq(distributionPayout.investorId, investorId),
-        issuerOnly ? eq(offering.issuerOrgId, issuerOnly) : undefined,
-        isNotNull(distributionPayout.investorId),
-      ),
-    )
+    .where(and(eq(distributionPayout.investorId, investorId), issuerOnly ? eq(offering.issuerOrgId, issuerOnly) : undefined))
     .orderBy(asc(distribution.periodEnd), asc(distributionPayout.trancheId));
   return rows.map(({ p, d }) => ({
     distributionId: d.id,

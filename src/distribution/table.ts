@@ -71,6 +71,8 @@ export const distribution = pgTable(
     status: text("status", { enum: DISTRIBUTION_STATUSES }).notNull().default("DECLARED"),
     declareWriteId: uuid("declare_write_id").references(() => chainWrite.id),
     declareTxHash: text("declare_tx_hash"),
+    /** Why the distributor last refused the announcement (tried again after a while, the next distribution meanwhile); null once announced. */
+    announceError: text("announce_error"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -16,8 +16,15 @@ import type { Address } from "viem";
 import type { Logger } from "pino";
 import type { Database, Transaction } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
-import { resumeWrite, sendWrite, type WriteContext, type WriteOutcome, type WriteOwner } from "../chain/writes.js";
-import { chainWrite } from "../chain/table.js";
+import {
+  resumeOpenWrites,
+  resumeWrite,
+  sendWrite,
+  simulateSignerCall,
+  writeContextOf,
+  type WriteOutcome,
+  type WriteOwner,
+} from "../chain/writes.js";
 import {
   declareDistributionData,
   ensureDistributorContract,
@@ -27,7 +34,6 @@ import {
   settlementId,
   type PayoutItem,
 } from "../chain/settlement.js";
-import { decodeRevert } from "../chain/revert.js";
 import { startLoop } from "../queue/loop.js";
 import { tranche } from "../offerings/table.js";
 import { frozenAddress } from "../minting/table.js";
@@ -58,18 +64,6 @@ export type DistributionWorker = { wake(): void; stop(): Promise<void> };
 const DEFAULT_BATCH_SIZE = 200;
 const OWED_RETRY_MS = 30_000;
 const ERRORS_ABI = [...RevenueDistributorAbi, ...DevStablecoinAbi.filter((i) => i.type === "error")];
-
-function writeContext(o: DistributionWorkerOptions): WriteContext {
-  return {
-    db: o.db,
-    chain: o.chain,
-    logger: o.logger,
-    confirmations: o.confirmations,
-    stuckAfterMs: o.stuckAfterMs,
-    receiptPollMs: o.receiptPollMs,
-    waitMs: o.waitMs,
-  };
-}
 
 function events(
   action: string,
@@ -102,7 +96,7 @@ export const declareDistributionOwner: WriteOwner = {
     if (outcome.status === "CONFIRMED") {
       const moved = await tx
         .update(distribution)
-        .set({ status: "PAYING", declareTxHash: outcome.receipt.transactionHash, updatedAt: new Date() })
+        .set({ status: "PAYING", declareTxHash: outcome.receipt.transactionHash, announceError: null, updatedAt: new Date() })
         .where(and(eq(distribution.id, id), eq(distribution.declareWriteId, write.id)))
         .returning({ id: distribution.id });
       await appendAuditEvents(tx, events("distribution.announced", moved, { txHash: outcome.receipt.transactionHash }, "Distribution"));
@@ -147,39 +141,8 @@ export const DISTRIBUTION_WRITE_OWNERS: Record<string, WriteOwner> = {
   [PAY_BATCH_KIND]: payBatchOwner,
 };
 
-async function simulate(chain: ChainClients, distributor: Address, functionName: "declare" | "payBatch", args: readonly unknown[]) {
-  try {
-    return {
-      gas: await chain.publicClient.estimateContractGas({
-        account: chain.account.address,
-        address: distributor,
-        abi: ERRORS_ABI,
-        functionName,
-        args,
-      } as any),
-    };
-  } catch (error) {
-    const reason = decodeRevert(error);
-    if (!reason) throw error;
-    return { reason };
-  }
-}
-
-async function resumeOpen(o: DistributionWorkerOptions) {
-  const open = await o.db
-    .select({ id: chainWrite.id, kind: chainWrite.kind })
-    .from(chainWrite)
-    .where(
-      and(
-        eq(chainWrite.chainId, o.chain.chainId),
-        eq(chainWrite.signer, o.chain.account.address),
-        eq(chainWrite.status, "SUBMITTED"),
-        inArray(chainWrite.kind, [DECLARE_DISTRIBUTION_KIND, PAY_BATCH_KIND]),
-      ),
-    )
-    .orderBy(asc(chainWrite.nonce))
-    .limit(20);
-  for (const w of open) await resumeWrite(writeContext(o), w.id, DISTRIBUTION_WRITE_OWNERS[w.kind]!);
+function simulate(chain: ChainClients, distributor: Address, functionName: "declare" | "payBatch", args: readonly unknown[]) {
+  return simulateSignerCall(chain, { address: distributor, abi: ERRORS_ABI, functionName, args });
 }
 
 /** Held payouts whose holder is no longer frozen on the tranche token go back in line. */
@@ -223,10 +186,12 @@ async function releaseUnfrozen(db: Database) {
 
 /** Announces the oldest declared distribution not announced yet. Returns false when none waits. */
 async function announceNext(o: DistributionWorkerOptions): Promise<boolean> {
+  // One the distributor refused waits (owedRetryMs) and does not hold up the ones behind it.
+  const due = or(isNull(distribution.announceError), lt(distribution.updatedAt, new Date(Date.now() - (o.owedRetryMs ?? OWED_RETRY_MS))));
   const [d] = await o.db
     .select()
     .from(distribution)
-    .where(and(eq(distribution.status, "DECLARED"), isNull(distribution.declareWriteId)))
+    .where(and(eq(distribution.status, "DECLARED"), isNull(distribution.declareWriteId), due))
     .orderBy(asc(distribution.createdAt))
     .limit(1);
   if (!d) return false;
@@ -252,10 +217,19 @@ async function announceNext(o: DistributionWorkerOptions): Promise<boolean> {
   ] as const;
   const simulated = await simulate(o.chain, distributor, "declare", args);
   if ("reason" in simulated) {
-    o.logger.error({ distributionId: d.id, reason: simulated.reason }, "the distributor refuses the declaration");
-    return false;
+    // Recorded once per attempt (with the time, for the retry) and on the trail; the worker goes on.
+    await o.db.transaction(async (tx) => {
+      const noted = await tx
+        .update(distribution)
+        .set({ announceError: simulated.reason, updatedAt: new Date() })
+        .where(and(eq(distribution.id, d.id), isNull(distribution.declareWriteId)))
+        .returning({ id: distribution.id });
+      await appendAuditEvents(tx, events("distribution.announce_refused", noted, { reason: simulated.reason }, "Distribution"));
+    });
+    o.logger.error({ distributionId: d.id, reason: simulated.reason }, "the distributor refuses the declaration; tried again later");
+    return true;
   }
-  const ctx = writeContext(o);
+  const ctx = writeContextOf(o);
   const sent = await sendWrite(
     ctx,
     {
@@ -329,7 +303,7 @@ async function payNext(o: DistributionWorkerOptions): Promise<boolean> {
     o.logger.warn({ distributionId: d!.id, reason: simulated.reason }, "payouts refused by the distributor for now");
     return true;
   }
-  const ctx = writeContext(o);
+  const ctx = writeContextOf(o);
   let sent: Awaited<ReturnType<typeof sendWrite>> | undefined;
   try {
     sent = await sendWrite(
@@ -377,7 +351,7 @@ async function payNext(o: DistributionWorkerOptions): Promise<boolean> {
 
 /** One round: open writes first (they hold the lower nonces), held payouts released, then announcements and payouts. */
 export async function distributionRound(o: DistributionWorkerOptions): Promise<void> {
-  await resumeOpen(o);
+  await resumeOpenWrites(writeContextOf(o), DISTRIBUTION_WRITE_OWNERS);
   await releaseUnfrozen(o.db);
   for (let i = 0; i < 50; i++) {
     const announced = await announceNext(o);

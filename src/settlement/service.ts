@@ -32,6 +32,7 @@ import {
   type PermitArgs,
 } from "../chain/settlement.js";
 import { decodeRevert } from "../chain/revert.js";
+import { simulateSignerCall } from "../chain/writes.js";
 import type { ChainClients } from "../chain/client.js";
 import {
   BelowMinimumTicketError,
@@ -124,25 +125,12 @@ export function redemptionItem(r: Pick<Redemption, "id" | "holder" | "amount" | 
 }
 
 /** Runs a settlement call against the chain's current state; answers the decoded reason when it would revert. */
-export async function simulateSettlement(
+export function simulateSettlement(
   chain: ChainClients,
   settlement: Address,
   call: { functionName: "subscribeBatch" | "redeemBatch"; args: readonly unknown[] },
 ): Promise<{ gas: bigint } | { reason: string }> {
-  try {
-    const gas = await chain.publicClient.estimateContractGas({
-      account: chain.account.address,
-      address: settlement,
-      abi: SETTLEMENT_ERRORS_ABI,
-      functionName: call.functionName,
-      args: call.args,
-    } as any);
-    return { gas };
-  } catch (error) {
-    const reason = decodeRevert(error);
-    if (!reason) throw error;
-    return { reason };
-  }
+  return simulateSignerCall(chain, { address: settlement, abi: SETTLEMENT_ERRORS_ABI, ...call });
 }
 
 async function findSubscription(db: Database, investorId: string, key: string) {

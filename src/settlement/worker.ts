@@ -21,8 +21,15 @@ import type { Address, Hex } from "viem";
 import type { Logger } from "pino";
 import type { Database, Transaction } from "../db/index.js";
 import type { ChainClients } from "../chain/client.js";
-import { resumeWrite, sendWrite, type ChainWrite, type WriteContext, type WriteOutcome, type WriteOwner } from "../chain/writes.js";
-import { chainWrite } from "../chain/table.js";
+import {
+  resumeOpenWrites,
+  resumeWrite,
+  sendWrite,
+  writeContextOf,
+  type ChainWrite,
+  type WriteOutcome,
+  type WriteOwner,
+} from "../chain/writes.js";
 import { ensureSettlementContract, redeemBatchData, subscribeBatchData } from "../chain/settlement.js";
 import { startLoop } from "../queue/loop.js";
 import { offering, offeringAsset, tranche } from "../offerings/table.js";
@@ -70,18 +77,6 @@ function isOwed(row: { kind?: string }): boolean {
 
 type Row = typeof subscription | typeof redemption;
 type Entity = "Subscription" | "Redemption";
-
-function writeContext(o: SettlementWorkerOptions): WriteContext {
-  return {
-    db: o.db,
-    chain: o.chain,
-    logger: o.logger,
-    confirmations: o.confirmations,
-    stuckAfterMs: o.stuckAfterMs,
-    receiptPollMs: o.receiptPollMs,
-    waitMs: o.waitMs,
-  };
-}
 
 function events(entity: Entity, action: string, rows: { id: string }[], payload: Record<string, unknown>): AuditEventInput[] {
   return rows.map((r) => ({ actor: "SYSTEM", action, entityType: entity, entityId: r.id, payload: { ...r, ...payload } }));
@@ -271,23 +266,6 @@ async function noteRefusal(db: Database, table: Row, entity: Entity, prefix: str
 }
 
 /** Resumes every open settlement batch of this signer (after a crash, or a wait that ran out), oldest nonce first. */
-async function resumeOpenBatches(o: SettlementWorkerOptions): Promise<void> {
-  const open = await o.db
-    .select({ id: chainWrite.id, kind: chainWrite.kind })
-    .from(chainWrite)
-    .where(
-      and(
-        eq(chainWrite.chainId, o.chain.chainId),
-        eq(chainWrite.signer, o.chain.account.address),
-        eq(chainWrite.status, "SUBMITTED"),
-        inArray(chainWrite.kind, [SUBSCRIBE_BATCH_KIND, REDEEM_BATCH_KIND]),
-      ),
-    )
-    .orderBy(asc(chainWrite.nonce))
-    .limit(20);
-  for (const w of open) await resumeWrite(writeContext(o), w.id, SETTLEMENT_WRITE_OWNERS[w.kind]!);
-}
-
 type Plan<R> = {
   table: Row;
   entity: Entity;
@@ -369,7 +347,7 @@ async function sendNext<R extends { id: string; trancheId: string; attempts: num
     if ("reason" in simulated) throw new Error(`the batch still reverts without its culprits: ${simulated.reason}`);
   }
   const ids = candidates.map((r) => r.id);
-  const ctx = writeContext(o);
+  const ctx = writeContextOf(o);
   let sent;
   try {
     sent = await sendWrite(
@@ -489,7 +467,7 @@ function redemptionPlan(): Plan<RedemptionRow> {
 
 /** One round: open batches first (they hold the lower nonces), then waiting subscriptions and redemptions, a batch at a time. */
 export async function settlementRound(o: SettlementWorkerOptions): Promise<void> {
-  await resumeOpenBatches(o);
+  await resumeOpenWrites(writeContextOf(o), SETTLEMENT_WRITE_OWNERS);
   const subscriptions = subscriptionPlan(o);
   const redemptions = redemptionPlan();
   for (let i = 0; i < 50; i++) {

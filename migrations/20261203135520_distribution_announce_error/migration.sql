@@ -1,0 +1,1 @@
+ALTER TABLE "distribution" ADD COLUMN "announce_error" text;
