@@ -458,4 +458,37 @@ describe("transfer rules on chain, and a pre-check that agrees with the token", 
       );
     }
   });
+
+  it("what only the registry knows: an expired KYC and an unlicensed venue refuse the check while the token would pass", async () => {
+    const { p1, p2, retail } = inv;
+    await setRules({ venueInvestorClasses: ["RETAIL"] });
+    const check = async (input: Record<string, unknown>) =>
+      ok<any>(
+        await t.gql(CHECK, { input: { trancheId, amount: E18.toString(), ...input } }, a.issuerToken),
+        "transferCheck",
+        "TransferCheck",
+      );
+    // P2's KYC runs 180 days: a transfer meant for a year from now.
+    const later = new Date(Date.now() + 365 * 86_400_000).toISOString();
+    const expired = await check({ from: p1.wallet, to: p2.wallet, at: later });
+    expect(expired).toMatchObject({ allowed: false, chainAllowed: true, reasons: [{ code: "KYC_EXPIRED", enforcedBy: "REGISTRY" }] });
+    // A VENUE organization without a MAS_RMO licence, admitted on the token all the same.
+    const unlicensed = ok<any>(
+      await t.gql(
+        `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { __typename ... on Organization { id } ${ERROR_FIELDS} } }`,
+        { input: { name: "Unlicensed board", kind: "VENUE", jurisdiction: "SG" } },
+        t.adminToken,
+      ),
+      "createOrganization",
+      "Organization",
+    ).id;
+    await asAgent("setVenue", [settlementId(unlicensed), true]);
+    const noLicence = await check({ from: p1.wallet, to: retail.wallet, venueId: unlicensed });
+    expect(noLicence).toMatchObject({
+      allowed: false,
+      chainAllowed: true,
+      reasons: [{ code: "VENUE_NOT_LICENSED", enforcedBy: "REGISTRY" }],
+    });
+    expect(await check({ from: p1.wallet, to: retail.wallet, venueId: venueA })).toMatchObject({ allowed: true, reasons: [] });
+  });
 });
