@@ -9,10 +9,12 @@ import { trancheTokenOwner } from "./offerings/service.js";
 import { chainContractOwner } from "./chain/settlement.js";
 import { SETTLEMENT_WRITE_OWNERS } from "./settlement/worker.js";
 import { DISTRIBUTION_WRITE_OWNERS } from "./distribution/worker.js";
+import { VENUE_WRITE_OWNERS } from "./venues/service.js";
 
 export const WRITE_OWNERS: Record<string, WriteOwner> = {
   DEPLOY_TOKEN: trancheTokenOwner,
   DEPLOY_CONTRACT: chainContractOwner,
   ...SETTLEMENT_WRITE_OWNERS,
   ...DISTRIBUTION_WRITE_OWNERS,
+  ...VENUE_WRITE_OWNERS,
 };

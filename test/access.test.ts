@@ -693,6 +693,41 @@ function outcomeOf(
   return typename ? A : `no answer: ${JSON.stringify(result.data)}`;
 }
 
+// Venues (issue 16): the offering's ISSUER admits a licensed venue; only a venue's VENUE_OPERATOR settles its trades
+// (no caller of this matrix is one: test/venue-trade.test.ts shows the venue's own calls).
+MATRIX.push(
+  {
+    mutation: "admitVenue",
+    scenario: "the offering's issuer admits a venue (one without a MAS_RMO licence is refused with its code)",
+    operation: `mutation($o: ID!, $v: ID!) { admitVenue(offeringId: $o, venueOrganizationId: $v) ${SELECTION} }`,
+    setup: async () => ({
+      o: (await createOfferingWithTranche(t, a, await approvedAsset())).offeringId,
+      v: await createOrg({ name: `Unlicensed venue ${randomUUID()}`, kind: "VENUE", jurisdiction: "SG" }),
+    }),
+    refusedWith: "VENUE_NOT_LICENSED",
+    expected: row(U, F, F, R, F, F, F, F, F),
+  },
+  {
+    mutation: "settleTrade",
+    scenario: "a venue's trade: its VENUE_OPERATOR only",
+    operation: `mutation($input: SettleTradeInput!) { settleTrade(input: $input) ${SELECTION} }`,
+    setup: async () => ({
+      input: {
+        idempotencyKey: randomUUID(),
+        trancheId: randomUUID(),
+        seller: privateKeyToAccount(generatePrivateKey()).address,
+        buyer: privateKeyToAccount(generatePrivateKey()).address,
+        amount: "1",
+        price: "1",
+        deadline: "9999999999",
+        sellerSignature: `0x${"11".repeat(65)}`,
+        buyerSignature: `0x${"22".repeat(65)}`,
+      },
+    }),
+    expected: row(U, F, F, F, F, F, F, F, F),
+  },
+);
+
 describe("access matrix", () => {
   it("has at least one row for every mutation of the schema, and none for mutations it does not have", async () => {
     const r = await t.gql(`{ __schema { mutationType { fields { name } } } }`);
@@ -1076,6 +1111,34 @@ QUERIES.push(
     operation: `query($a: ID!) { assetRevenue(assetId: $a) ${SELECTION} }`,
     variables: (w) => ({ a: w.s.assetId }),
     expected: row(U, A, A, A, F, A, H, H, F),
+  },
+);
+
+// Venues (issue 16): the typed data to sign is the venue's; a venue's trades to it, issuers, compliance and operators.
+QUERIES.push(
+  {
+    query: "tradeAuthorization",
+    scenario: "a trade's typed data to sign: a venue's VENUE_OPERATOR only",
+    operation: `query($input: TradeTermsInput!) { tradeAuthorization(input: $input) ${SELECTION} }`,
+    variables: () => ({
+      input: {
+        idempotencyKey: "k",
+        trancheId: randomUUID(),
+        seller: privateKeyToAccount(generatePrivateKey()).address,
+        buyer: privateKeyToAccount(generatePrivateKey()).address,
+        amount: "1",
+        price: "1",
+        deadline: "9999999999",
+      },
+    }),
+    expected: row(U, F, F, F, F, F, F, F, F),
+  },
+  {
+    query: "venueTrades",
+    scenario: "a venue's trades: the venue's staff, issuers (their offerings'), compliance and operators",
+    operation: `query($v: ID!) { venueTrades(venueOrganizationId: $v) ${SELECTION} }`,
+    variables: () => ({ v: randomUUID() }),
+    expected: row(U, F, A, A, F, A, F, A, F),
   },
 );
 

@@ -30,6 +30,7 @@ const DOMAINS = [
   "settlement",
   "distribution",
   "circulation",
+  "venues",
 ];
 
 /**
@@ -88,6 +89,8 @@ const TABLE_OWNERS: Record<string, string> = {
   distribution_payout: "distribution",
   transfer_rules: "circulation",
   frozen_tokens: "circulation",
+  offering_venue: "venues",
+  venue_trade: "venues",
   chain_contract: "chain",
   mint_request: "minting",
   token_control_state: "minting",

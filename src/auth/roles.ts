@@ -1,5 +1,5 @@
 /** Roles of organization members: what a staff token (npm run token, the demo) carries. */
-export const ROLES = ["ASSET_OWNER", "COMPLIANCE_OFFICER", "ISSUER", "INDEXER", "ADMIN"] as const;
+export const ROLES = ["ASSET_OWNER", "COMPLIANCE_OFFICER", "ISSUER", "INDEXER", "ADMIN", "VENUE_OPERATOR"] as const;
 export type Role = (typeof ROLES)[number];
 
 /**

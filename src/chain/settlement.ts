@@ -13,6 +13,8 @@ import {
   erc20Abi,
   getAddress,
   parseAbi,
+  parseEventLogs,
+  type Log,
   type Abi,
   type Address,
   type Hex,
@@ -213,3 +215,65 @@ export const PERMIT_ABI = parseAbi([
   "function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s)",
   "function nonces(address owner) view returns (uint256)",
 ]);
+
+/** A venue trade as both parties sign it (DvpSettlement.Trade): `amount` token base units for `price` currency base units. */
+export type TradeTerms = {
+  tradeId: Hex;
+  venueId: Hex;
+  token: Address;
+  seller: Address;
+  buyer: Address;
+  amount: bigint;
+  currency: Address;
+  price: bigint;
+  /** Unix seconds. */
+  deadline: bigint;
+};
+
+/** The EIP-712 types of a trade, field for field the contract's TRADE_TYPEHASH. */
+export const TRADE_TYPES = {
+  Trade: [
+    { name: "tradeId", type: "bytes32" },
+    { name: "venueId", type: "bytes32" },
+    { name: "token", type: "address" },
+    { name: "seller", type: "address" },
+    { name: "buyer", type: "address" },
+    { name: "amount", type: "uint256" },
+    { name: "currency", type: "address" },
+    { name: "price", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const;
+
+/**
+ * The typed data seller and buyer each sign for `settleTrade` (domain: the settlement contract,
+ * name "DvpSettlement", version "1", the chain's id).
+ * @example const signature = await account.signTypedData(tradeTypedData({ chainId, settlement, trade }));
+ */
+export function tradeTypedData(params: { chainId: number; settlement: Address; trade: TradeTerms }) {
+  return {
+    domain: { name: "DvpSettlement", version: "1", chainId: params.chainId, verifyingContract: params.settlement },
+    types: TRADE_TYPES,
+    primaryType: "Trade" as const,
+    message: params.trade,
+  };
+}
+
+export function settleTradeArgs(trade: TradeTerms, sellerSignature: Hex, buyerSignature: Hex) {
+  return [trade, sellerSignature, buyerSignature] as const;
+}
+
+export function settleTradeData(trade: TradeTerms, sellerSignature: Hex, buyerSignature: Hex): Hex {
+  return encodeFunctionData({
+    abi: DvpSettlementAbi,
+    functionName: "settleTrade",
+    args: settleTradeArgs(trade, sellerSignature, buyerSignature),
+  });
+}
+
+/** The TradeSettled events among a receipt's logs (from the settlement contract only). */
+export function tradeSettledEvents(settlement: Address, logs: readonly Log[]) {
+  return parseEventLogs({ abi: DvpSettlementAbi, eventName: "TradeSettled", logs: logs as Log[] }).filter(
+    (e) => e.address.toLowerCase() === settlement.toLowerCase(),
+  );
+}

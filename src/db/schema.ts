@@ -11,6 +11,7 @@ export * from "../minting/table.js";
 export * from "../settlement/table.js";
 export * from "../distribution/table.js";
 export * from "../circulation/table.js";
+export * from "../venues/table.js";
 export * from "../queue/table.js";
 export * from "../audit/table.js";
 export * from "../chain/table.js";

@@ -14,6 +14,7 @@ import "../minting/graphql.js";
 import "../settlement/graphql.js";
 import "../distribution/graphql.js";
 import "../circulation/graphql.js";
+import "../venues/graphql.js";
 import "../audit/graphql.js";
 import "../indexer/graphql.js";
 
