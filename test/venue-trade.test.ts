@@ -59,7 +59,7 @@ let fromBlock: bigint;
 const TRADE_FIELDS = `id tradeId idempotencyKey status venueOrganizationId offeringId seller buyer amount price currency tokenAddress deadline txHash blockNumber revertReason tranche { id }`;
 const SETTLE = `mutation($input: SettleTradeInput!) { settleTrade(input: $input) { __typename
   ... on VenueTrade { ${TRADE_FIELDS} }
-  ... on TradeRefusedError { reason }
+  ... on TradeRefusedError { reason restriction }
   ... on VenueNotAdmittedError { venueOrganizationId trancheId }
   ... on VenueNotLicensedError { reason }
   ... on ValidationError { issues { path message } }
@@ -526,5 +526,61 @@ describe("venue trades settled by DvP", () => {
       clock = undefined;
     }
     expect(await signerNonce()).toBe(nonce);
+  }, 60_000);
+
+  it("the token's circulation rules bind venue trades: RETAIL buys through the admitted venue only, a blocked country is refused with its restriction code", async () => {
+    const RULES = `mutation($input: TransferRulesInput!) { setTransferRules(input: $input) { __typename ... on TransferRules { txHash } ${ERROR_FIELDS} } }`;
+    ok(
+      await t.gql(
+        RULES,
+        { input: { trancheId, secondaryInvestorClasses: ["PROFESSIONAL"], venueInvestorClasses: ["RETAIL"], blockedCountries: ["HK"] } },
+        a.issuerToken,
+      ),
+      "setTransferRules",
+      "TransferRules",
+    );
+    // A retail investor in Singapore: whitelisted for the secondary market only (the offering issues to professionals).
+    const retail = await registerVerifiedInvestor(t, a, "RETAIL", { jurisdiction: "SG" });
+    await whitelistInvestor(t, a, trancheId, retail.investorId);
+    await faucet(t, dusd, retail.account, 10n * E6);
+    await approve(t, dusd, retail.account, settlement);
+    const CHECK = `query($input: TransferCheckInput!) { transferCheck(input: $input) { __typename ... on TransferCheck { allowed reasons { code } } ${ERROR_FIELDS} } }`;
+    const check = async (buyer: { wallet: string }, venueId?: string) =>
+      (await t.gql(CHECK, { input: { trancheId, from: alice.wallet, to: buyer.wallet, amount: E18.toString(), venueId } }, venueToken)).data
+        .transferCheck;
+
+    // The venue asks first: allowed on its venue, refused as a plain transfer.
+    expect(await check(retail, venueOrgId)).toEqual({ __typename: "TransferCheck", allowed: true, reasons: [] });
+    const before = { tokens: await balanceOf(t, token, retail.wallet), dusd: await stablecoinBalance(t, dusd, alice.wallet) };
+    const bought = await signedTrade({ key: "retail-1", seller: alice, buyer: retail, amount: E18, price: 2n * E6 });
+    expect(ok<any>(await t.gql(SETTLE, { input: bought.input }, venueToken), "settleTrade", "VenueTrade").status).toBe("CONFIRMED");
+    expect(await balanceOf(t, token, retail.wallet)).toBe(before.tokens + E18);
+    expect(await stablecoinBalance(t, dusd, alice.wallet)).toBe(before.dusd + 2n * E6);
+    // Not through another venue (not admitted): refused before anything is sent.
+    expect((await t.gql(SETTLE, { input: { ...bought.input, idempotencyKey: "retail-2" } }, otherVenueToken)).data.settleTrade.code).toBe(
+      "VENUE_NOT_ADMITTED",
+    );
+    // Not by a plain transfer either.
+    await expect(
+      t.chain.publicClient.simulateContract({
+        account: alice.account.address,
+        address: token,
+        abi: DataAssetTokenAbi,
+        functionName: "transfer",
+        args: [retail.wallet, E18],
+      }),
+    ).rejects.toThrow(/InvestorClassNotAllowed/);
+
+    // Bob is in Hong Kong, blocked since he was whitelisted: the venue trade is refused with the rule's code, nothing moves.
+    expect(await check(bob, venueOrgId)).toMatchObject({ allowed: false, reasons: [{ code: "COUNTRY_BLOCKED" }] });
+    const toBob = await signedTrade({ key: "bob-blocked", seller: alice, buyer: bob, amount: E18, price: 2n * E6 });
+    const snapshot = await balances();
+    expect((await t.gql(SETTLE, { input: toBob.input }, venueToken)).data.settleTrade).toMatchObject({
+      __typename: "TradeRefusedError",
+      code: "TRADE_REFUSED",
+      reason: "CountryBlocked",
+      restriction: "COUNTRY_BLOCKED",
+    });
+    expect(await balances()).toEqual(snapshot);
   }, 60_000);
 });

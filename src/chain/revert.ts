@@ -15,6 +15,13 @@ export function decodeRevert(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The raw revert data inside a viem error from a contract call, if it carries any. */
+export function revertData(error: unknown): Hex | undefined {
+  if (!(error instanceof ViemBaseError)) return undefined;
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  return reverted instanceof ContractFunctionRevertedError ? reverted.raw : undefined;
+}
+
 /**
  * The reason inside the error of a raw `eth_call` (no ABI attached): the revert data decoded
  * against the token's ABI, or the node's own message.

@@ -41,7 +41,7 @@ import { BaseError, ChainUnavailableError } from "../errors.js";
 import type { ChainClients } from "./client.js";
 import { withNextNonce } from "./nonce.js";
 import { broadcastRecorded, minedAtNonce, type MinedTransaction } from "./transactions.js";
-import { decodeRawRevert, decodeRevert } from "./revert.js";
+import { decodeRawRevert, decodeRevert, revertData } from "./revert.js";
 import { chainTx, chainWrite } from "./table.js";
 import { DEFAULTS } from "../config.js";
 
@@ -505,17 +505,17 @@ export async function resumeOpenWrites(ctx: WriteContext, owners: Record<string,
 /**
  * Runs a contract call of the gateway's signer against the chain's current state: its gas, or
  * the decoded reason it would revert (the custom errors of `abi`). Errors that are not a revert
- * (the node unreachable) are thrown.
+ * (the node unreachable) are thrown. `data`: the raw revert data, for callers that decode its arguments.
  */
 export async function simulateSignerCall(
   chain: ChainClients,
   call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] },
-): Promise<{ gas: bigint } | { reason: string }> {
+): Promise<{ gas: bigint } | { reason: string; data?: Hex }> {
   try {
     return { gas: await chain.publicClient.estimateContractGas({ account: chain.account.address, ...call } as any) };
   } catch (error) {
     const reason = decodeRevert(error);
     if (!reason) throw error;
-    return { reason };
+    return { reason, data: revertData(error) };
   }
 }

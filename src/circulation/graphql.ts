@@ -63,7 +63,7 @@ builder.objectField(TrancheRef, "holderCount", (t) =>
   }),
 );
 
-const RestrictionCodeEnum = builder.enumType("TransferRestrictionCode", {
+export const RestrictionCodeEnum = builder.enumType("TransferRestrictionCode", {
   description:
     "Why a transfer would be refused. The chain's codes are the token's ERC-1404 restriction codes; the rest only the registry knows.",
   values: [...CHAIN_RESTRICTIONS.filter((c) => c !== "NONE"), ...REGISTRY_RESTRICTIONS],
@@ -105,7 +105,7 @@ builder.queryField("transferCheck", (t) =>
   t.field({
     type: TransferCheckRef,
     description:
-      "Whether a transfer of a tranche's tokens would pass, and every reason it would not (ERC-1404 / DS preTransferCheck in spirit), agreeing with the token's canTransfer. Sends nothing. The issuer's staff, compliance, admins; an investor for their own wallet.",
+      "Whether a transfer of a tranche's tokens would pass, and every reason it would not (ERC-1404 / DS preTransferCheck in spirit), agreeing with the token's canTransfer. Sends nothing. The issuer's staff, compliance, admins; a VENUE_OPERATOR about trades on its venue; an investor for their own wallet.",
     authScopes: { $any: { authenticated: true, anyRole: ["INVESTOR"] } },
     errors: { types: [ConflictError] },
     args: { input: t.arg({ type: TransferCheckInput, required: true }) },

@@ -211,8 +211,14 @@ export type TransferCheck = {
   at: Date;
 };
 
-/** Who may ask: the issuer's staff, compliance, admins; an investor signed in about a transfer of their own wallet. */
-function requireCheckAccess(ctx: ServiceContext, issuerOrgId: string, parties: { from: string; to: string }, wallet?: string) {
+/** Who may ask: the issuer's staff, compliance, admins; a venue about trades on itself; an investor signed in about a transfer of their own wallet. */
+function requireCheckAccess(
+  ctx: ServiceContext,
+  issuerOrgId: string,
+  parties: { from: string; to: string },
+  wallet: string | undefined,
+  venueId: string | null | undefined,
+) {
   if (investorIdOf(ctx)) {
     if (!wallet || ![parties.from, parties.to].some((a) => a.toLowerCase() === wallet.toLowerCase())) {
       throw new ForbiddenError("an investor may check only transfers from or to their own wallet");
@@ -222,7 +228,11 @@ function requireCheckAccess(ctx: ServiceContext, issuerOrgId: string, parties: {
   const actor = requireActor(ctx);
   if (hasRole(ctx, "COMPLIANCE_OFFICER", "ADMIN")) return;
   if (hasRole(ctx, "ISSUER") && actor.organizationId === issuerOrgId) return;
-  throw new ForbiddenError("transferCheck needs the ISSUER role of the offering's organization, COMPLIANCE_OFFICER or ADMIN");
+  // A venue asks about trades on itself before it takes the parties' signatures.
+  if (hasRole(ctx, "VENUE_OPERATOR") && venueId === actor.organizationId) return;
+  throw new ForbiddenError(
+    "transferCheck needs the ISSUER role of the offering's organization, COMPLIANCE_OFFICER, ADMIN, or VENUE_OPERATOR of the venue asked about",
+  );
 }
 
 /**
@@ -237,7 +247,7 @@ export async function transferCheck(ctx: ServiceContext, input: TransferCheckPar
   const { tranche, offering } = await getTranche(ctx.db, p.trancheId);
   const signedIn = investorIdOf(ctx);
   const [self] = signedIn ? await ctx.db.select({ wallet: investor.walletAddress }).from(investor).where(eq(investor.id, signedIn)) : [];
-  requireCheckAccess(ctx, offering.issuerOrgId, p, self?.wallet);
+  requireCheckAccess(ctx, offering.issuerOrgId, p, self?.wallet, p.venueId);
   if (!tranche.tokenAddress) throw new ConflictError(`tranche ${tranche.id} has no deployed token yet`);
   const token = tranche.tokenAddress as Address;
   const from = getAddress(p.from);

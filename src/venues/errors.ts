@@ -1,4 +1,5 @@
 import { BaseError } from "../errors.js";
+import type { ChainRestriction } from "../circulation/restrictions.js";
 
 /**
  * The organization cannot be admitted as a venue: `reason` is NOT_A_VENUE (its kind is not
@@ -42,6 +43,8 @@ export class TradeRefusedError extends BaseError {
   override name = "TradeRefusedError";
   constructor(
     readonly reason: string,
+    /** The token's transfer restriction (transferCheck's code), when a circulation rule refused it. */
+    readonly restriction: ChainRestriction | null = null,
     message = "the trade would be refused on chain",
   ) {
     super(`${message}: ${reason}`);

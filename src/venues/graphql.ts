@@ -9,6 +9,7 @@ import { getOrganization } from "../organizations/service.js";
 import { SettlementKeyReusedError, SettlementNotConfiguredError } from "../settlement/errors.js";
 import { VENUE_TRADE_STATUSES, type VenueAdmission } from "./table.js";
 import { TradeRefusedError, VenueNotAdmittedError, VenueNotLicensedError } from "./errors.js";
+import { RestrictionCodeEnum } from "../circulation/graphql.js";
 import {
   admitVenue,
   listOfferingVenues,
@@ -43,6 +44,13 @@ builder.objectType(TradeRefusedError, {
     reason: t.exposeString("reason", {
       description:
         "The decoded error: InvalidTradeSignature, TradeExpired, TradeAlreadySettled, ERC20InsufficientBalance, ERC20InsufficientAllowance, NotWhitelisted, VenueNotAdmitted…",
+    }),
+    restriction: t.field({
+      type: RestrictionCodeEnum,
+      nullable: true,
+      description:
+        "When a circulation rule of the token refused the transfer leg: its restriction code, as transferCheck names it (INVESTOR_CLASS_NOT_ALLOWED, LOCKED_UP, …)",
+      resolve: (e) => e.restriction,
     }),
   }),
 });

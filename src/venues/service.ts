@@ -32,8 +32,8 @@ import {
   type TradeTerms,
 } from "../chain/settlement.js";
 import { callToken, DataAssetTokenAbi } from "../chain/token.js";
-import { decodeRevert } from "../chain/revert.js";
-import { resumeWrite, sendWrite, type ChainWrite, type WriteContext, type WriteOwner } from "../chain/writes.js";
+import { resumeWrite, sendWrite, simulateSignerCall, type ChainWrite, type WriteContext, type WriteOwner } from "../chain/writes.js";
+import { restrictionOfRevert } from "../circulation/restrictions.js";
 import { offeringVenue, venueTrade, type VenueAdmission } from "./table.js";
 import { TradeRefusedError, VenueNotAdmittedError, VenueNotLicensedError } from "./errors.js";
 
@@ -219,25 +219,8 @@ export async function tradeAuthorization(ctx: ServiceContext, input: TradeTermsP
 }
 
 /** Runs settleTrade against the chain's current state: its gas, or the decoded reason it would revert. */
-async function simulateTrade(
-  ctx: ServiceContext,
-  settlement: Address,
-  args: ReturnType<typeof settleTradeArgs>,
-): Promise<{ gas: bigint } | { reason: string }> {
-  try {
-    const gas = await ctx.chain.publicClient.estimateContractGas({
-      account: ctx.chain.account.address,
-      address: settlement,
-      abi: SETTLEMENT_ERRORS_ABI,
-      functionName: "settleTrade",
-      args,
-    } as any);
-    return { gas };
-  } catch (error) {
-    const reason = decodeRevert(error);
-    if (!reason) throw error;
-    return { reason };
-  }
+function simulateTrade(ctx: ServiceContext, settlement: Address, args: ReturnType<typeof settleTradeArgs>) {
+  return simulateSignerCall(ctx.chain, { address: settlement, abi: SETTLEMENT_ERRORS_ABI, functionName: "settleTrade", args });
 }
 
 /** Rolls back a write whose trade another caller sent first. */
@@ -290,7 +273,9 @@ export async function settleTrade(ctx: ServiceContext, input: SettleTradeParams)
   const simulated = await simulateTrade(ctx, settlement, args);
   if ("reason" in simulated) {
     if (existing) await reject(ctx.db, existing.id, simulated.reason);
-    throw new TradeRefusedError(simulated.reason);
+    // A circulation rule of the token names its restriction code, as transferCheck would.
+    const restriction = simulated.data ? restrictionOfRevert(simulated.data, terms.seller, terms.buyer) : null;
+    throw new TradeRefusedError(simulated.reason, restriction);
   }
   const requested =
     existing ??
