@@ -18,14 +18,13 @@ import {
   ERROR_FIELDS,
   ok,
   OPEN_OFFERING,
-  registerApprovedAsset,
   registerVerifiedInvestor,
-  satisfyRequirements,
   whitelistInvestor,
   type Actors,
 } from "./support/flow.js";
 import { waitFor } from "./support/indexer.js";
 import { approve, devStablecoin, faucet, REQUEST_SUBSCRIPTION, settlementId, stablecoinBalance, tokenSupply } from "./support/dvp.js";
+import { createDvpOffering } from "./support/dvp.js";
 import { startRpcProxy, type RpcProxy } from "./support/rpc-proxy.js";
 import { attachNonceStore, connectChain, type ChainClients } from "../src/chain/client.js";
 import { settlementRound } from "../src/settlement/worker.js";
@@ -74,49 +73,19 @@ beforeAll(async () => {
   attachNonceStore(proxied, t.database.db);
   dusd = await devStablecoin(t);
   treasury = privateKeyToAccount(generatePrivateKey());
-  const asset = await registerApprovedAsset(t, a, `Distribution faults ${Math.random()}`);
-  const created = ok<any>(
-    await t.gql(
-      `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
-      {
-        input: {
-          name: "Faults Revenue Note",
-          productType: "DEBT",
-          assetIds: [asset.assetId],
-          allowedInvestorClasses: ["PROFESSIONAL"],
-          currency: "USD",
-          termsDigest: asset.contentDigest,
-          settlementToken: dusd,
-          treasury: treasury.address,
-          tranche: {
-            name: "Residual",
-            seniority: "JUNIOR",
-            couponKind: "RESIDUAL",
-            supplyCap: (1000n * E18).toString(),
-            price: "1000000",
-            tokenName: "Faults Residual",
-            tokenSymbol: "FLTR",
-          },
-        },
-      },
-      a.issuerToken,
-    ),
-    "createOffering",
-    "Offering",
-  );
-  offeringId = created.id;
-  assetId = asset.assetId;
-  trancheId = created.tranches[0].id;
-  await satisfyRequirements(t, a, { assetId: asset.assetId, contentDigest: asset.contentDigest, offeringId });
-  token = ok<any>(
-    await t.gql(
-      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress } ${ERROR_FIELDS} } }`,
-      { id: trancheId },
-      a.issuerToken,
-    ),
-    "deployTrancheToken",
-    "Tranche",
-  ).tokenAddress;
+  ({ offeringId, trancheId, token, assetId } = await createDvpOffering(t, a, {
+    name: "Faults Revenue Note",
+    currency: dusd,
+    treasury: treasury.address,
+    tranche: {
+      name: "Residual",
+      seniority: "JUNIOR",
+      couponKind: "RESIDUAL",
+      supplyCap: (1000n * E18).toString(),
+      tokenName: "Faults Residual",
+      tokenSymbol: "FLTR",
+    },
+  }));
   const settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract as Address;
   for (let i = 0; i < 4; i++) {
     const inv = await registerVerifiedInvestor(t, a);

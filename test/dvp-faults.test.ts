@@ -13,17 +13,7 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import type { Address } from "viem";
 import { eq } from "drizzle-orm";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
-import {
-  createActors,
-  ERROR_FIELDS,
-  ok,
-  OPEN_OFFERING,
-  registerApprovedAsset,
-  registerVerifiedInvestor,
-  satisfyRequirements,
-  whitelistInvestor,
-  type Actors,
-} from "./support/flow.js";
+import { createActors, ERROR_FIELDS, OPEN_OFFERING, registerVerifiedInvestor, whitelistInvestor, type Actors } from "./support/flow.js";
 import { balanceOf } from "./support/indexer.js";
 import {
   approve,
@@ -36,6 +26,7 @@ import {
   stablecoinBalance,
   tokenSupply,
 } from "./support/dvp.js";
+import { createDvpOffering } from "./support/dvp.js";
 import { startRpcProxy, type RpcProxy } from "./support/rpc-proxy.js";
 import { attachNonceStore, connectChain, type ChainClients } from "../src/chain/client.js";
 import { settlementRound, subscriptionBatchOwner, type SettlementWorkerOptions } from "../src/settlement/worker.js";
@@ -88,48 +79,12 @@ beforeAll(async () => {
   attachNonceStore(proxied, t.database.db);
   dusd = await devStablecoin(t);
   treasury = privateKeyToAccount(generatePrivateKey());
-  const asset = await registerApprovedAsset(t, a, `DvP faults ${Math.random()}`);
-  const created = ok<any>(
-    await t.gql(
-      `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
-      {
-        input: {
-          name: "Faults Note",
-          productType: "DEBT",
-          assetIds: [asset.assetId],
-          allowedInvestorClasses: ["PROFESSIONAL"],
-          currency: "USD",
-          termsDigest: asset.contentDigest,
-          settlementToken: dusd,
-          treasury: treasury.address,
-          tranche: {
-            name: "Senior",
-            seniority: "SENIOR",
-            couponBps: 400,
-            supplyCap: (1000n * E18).toString(),
-            price: "1000000",
-            tokenName: "Faults Senior",
-            tokenSymbol: "FLTS",
-          },
-        },
-      },
-      a.issuerToken,
-    ),
-    "createOffering",
-    "Offering",
-  );
-  offeringId = created.id;
-  trancheId = created.tranches[0].id;
-  await satisfyRequirements(t, a, { assetId: asset.assetId, contentDigest: asset.contentDigest, offeringId });
-  token = ok<any>(
-    await t.gql(
-      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress } ${ERROR_FIELDS} } }`,
-      { id: trancheId },
-      a.issuerToken,
-    ),
-    "deployTrancheToken",
-    "Tranche",
-  ).tokenAddress;
+  ({ offeringId, trancheId, token } = await createDvpOffering(t, a, {
+    name: "Faults Note",
+    currency: dusd,
+    treasury: treasury.address,
+    tranche: { couponBps: 400, supplyCap: (1000n * E18).toString(), tokenName: "Faults Senior", tokenSymbol: "FLTS" },
+  }));
   settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract;
   for (let i = 0; i < 4; i++) {
     const inv = await registerVerifiedInvestor(t, a);

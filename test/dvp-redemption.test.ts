@@ -11,19 +11,10 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import type { Address } from "viem";
 import { eq } from "drizzle-orm";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
-import {
-  createActors,
-  ERROR_FIELDS,
-  ok,
-  OPEN_OFFERING,
-  registerApprovedAsset,
-  registerVerifiedInvestor,
-  satisfyRequirements,
-  whitelistInvestor,
-  type Actors,
-} from "./support/flow.js";
+import { createActors, ERROR_FIELDS, ok, OPEN_OFFERING, registerVerifiedInvestor, whitelistInvestor, type Actors } from "./support/flow.js";
 import { balanceOf } from "./support/indexer.js";
 import { approve, devStablecoin, faucet, REDEMPTION_FIELDS, REQUEST_SUBSCRIPTION, signPermit, stablecoinBalance } from "./support/dvp.js";
+import { createDvpOffering } from "./support/dvp.js";
 import { settlementRound } from "../src/settlement/worker.js";
 import { redemption } from "../src/settlement/table.js";
 
@@ -64,51 +55,17 @@ const REDEEM = `mutation($id: ID!) { redeemOffering(offeringId: $id) { __typenam
 
 /** An open single-tranche offering paid in dUSD at `price` per token, `holder` and `other` whitelisted. */
 async function openOffering(treasury: Address, tranche: Record<string, unknown>) {
-  const asset = await registerApprovedAsset(t, a, `Redeem ${Math.random()}`);
-  const created = ok<any>(
-    await t.gql(
-      `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
-      {
-        input: {
-          name: "Redeemable Note",
-          productType: "DEBT",
-          assetIds: [asset.assetId],
-          allowedInvestorClasses: ["PROFESSIONAL"],
-          currency: "USD",
-          termsDigest: asset.contentDigest,
-          settlementToken: dusd,
-          treasury,
-          tranche: {
-            name: "Senior",
-            seniority: "SENIOR",
-            supplyCap: (1000n * E18).toString(),
-            tokenName: "Redeemable",
-            tokenSymbol: "RDM",
-            ...tranche,
-          },
-        },
-      },
-      a.issuerToken,
-    ),
-    "createOffering",
-    "Offering",
-  );
-  const trancheId = created.tranches[0].id as string;
-  await satisfyRequirements(t, a, { assetId: asset.assetId, contentDigest: asset.contentDigest, offeringId: created.id });
-  const token = ok<any>(
-    await t.gql(
-      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress } ${ERROR_FIELDS} } }`,
-      { id: trancheId },
-      a.issuerToken,
-    ),
-    "deployTrancheToken",
-    "Tranche",
-  ).tokenAddress as Address;
+  const { offeringId, trancheId, token } = await createDvpOffering(t, a, {
+    name: "Redeemable Note",
+    currency: dusd,
+    treasury,
+    tranche: { supplyCap: (1000n * E18).toString(), tokenName: "Redeemable", tokenSymbol: "RDM", ...tranche },
+  });
   settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract;
   await whitelistInvestor(t, a, trancheId, holder.investorId);
   await whitelistInvestor(t, a, trancheId, other.investorId);
-  expect((await t.gql(OPEN_OFFERING, { id: created.id }, a.issuerToken)).data.openOffering.status).toBe("OPEN");
-  return { offeringId: created.id as string, trancheId, token };
+  expect((await t.gql(OPEN_OFFERING, { id: offeringId }, a.issuerToken)).data.openOffering.status).toBe("OPEN");
+  return { offeringId, trancheId, token };
 }
 
 async function subscribe(trancheId: string, inv: Inv, key: string, tokens: bigint, price: bigint) {

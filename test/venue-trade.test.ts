@@ -11,19 +11,10 @@ import { eq } from "drizzle-orm";
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { parseEventLogs, type Address, type Hex } from "viem";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
-import {
-  createActors,
-  ERROR_FIELDS,
-  OPEN_OFFERING,
-  ok,
-  registerApprovedAsset,
-  registerVerifiedInvestor,
-  satisfyRequirements,
-  whitelistInvestor,
-  type Actors,
-} from "./support/flow.js";
+import { createActors, ERROR_FIELDS, OPEN_OFFERING, ok, registerVerifiedInvestor, whitelistInvestor, type Actors } from "./support/flow.js";
 import { balanceOf, waitFor } from "./support/indexer.js";
 import { approve, devStablecoin, faucet, REQUEST_SUBSCRIPTION, SUBSCRIPTION, settlementId, stablecoinBalance } from "./support/dvp.js";
+import { createDvpOffering } from "./support/dvp.js";
 import { DataAssetTokenAbi } from "../src/chain/generated/DataAssetToken.js";
 import { DvpSettlementAbi, settleTradeData, tradeTypedData, type TradeTerms } from "../src/chain/settlement.js";
 import { sendWrite, sweepOpenWrites } from "../src/chain/writes.js";
@@ -142,49 +133,18 @@ beforeAll(async () => {
   a = await createActors(t);
   dusd = await devStablecoin(t);
   const treasury = privateKeyToAccount(generatePrivateKey());
-  const asset = await registerApprovedAsset(t, a, `Venue ${Math.random()}`);
-  const created = ok<any>(
-    await t.gql(
-      `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
-      {
-        input: {
-          name: "Port Data Note (secondary)",
-          productType: "DEBT",
-          assetIds: [asset.assetId],
-          allowedInvestorClasses: ["PROFESSIONAL"],
-          currency: "USD",
-          termsDigest: asset.contentDigest,
-          settlementToken: dusd,
-          treasury: treasury.address,
-          tranche: {
-            name: "Senior",
-            seniority: "SENIOR",
-            couponBps: 500,
-            supplyCap: (1_000n * E18).toString(),
-            price: "1000000",
-            maturityDate: new Date(Date.now() + YEAR).toISOString(),
-            tokenName: "Port Senior",
-            tokenSymbol: "PSNR",
-          },
-        },
-      },
-      a.issuerToken,
-    ),
-    "createOffering",
-    "Offering",
-  );
-  offeringId = created.id;
-  trancheId = created.tranches[0].id;
-  await satisfyRequirements(t, a, { assetId: asset.assetId, contentDigest: asset.contentDigest, offeringId });
-  token = ok<any>(
-    await t.gql(
-      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress } ${ERROR_FIELDS} } }`,
-      { id: trancheId },
-      a.issuerToken,
-    ),
-    "deployTrancheToken",
-    "Tranche",
-  ).tokenAddress;
+  ({ offeringId, trancheId, token } = await createDvpOffering(t, a, {
+    name: "Port Data Note (secondary)",
+    currency: dusd,
+    treasury: treasury.address,
+    tranche: {
+      couponBps: 500,
+      supplyCap: (1_000n * E18).toString(),
+      maturityDate: new Date(Date.now() + YEAR).toISOString(),
+      tokenName: "Port Senior",
+      tokenSymbol: "PSNR",
+    },
+  }));
   [alice, bob, carol] = await Promise.all([registerVerifiedInvestor(t, a), registerVerifiedInvestor(t, a), registerVerifiedInvestor(t, a)]);
   for (const inv of [alice, bob, carol]) await whitelistInvestor(t, a, trancheId, inv.investorId);
   expect((await t.gql(OPEN_OFFERING, { id: offeringId }, a.issuerToken)).data.openOffering).toMatchObject({ status: "OPEN" });

@@ -6,7 +6,7 @@
 import { createWalletClient, erc20Abi, http, maxUint256, parseEventLogs, type Address, type Hex, type PrivateKeyAccount } from "viem";
 import { DevStablecoinAbi, DvpSettlementAbi, ensureDevStablecoin, settlementId } from "../../src/chain/settlement.js";
 import type { TestGateway } from "./harness.js";
-import { ERROR_FIELDS } from "./flow.js";
+import { ERROR_FIELDS, ok, registerApprovedAsset, satisfyRequirements, type Actors } from "./flow.js";
 
 /** Gives an outside wallet gas money (anvil's own RPC: no transaction of the gateway's signer). */
 export async function fundGas(t: TestGateway, address: Address) {
@@ -118,3 +118,49 @@ export const REQUEST_SUBSCRIPTION = `mutation($input: RequestSubscriptionInput!)
 export const SUBSCRIPTION = `query($id: ID!) { subscription(id: $id) { __typename ... on InvestorSubscription { ${SUBSCRIPTION_FIELDS} } ${ERROR_FIELDS} } }`;
 export const REDEMPTION_FIELDS = `id kind status holder amount principal coupon due payout shortfall txHash errorCode revertReason`;
 export const REDEMPTIONS = `query($f: SettlementFilter) { redemptions(filter: $f) { __typename ... on QueryRedemptionsSuccess { data { ${REDEMPTION_FIELDS} } } ${ERROR_FIELDS} } }`;
+
+/**
+ * A single-tranche DEBT offering for professionals, paid in `currency` into `treasury`, with
+ * every requirement satisfied and its token deployed (with the settlement contract as AGENT):
+ * the setup of the DvP, distribution and venue tests. `tranche` overrides the tranche input.
+ */
+export async function createDvpOffering(
+  t: TestGateway,
+  a: Actors,
+  o: { name: string; currency: Address; treasury: Address; tranche: Record<string, unknown> },
+): Promise<{ offeringId: string; trancheId: string; token: Address; assetId: string; contentDigest: string }> {
+  const asset = await registerApprovedAsset(t, a, `${o.name} ${Math.random()}`);
+  const created = ok<any>(
+    await t.gql(
+      `mutation($input: CreateOfferingInput!) { createOffering(input: $input) { __typename ... on Offering { id tranches { id } } ${ERROR_FIELDS} } }`,
+      {
+        input: {
+          name: o.name,
+          productType: "DEBT",
+          assetIds: [asset.assetId],
+          allowedInvestorClasses: ["PROFESSIONAL"],
+          currency: "USD",
+          termsDigest: asset.contentDigest,
+          settlementToken: o.currency,
+          treasury: o.treasury,
+          tranche: { name: "Senior", seniority: "SENIOR", price: "1000000", ...o.tranche },
+        },
+      },
+      a.issuerToken,
+    ),
+    "createOffering",
+    "Offering",
+  );
+  const trancheId = created.tranches[0].id as string;
+  await satisfyRequirements(t, a, { assetId: asset.assetId, contentDigest: asset.contentDigest, offeringId: created.id });
+  const token = ok<any>(
+    await t.gql(
+      `mutation($id: ID!) { deployTrancheToken(trancheId: $id) { __typename ... on Tranche { tokenAddress } ${ERROR_FIELDS} } }`,
+      { id: trancheId },
+      a.issuerToken,
+    ),
+    "deployTrancheToken",
+    "Tranche",
+  ).tokenAddress as Address;
+  return { offeringId: created.id, trancheId, token, assetId: asset.assetId, contentDigest: asset.contentDigest };
+}
