@@ -150,8 +150,11 @@ class KeyTakenError extends Error {}
  * (requestMint) and subscriptions share the one cap, so both check it here.
  */
 export async function lockTrancheSupply(tx: Transaction, trancheId: string): Promise<bigint> {
-  const [, [mints], [subs]] = (await Promise.all([
-    tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, trancheId)).for("update"),
+  // The lock first, on its own: statements sent together are not guaranteed to reach PostgreSQL
+  // in the order they were started (see src/chain/writes.ts), and a sum read before the lock is
+  // held could miss a concurrent request's row and let both past the cap.
+  await tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, trancheId)).for("update");
+  const [[mints], [subs]] = await Promise.all([
     tx
       .select({ total: sql<string>`coalesce(sum(${mintRequest.amount}), 0)::text` })
       .from(mintRequest)
@@ -160,8 +163,8 @@ export async function lockTrancheSupply(tx: Transaction, trancheId: string): Pro
       .select({ total: sql<string>`coalesce(sum(${subscription.amount}), 0)::text` })
       .from(subscription)
       .where(and(eq(subscription.trancheId, trancheId), inArray(subscription.status, [...LIVE]))),
-  ])) as [unknown, [{ total: string }], [{ total: string }]];
-  return BigInt(mints.total) + BigInt(subs.total);
+  ]);
+  return BigInt(mints!.total) + BigInt(subs!.total);
 }
 
 /**
@@ -360,8 +363,9 @@ export async function requestRedemption(ctx: ServiceContext, input: RequestRedem
   const created = await ctx.db
     .transaction(async (tx) => {
       // The tranche lock serializes redemptions of one tranche: two cannot both count the same tokens.
-      const [, [pending], owed] = await Promise.all([
-        tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, t.id)).for("update"),
+      // Taken on its own first: the reads below must run under it (see lockTrancheSupply).
+      await tx.select({ id: tranche.id }).from(tranche).where(eq(tranche.id, t.id)).for("update");
+      const [[pending], owed] = await Promise.all([
         tx
           .select({ total: sql<string>`coalesce(sum(${redemption.amount}), 0)::text` })
           .from(redemption)
