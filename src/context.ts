@@ -14,8 +14,12 @@ export type ServiceContext = {
   siweDomain?: string;
   /** Signs an investor's session token (the edge holds the JWT secret and INVESTOR_SESSION_SECONDS); absent where nobody signs in (CLIs, workers). */
   issueInvestorToken?(session: InvestorSession): Promise<{ token: string; expiresAt: Date }>;
-  /** Nudges the in-process mint worker after a job is enqueued (a no-op when none runs here). */
-  wakeWorker(): void;
+  /**
+   * Nudges the in-process worker named `worker` ("mint", "settlement", "distribution": the
+   * composition root maps names to workers) after work is enqueued; no name: every worker. A
+   * no-op when none runs here.
+   */
+  wakeWorker(worker?: string): void;
 };
 
 /**

@@ -157,10 +157,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       jwtSecret: options.jwtSecret,
       logger,
       production: options.production ?? false,
-      wakeWorker: () => {
-        worker?.wake();
-        settlementWorker?.wake();
-        distributionWorker?.wake();
+      // Only the worker whose work was enqueued: waking all of them cost each mint the other workers' empty rounds.
+      wakeWorker: (which?: string) => {
+        if (!which || which === "mint") worker?.wake();
+        if (!which || which === "settlement") settlementWorker?.wake();
+        if (!which || which === "distribution") distributionWorker?.wake();
       },
       workerHealth: worker ? () => worker.health() : undefined,
       changes,

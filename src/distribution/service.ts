@@ -548,7 +548,7 @@ export async function declareDistribution(ctx: ServiceContext, params: DeclareDi
     });
     return row!;
   });
-  ctx.wakeWorker();
+  ctx.wakeWorker("distribution");
   return sameOrReused(declared, input);
 }
 

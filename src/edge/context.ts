@@ -24,7 +24,7 @@ export type ContextSettings = {
   /** The clock; tests inject one. */
   now?: () => Date;
   /** Nudges an in-process mint worker; a no-op where none runs (CLIs, webhooks). */
-  wakeWorker?: () => void;
+  wakeWorker?: (worker?: string) => void;
   /** How long an investor's session token is valid (config INVESTOR_SESSION_SECONDS). */
   investorSessionSeconds?: number;
 };
@@ -32,7 +32,7 @@ export type ContextSettings = {
 export type RequestContext<S extends ContextSettings> = Omit<S, "jwtSecret" | "now" | "wakeWorker" | "investorSessionSeconds"> & {
   auth: Auth;
   now(): Date;
-  wakeWorker(): void;
+  wakeWorker(worker?: string): void;
   /** Signs a session token for an investor who signed in (signInWithEthereum), on this context's clock. */
   issueInvestorToken(session: InvestorSession): Promise<{ token: string; expiresAt: Date }>;
   /** Logged with every line of this request and answered as `x-request-id`. */

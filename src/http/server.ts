@@ -60,7 +60,7 @@ export type HttpServerOptions = {
   jwtSecret: string;
   logger: Logger;
   production: boolean;
-  wakeWorker(): void;
+  wakeWorker(worker?: string): void;
   /** The in-process mint worker's state, shown in /readyz and /metrics; absent without one. */
   workerHealth?: () => WorkerHealth;
   /** Status changes from Postgres LISTEN, for subscriptions. */

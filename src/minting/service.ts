@@ -134,7 +134,7 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
     const winner = await findByKey(ctx, actor.organizationId, params.idempotencyKey);
     return sameOrReused(winner!, params);
   }
-  ctx.wakeWorker();
+  ctx.wakeWorker("mint");
   return created;
 }
 

@@ -286,7 +286,7 @@ export async function requestSubscription(ctx: ServiceContext, input: RequestSub
       throw error;
     });
   if (!created) return sameAs((await findSubscription(ctx.db, params.investorId, params.idempotencyKey))!);
-  ctx.wakeWorker();
+  ctx.wakeWorker("settlement");
   return created;
 }
 
@@ -433,7 +433,7 @@ export async function requestRedemption(ctx: ServiceContext, input: RequestRedem
       .where(and(eq(redemption.investorId, params.investorId), eq(redemption.idempotencyKey, params.idempotencyKey)));
     return sameAs(winner!);
   }
-  ctx.wakeWorker();
+  ctx.wakeWorker("settlement");
   return created;
 }
 
@@ -556,7 +556,7 @@ export async function redeemOffering(ctx: ServiceContext, input: { offeringId: s
     });
     return final!;
   });
-  ctx.wakeWorker();
+  ctx.wakeWorker("settlement");
   if (!planned) {
     const [now] = await ctx.db.select().from(offering).where(eq(offering.id, o.id));
     return now!;
