@@ -333,9 +333,10 @@ export async function transferCheck(ctx: ServiceContext, input: TransferCheckPar
     const problem = kycProblem(party.inv, at);
     if (problem) registry.push(party.inv.kycStatus === "VERIFIED" ? "KYC_EXPIRED" : "KYC_NOT_VERIFIED");
   }
-  if (receiver && offering.blockedJurisdictions.includes(receiver.inv.jurisdiction)) registry.push("JURISDICTION_BLOCKED");
-  if (receiver && offering.blockedJurisdictions.includes(countryOfJurisdiction(receiver.inv.jurisdiction))) {
-    if (!registry.includes("JURISDICTION_BLOCKED")) registry.push("JURISDICTION_BLOCKED");
+  // The offering blocks a jurisdiction ("CN-SH") or a whole country ("KP").
+  const jurisdiction = receiver?.inv.jurisdiction;
+  if (jurisdiction && [jurisdiction, countryOfJurisdiction(jurisdiction)].some((j) => offering.blockedJurisdictions.includes(j))) {
+    registry.push("JURISDICTION_BLOCKED");
   }
   if (p.venueId && !(await venueLicensed(ctx, p.venueId, at))) registry.push("VENUE_NOT_LICENSED");
 
