@@ -21,7 +21,8 @@ import { baseUnitAmountSchema, dateTimeSchema, nonEmpty, parseInput, uuidSchema 
 import { getTranche, type Tranche } from "../offerings/service.js";
 import { investor, INVESTOR_CLASSES, trancheWhitelist } from "../investors/table.js";
 import { frozenAddress, tokenControlState } from "../minting/table.js";
-import { organization, organizationLicense } from "../organizations/table.js";
+import { agentTranche } from "../minting/controls.js";
+import { venueLicenceProblem } from "../venues/service.js";
 import { chainEvent } from "../indexer/table.js";
 import { finalityDepthOf, queryHoldings, safeBlockNumber } from "../indexer/service.js";
 import { kycProblem } from "../compliance/requirements.js";
@@ -66,16 +67,6 @@ function defaultRules(trancheId: string): TransferRules {
 export async function getTransferRules(ctx: Pick<ServiceContext, "db">, trancheId: string): Promise<TransferRules> {
   const [row] = await ctx.db.select().from(transferRules).where(eq(transferRules.trancheId, trancheId));
   return row ?? defaultRules(trancheId);
-}
-
-/** The tranche, if the caller is an ISSUER of its offering's organization and its token exists. */
-async function agentTranche(ctx: ServiceContext, trancheId: string): Promise<Tranche & { tokenAddress: string }> {
-  const actor = requireActor(ctx);
-  const { tranche, offering } = await getTranche(ctx.db, trancheId);
-  requireSameOrganization(actor, offering.issuerOrgId, "offering");
-  if (!hasRole(ctx, "ISSUER")) throw new ForbiddenError("setting a token's circulation rules needs the ISSUER role");
-  if (!tranche.tokenAddress) throw new ConflictError(`tranche ${tranche.id} has no deployed token yet`);
-  return tranche as Tranche & { tokenAddress: string };
 }
 
 const countrySchema = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as SG");
@@ -338,32 +329,13 @@ export async function transferCheck(ctx: ServiceContext, input: TransferCheckPar
   if (jurisdiction && [jurisdiction, countryOfJurisdiction(jurisdiction)].some((j) => offering.blockedJurisdictions.includes(j))) {
     registry.push("JURISDICTION_BLOCKED");
   }
-  if (p.venueId && !(await venueLicensed(ctx, p.venueId, at))) registry.push("VENUE_NOT_LICENSED");
+  if (p.venueId && (await venueLicenceProblem(ctx, p.venueId, at)) !== null) registry.push("VENUE_NOT_LICENSED");
 
   const reasons: TransferReason[] = [
     ...chain.map((code) => ({ code, message: RESTRICTION_MESSAGES[code], enforcedBy: "CHAIN" as const })),
     ...[...new Set(registry)].map((code) => ({ code, message: RESTRICTION_MESSAGES[code], enforcedBy: "REGISTRY" as const })),
   ];
   return { allowed: reasons.length === 0, chainAllowed: chain.length === 0, reasons, blockNumber: block.number, at };
-}
-
-/** A VENUE organization holding a MAS_RMO licence valid on `at`'s date. */
-async function venueLicensed(ctx: Pick<ServiceContext, "db">, venueOrgId: string, at: Date): Promise<boolean> {
-  const day = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-  const [row] = await ctx.db
-    .select({ id: organizationLicense.id })
-    .from(organizationLicense)
-    .innerJoin(organization, eq(organization.id, organizationLicense.organizationId))
-    .where(
-      and(
-        eq(organization.id, venueOrgId),
-        eq(organization.kind, "VENUE"),
-        eq(organizationLicense.type, "MAS_RMO"),
-        sql`${organizationLicense.validUntil} >= ${day.toISOString().slice(0, 10)}`,
-      ),
-    )
-    .limit(1);
-  return !!row;
 }
 
 export type TrancheHolder = {

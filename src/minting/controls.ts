@@ -26,7 +26,7 @@ import { frozenAddress, tokenControlAction, tokenControlState, type TokenControl
 export type TokenControlAction = typeof tokenControlAction.$inferSelect;
 
 /** The tranche, if the caller is an ISSUER of its offering's organization and its token exists. */
-async function agentTranche(ctx: ServiceContext, trancheId: string): Promise<Tranche & { tokenAddress: string }> {
+export async function agentTranche(ctx: ServiceContext, trancheId: string): Promise<Tranche & { tokenAddress: string }> {
   const actor = requireActor(ctx);
   const { tranche, offering } = await getTranche(ctx.db, trancheId);
   requireSameOrganization(actor, offering.issuerOrgId, "offering");

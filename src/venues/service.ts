@@ -87,8 +87,15 @@ function validOn(validUntil: Date, now: Date): boolean {
   return now.getTime() < validUntil.getTime() + 86_400_000;
 }
 
-/** The venue organization, refused unless it is a VENUE holding a MAS_RMO licence valid today. */
-async function requireLicensedVenue(ctx: ServiceContext, organizationId: string) {
+/**
+ * Why an organization may not trade as a venue at `at` (NOT_A_VENUE, NO_VALID_LICENSE), or null
+ * when it is a VENUE holding a MAS_RMO licence valid then; undefined when it does not exist.
+ */
+export async function venueLicenceProblem(
+  ctx: Pick<ServiceContext, "db">,
+  organizationId: string,
+  at: Date,
+): Promise<"NOT_A_VENUE" | "NO_VALID_LICENSE" | null | undefined> {
   const [[org], licences] = await Promise.all([
     ctx.db.select().from(organization).where(eq(organization.id, organizationId)),
     ctx.db
@@ -96,11 +103,16 @@ async function requireLicensedVenue(ctx: ServiceContext, organizationId: string)
       .from(organizationLicense)
       .where(and(eq(organizationLicense.organizationId, organizationId), eq(organizationLicense.type, "MAS_RMO"))),
   ]);
-  if (!org) throw new NotFoundError("Organization", organizationId);
-  if (org.kind !== "VENUE") throw new VenueNotLicensedError(org.id, "NOT_A_VENUE");
-  const now = ctx.now();
-  if (!licences.some((l) => validOn(l.validUntil, now))) throw new VenueNotLicensedError(org.id, "NO_VALID_LICENSE");
-  return org;
+  if (!org) return undefined;
+  if (org.kind !== "VENUE") return "NOT_A_VENUE";
+  return licences.some((l) => validOn(l.validUntil, at)) ? null : "NO_VALID_LICENSE";
+}
+
+/** Refused unless the organization is a VENUE holding a MAS_RMO licence valid today. */
+async function requireLicensedVenue(ctx: ServiceContext, organizationId: string) {
+  const problem = await venueLicenceProblem(ctx, organizationId, ctx.now());
+  if (problem === undefined) throw new NotFoundError("Organization", organizationId);
+  if (problem) throw new VenueNotLicensedError(organizationId, problem);
 }
 
 const admitSchema = z.object({ offeringId: uuidSchema, venueOrganizationId: uuidSchema });
