@@ -21,6 +21,8 @@ export const DEFAULTS = {
   devChainPort: 8545,
   mintConfirmations: 1,
   mintBatchSize: 50,
+  /** Most items one requestMints call takes (its one transaction holds the tranche locks while it writes them). */
+  bulkMintMaxItems: 500,
   mintStuckAfterSeconds: 30,
   workerLeaseSeconds: 30,
   workerPollIntervalMs: 500,

@@ -408,6 +408,16 @@ const MATRIX: Row[] = [
     },
     expected: row(U, F, F, A, F, F, F, F),
   },
+  {
+    mutation: "requestMints",
+    scenario: "the offering's issuer requests mints in bulk (issue 17); another issuer's list is refused whole",
+    operation: `mutation($items: [RequestMintInput!]!) { requestMints(items: $items) ${SELECTION} }`,
+    setup: async () => {
+      const s = await buildScenario(t, a);
+      return { items: [{ idempotencyKey: randomUUID(), trancheId: s.trancheId, investorId: s.investorId, amount: "1" }] };
+    },
+    expected: row(U, F, F, A, F, F, F, F),
+  },
   // Offering structure and lifecycle (issue 14): the ISSUER of the offering's organization.
   {
     mutation: "addTranche",

@@ -149,21 +149,31 @@ export function auditedRequirement(q: RequirementResult) {
 /** Evaluates every onshore requirement of the given assets. */
 export async function evaluateAssets(db: Database, assetIds: string[], now: Date): Promise<RequirementResult[]> {
   if (assetIds.length === 0) return [];
-  const [assets, rights, activities, attestations] = await Promise.all([
+  const [facts, attestations] = await Promise.all([readAssetFacts(db, assetIds, now), attestationsFor(db, assetIds)]);
+  return assetResults(facts, attestations, now);
+}
+
+/** The rows the onshore requirements of some assets read, attestations apart (a mint reads those with the offering's). */
+async function readAssetFacts(db: Database, assetIds: string[], now: Date) {
+  if (assetIds.length === 0) return { assets: [], rights: [], activities: [] };
+  const [assets, rights, activities] = await Promise.all([
     db.select().from(dataAsset).where(inArray(dataAsset.id, assetIds)),
     db
       .select()
       .from(ownershipRight)
       .where(and(inArray(ownershipRight.assetId, assetIds), activeAt(now))),
     db.select().from(provenanceActivity).where(inArray(provenanceActivity.assetId, assetIds)),
-    attestationsFor(db, assetIds),
   ]);
-  return assets.flatMap((asset) =>
+  return { assets, rights, activities };
+}
+
+function assetResults(facts: Awaited<ReturnType<typeof readAssetFacts>>, attestations: Attestation[], now: Date): RequirementResult[] {
+  return facts.assets.flatMap((asset) =>
     evaluateAsset(
       {
         asset,
-        activeRights: rights.filter((r) => r.assetId === asset.id),
-        activities: activities.filter((a) => a.assetId === asset.id),
+        activeRights: facts.rights.filter((r) => r.assetId === asset.id),
+        activities: facts.activities.filter((a) => a.assetId === asset.id),
         attestations: attestations.filter((a) => a.subjectId === asset.id),
       },
       now,
@@ -218,15 +228,92 @@ export async function loadMintSubject(db: Database, params: { trancheId: string;
 
 /** Evaluates a loaded mint subject whose tranche (and investor, when one was asked for) exist. */
 export async function evaluateMintSubject(db: Database, subject: MintSubject, now: Date): Promise<ComplianceReport> {
-  const { tranche: t, offering: o, investor: inv } = subject;
-  if (!t || !o) throw new Error("evaluateMintSubject needs a loaded tranche");
-  const [assetResults, offeringResults] = await Promise.all([
-    evaluateAssets(db, subject.assetIds, now),
-    evaluateOfferingRequirements(db, o, now),
+  const trancheResults = await evaluateTrancheRequirements(db, subject, now);
+  return investorReport(trancheResults, subject, subject.investor, subject.whitelisted, now);
+}
+
+/**
+ * The requirements of a mint that do not depend on its recipient: the packaged assets' onshore
+ * ones and the offering's offshore ones. One read of the attestations serves both.
+ */
+async function evaluateTrancheRequirements(db: Database, subject: Pick<MintSubject, "offering" | "assetIds">, now: Date) {
+  const o = subject.offering;
+  if (!o) throw new Error("evaluating a mint needs a loaded tranche");
+  const [facts, attestations, licenses] = await Promise.all([
+    readAssetFacts(db, subject.assetIds, now),
+    attestationsFor(db, [...subject.assetIds, o.id]),
+    db.select().from(organizationLicense).where(eq(organizationLicense.organizationId, o.issuerOrgId)),
   ]);
-  const results = [...assetResults, ...offeringResults];
-  if (inv) results.push(investorEligible(investorFacts(inv, o, subject.whitelisted && Boolean(t.tokenAddress)), now));
+  return [
+    ...assetResults(facts, attestations, now),
+    ...evaluateOffering(
+      { offeringId: o.id, issuerLicenses: licenses, attestations: attestations.filter((a) => a.subjectId === o.id) },
+      now,
+    ),
+  ];
+}
+
+/** A mint's whole report: the tranche's requirements and, when there is a recipient, its eligibility. */
+function investorReport(
+  trancheResults: RequirementResult[],
+  subject: Pick<MintSubject, "tranche" | "offering">,
+  inv: MintSubject["investor"],
+  whitelisted: boolean,
+  now: Date,
+): ComplianceReport {
+  const results = [...trancheResults];
+  if (inv)
+    results.push(investorEligible(investorFacts(inv, subject.offering!, whitelisted && Boolean(subject.tranche?.tokenAddress)), now));
   return report(results, now);
+}
+
+/** Mints of one tranche to many investors: the rows read once for all of them. */
+export type BulkMintSubject = Omit<MintSubject, "investor" | "whitelisted"> & {
+  /** The investors found, each with whether its wallet is on the tranche's whitelist. */
+  investors: Map<string, { investor: typeof investor.$inferSelect; whitelisted: boolean }>;
+};
+
+/** Reads one tranche (offering, packaged assets) and many recipients with their whitelist entries on it, in two queries sent together. */
+export async function loadBulkMintSubject(db: Database, trancheId: string, investorIds: string[]): Promise<BulkMintSubject> {
+  const [trancheRows, recipients] = await Promise.all([
+    db
+      .select({ tranche, offering, assetId: offeringAsset.assetId })
+      .from(tranche)
+      .innerJoin(offering, eq(offering.id, tranche.offeringId))
+      .leftJoin(offeringAsset, eq(offeringAsset.offeringId, offering.id))
+      .where(eq(tranche.id, trancheId)),
+    investorIds.length === 0
+      ? []
+      : db
+          .select({ investor, listed: trancheWhitelist.walletAddress })
+          .from(investor)
+          .leftJoin(
+            trancheWhitelist,
+            and(eq(trancheWhitelist.trancheId, trancheId), eq(trancheWhitelist.walletAddress, investor.walletAddress)),
+          )
+          .where(inArray(investor.id, [...new Set(investorIds)])),
+  ]);
+  return {
+    tranche: trancheRows[0]?.tranche,
+    offering: trancheRows[0]?.offering,
+    assetIds: trancheRows.flatMap((r) => (r.assetId ? [r.assetId] : [])),
+    investors: new Map(recipients.map((r) => [r.investor.id, { investor: r.investor, whitelisted: Boolean(r.listed) }])),
+  };
+}
+
+/**
+ * Evaluates mints of one loaded tranche (which must exist) to each of its loaded investors:
+ * the tranche's requirements once, each investor's eligibility from its row. The same reports
+ * `evaluateMintSubject` gives one by one.
+ */
+export async function evaluateBulkMintSubject(db: Database, subject: BulkMintSubject, now: Date): Promise<Map<string, ComplianceReport>> {
+  const trancheResults = await evaluateTrancheRequirements(db, subject, now);
+  return new Map(
+    [...subject.investors].map(([id, { investor: inv, whitelisted }]) => [
+      id,
+      investorReport(trancheResults, subject, inv, whitelisted, now),
+    ]),
+  );
 }
 
 /** The offering-level (offshore) requirements: the issuer's licence and the legal opinion. A mint and opening the offering both check them. */

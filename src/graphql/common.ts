@@ -47,7 +47,7 @@ export const ErrorInterface = builder.interfaceRef<Pick<BaseError, "code" | "mes
   }),
 });
 
-const FieldIssueRef = builder.objectRef<FieldIssue>("FieldIssue").implement({
+export const FieldIssueRef = builder.objectRef<FieldIssue>("FieldIssue").implement({
   fields: (t) => ({
     path: t.exposeString("path", { description: "Dotted path of the input field at fault" }),
     message: t.exposeString("message"),

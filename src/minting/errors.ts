@@ -37,3 +37,34 @@ export class InsufficientBalanceError extends BaseError {
     super(`${account} holds ${balance} base units; cannot move ${requested}`);
   }
 }
+
+/** One refused item of a bulk request: its place in the list, its key, and the error a single request would have answered. */
+export type BulkMintItemError = {
+  index: number;
+  idempotencyKey: string | null;
+  error: BaseError;
+  /** The error's, for the GraphQL `Error` interface. */
+  code: BaseError["code"];
+  message: string;
+  retryable: boolean;
+};
+
+/**
+ * A bulk mint request with at least one item that would be refused on its own. Nothing was
+ * recorded for any item; `items` names each refused one (the others would have passed).
+ */
+export class BulkMintRefusedError extends BaseError {
+  readonly code = "BULK_MINT_REFUSED";
+  override name = "BulkMintRefusedError";
+  /** Retrying the same list fails the same way, unless every refusal was itself retryable. */
+  override readonly retryable: boolean;
+  constructor(readonly items: BulkMintItemError[]) {
+    super(
+      `${items.length} item${items.length === 1 ? "" : "s"} refused, nothing recorded: ${items
+        .slice(0, 5)
+        .map((i) => `#${i.index} ${i.error.code}`)
+        .join(", ")}${items.length > 5 ? ", …" : ""}`,
+    );
+    this.retryable = items.every((i) => i.error.retryable);
+  }
+}

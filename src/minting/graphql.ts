@@ -1,6 +1,6 @@
 import { builder } from "../graphql/builder.js";
-import { ErrorInterface, toConnection } from "../graphql/common.js";
-import { ChainUnavailableError } from "../errors.js";
+import { ErrorInterface, FieldIssueRef, toConnection } from "../graphql/common.js";
+import { ChainUnavailableError, ValidationError } from "../errors.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
 import { TrancheRef } from "../offerings/graphql.js";
 import { getTranche } from "../offerings/service.js";
@@ -8,9 +8,15 @@ import { OfferingNotOpenError } from "../offerings/errors.js";
 import { InvestorRef } from "../investors/graphql.js";
 import { getInvestor } from "../investors/service.js";
 import { canReadInvestor } from "../investors/access.js";
-import { IdempotencyKeyReusedError, InsufficientBalanceError, SupplyCapExceededError } from "./errors.js";
+import {
+  BulkMintRefusedError,
+  IdempotencyKeyReusedError,
+  InsufficientBalanceError,
+  SupplyCapExceededError,
+  type BulkMintItemError,
+} from "./errors.js";
 import { MINT_STATUSES, TOKEN_CONTROL_ACTIONS } from "./table.js";
-import { getMintRequest, listMintRequests, mintFailure, requestMint, type MintFailure, type MintRequest } from "./service.js";
+import { getMintRequest, listMintRequests, mintFailure, requestMint, requestMints, type MintFailure, type MintRequest } from "./service.js";
 import { ContractRevertedError } from "../chain/errors.js";
 import { CHANNELS, statusStream } from "../notifications/change-feed.js";
 import {
@@ -119,6 +125,50 @@ builder.mutationField("requestMint", (t) =>
     errors: { types: [ComplianceNotSatisfiedError, IdempotencyKeyReusedError, SupplyCapExceededError, OfferingNotOpenError] },
     args: { input: t.arg({ type: RequestMintInput, required: true }) },
     resolve: (_root, { input }, ctx) => requestMint(ctx, input),
+  }),
+);
+
+// A plain value, not the item's Error instance (graphql-js would treat a returned Error as a field error).
+const BulkMintItemErrorRef = builder.objectRef<BulkMintItemError>("BulkMintItemError").implement({
+  description: "One refused item of a requestMints list: where it is, and the code and message requestMint would have answered for it.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    index: t.exposeInt("index", { description: "The item's position in `items`, from 0" }),
+    idempotencyKey: t.exposeString("idempotencyKey", { nullable: true }),
+    issues: t.field({
+      type: [FieldIssueRef],
+      nullable: true,
+      description: "VALIDATION_FAILED: the fields at fault",
+      resolve: (i) => (i.error instanceof ValidationError ? i.error.issues : null),
+    }),
+    unmetCodes: t.stringList({
+      nullable: true,
+      description: "COMPLIANCE_NOT_SATISFIED: the requirements that do not hold",
+      resolve: (i) => (i.error instanceof ComplianceNotSatisfiedError ? i.error.unmet.map((u) => u.code) : null),
+    }),
+    existingRequestId: t.id({
+      nullable: true,
+      description: "IDEMPOTENCY_KEY_REUSED: the request the key already names",
+      resolve: (i) => (i.error instanceof IdempotencyKeyReusedError ? i.error.existingRequestId : null),
+    }),
+  }),
+});
+builder.objectType(BulkMintRefusedError, {
+  name: "BulkMintRefusedError",
+  interfaces: [ErrorInterface],
+  description: "At least one item would be refused; nothing was recorded for any item.",
+  fields: (t) => ({ items: t.field({ type: [BulkMintItemErrorRef], resolve: (e) => e.items }) }),
+});
+
+builder.mutationField("requestMints", (t) =>
+  t.field({
+    type: [MintRequestRef],
+    description:
+      "Requests many mints at once (up to 500), each item as requestMint takes it, with its own idempotency key. All or nothing: if any item would be refused, BulkMintRefusedError names each one and nothing is recorded. Returns the requests in the items' order (REQUESTED, or the earlier request of a key resent with the same parameters). ISSUER of the offerings.",
+    authScopes: { anyRole: ["ISSUER"] },
+    errors: { types: [BulkMintRefusedError] },
+    args: { items: t.arg({ type: [RequestMintInput], required: true }) },
+    resolve: (_root, { items }, ctx) => requestMints(ctx, { items }),
   }),
 );
 

@@ -1,18 +1,26 @@
 import { randomUUID } from "node:crypto";
-import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, investorIdOf, requireActor, requireSameOrganization } from "../context.js";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { BaseError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { baseUnitAmountSchema, isPostgresTimestamp, parseInput, text, uuidSchema } from "../validation.js";
 import { OfferingNotOpenError } from "../offerings/errors.js";
-import { auditedReport, evaluateMintSubject, loadMintSubject } from "../compliance/service.js";
-import { appendAuditEvent, auditActor } from "../audit/service.js";
+import {
+  auditedReport,
+  evaluateBulkMintSubject,
+  evaluateMintSubject,
+  loadBulkMintSubject,
+  loadMintSubject,
+  type ComplianceReport,
+} from "../compliance/service.js";
+import { appendAuditEvent, appendAuditEvents, auditActor } from "../audit/service.js";
 import { ComplianceNotSatisfiedError } from "../compliance/errors.js";
-import { enqueue } from "../queue/service.js";
-import { IdempotencyKeyReusedError, SupplyCapExceededError } from "./errors.js";
+import { enqueue, enqueueMany } from "../queue/service.js";
+import { BulkMintRefusedError, IdempotencyKeyReusedError, SupplyCapExceededError, type BulkMintItemError } from "./errors.js";
 import { MINT_STATUSES, mintRequest } from "./table.js";
 import { lockTrancheSupply } from "../settlement/service.js";
+import { DEFAULTS } from "../config.js";
 
 export type MintRequest = typeof mintRequest.$inferSelect;
 export const MINT_QUEUE = "mint";
@@ -37,6 +45,33 @@ function sameOrReused(existing: MintRequest, params: z.output<typeof requestMint
   const same = existing.trancheId === params.trancheId && existing.investorId === params.investorId && existing.amount === params.amount;
   if (!same) throw new IdempotencyKeyReusedError(params.idempotencyKey, existing.id);
   return existing;
+}
+
+/** The audit event of a recorded request: the decision and every fact it rested on. */
+function requestedEvent(
+  ctx: ServiceContext,
+  row: MintRequest,
+  facts: { offeringId: string; tokenAddress: string; supplyCap: string; report: ComplianceReport },
+  requestedBefore: string,
+) {
+  return {
+    ...auditActor(ctx),
+    action: "mint.requested",
+    entityType: "MintRequest",
+    entityId: row.id,
+    payload: {
+      organizationId: row.requestedByOrgId,
+      idempotencyKey: row.idempotencyKey,
+      offeringId: facts.offeringId,
+      trancheId: row.trancheId,
+      tokenAddress: facts.tokenAddress,
+      investorId: row.investorId,
+      recipient: row.recipient,
+      amount: row.amount,
+      supply: { cap: facts.supplyCap, requestedBefore },
+      compliance: auditedReport(facts.report),
+    },
+  };
 }
 
 /** Rolls back a request whose idempotency key another call inserted first. */
@@ -69,10 +104,8 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
   if (!t.tokenAddress) throw new ConflictError(`tranche ${t.id} has no deployed token yet`);
   // After compliance, so an unmet requirement is named first. Checked at request time: a mint
   // requested while OPEN settles even if the offering closes before the worker sends it.
-  const inWindow = (!offering.opensAt || offering.opensAt <= now) && (!offering.closesAt || now < offering.closesAt);
-  if (offering.status !== "OPEN" || !inWindow) {
-    throw new OfferingNotOpenError(offering.id, offering.status, offering.opensAt, offering.closesAt);
-  }
+  const closed = notOpen(offering, now);
+  if (closed) throw closed;
 
   // The tranche row lock serializes mints and subscriptions of one tranche, so the cap check cannot
   // race. Every other request of the tranche waits on it, so it is held for as few round trips as
@@ -106,24 +139,10 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
       // A concurrent call with the same key won the insert: roll back (the job too).
       if (!row) throw new KeyTakenError();
       // The decision and everything it rested on: "why was this mint allowed?" from the trail alone.
-      await appendAuditEvent(tx, {
-        ...auditActor(ctx),
-        action: "mint.requested",
-        entityType: "MintRequest",
-        entityId: row.id,
-        payload: {
-          organizationId: row.requestedByOrgId,
-          idempotencyKey: row.idempotencyKey,
-          offeringId: offering.id,
-          trancheId: row.trancheId,
-          tokenAddress: t.tokenAddress,
-          investorId: row.investorId,
-          recipient: row.recipient,
-          amount: row.amount,
-          supply: { cap: t.supplyCap, requestedBefore: total },
-          compliance: auditedReport(report),
-        },
-      });
+      await appendAuditEvent(
+        tx,
+        requestedEvent(ctx, row, { offeringId: offering.id, tokenAddress: t.tokenAddress!, supplyCap: t.supplyCap, report }, total),
+      );
       return row;
     })
     .catch((error) => {
@@ -136,6 +155,224 @@ export async function requestMint(ctx: ServiceContext, input: RequestMintParams)
   }
   ctx.wakeWorker("mint");
   return created;
+}
+
+type OfferingRow = NonNullable<Awaited<ReturnType<typeof loadMintSubject>>["offering"]>;
+
+/** Why a request for this offering may not be made now (after compliance, so an unmet requirement is named first). */
+function notOpen(offering: OfferingRow, now: Date): OfferingNotOpenError | undefined {
+  const inWindow = (!offering.opensAt || offering.opensAt <= now) && (!offering.closesAt || now < offering.closesAt);
+  if (offering.status === "OPEN" && inWindow) return undefined;
+  return new OfferingNotOpenError(offering.id, offering.status, offering.opensAt, offering.closesAt);
+}
+
+/** One item of a bulk request that passed every check, with what its audit event rests on. */
+type BulkItem = {
+  index: number;
+  params: z.output<typeof requestMintSchema>;
+  id: string;
+  recipient: string;
+  offeringId: string;
+  tokenAddress: string;
+  supplyCap: string;
+  report: ComplianceReport;
+};
+
+/**
+ * Requests many mints at once (an issuer's close: hundreds of investors), each item as
+ * `requestMint` would take it, with its own idempotency key. All or nothing: every item is
+ * checked (input, key, tranche, organization, compliance, token, offering window, supply cap)
+ * and if any would be refused, `BulkMintRefusedError` names each refused item with the error
+ * `requestMint` would have answered, and nothing is recorded. Otherwise the new requests,
+ * their outbox jobs and their audit events are written in one transaction, and the list comes
+ * back in the items' order; an item whose key was used before with the same parameters
+ * returns that earlier request (resending the whole list is safe).
+ */
+export async function requestMints(ctx: ServiceContext, input: { items: RequestMintParams[] }, retried = false): Promise<MintRequest[]> {
+  const actor = requireActor(ctx);
+  const items = input.items ?? [];
+  if (items.length === 0 || items.length > DEFAULTS.bulkMintMaxItems) {
+    throw new ValidationError([{ path: "items", message: `must hold 1 to ${DEFAULTS.bulkMintMaxItems} items (got ${items.length})` }]);
+  }
+  const refused: BulkMintItemError[] = [];
+  const refuse = (index: number, idempotencyKey: string | null, error: unknown) => {
+    if (!(error instanceof BaseError)) throw error;
+    refused.push({ index, idempotencyKey, error, code: error.code, message: error.message, retryable: error.retryable });
+  };
+
+  // Input, and keys repeated within the list.
+  const parsed: { index: number; params: z.output<typeof requestMintSchema> }[] = [];
+  const firstWithKey = new Map<string, number>();
+  for (const [index, item] of items.entries()) {
+    let params: z.output<typeof requestMintSchema>;
+    try {
+      params = parseInput(requestMintSchema, item);
+    } catch (error) {
+      refuse(index, typeof item?.idempotencyKey === "string" ? item.idempotencyKey : null, error);
+      continue;
+    }
+    const first = firstWithKey.get(params.idempotencyKey);
+    if (first !== undefined) {
+      refuse(index, params.idempotencyKey, new ValidationError([{ path: "idempotencyKey", message: `repeats the key of item ${first}` }]));
+      continue;
+    }
+    firstWithKey.set(params.idempotencyKey, index);
+    parsed.push({ index, params });
+  }
+
+  // Keys used before: the same parameters return that request, others are refused as requestMint refuses them.
+  const results: MintRequest[] = new Array(items.length);
+  const keys = parsed.map((p) => p.params.idempotencyKey);
+  const earlier =
+    keys.length === 0
+      ? []
+      : await ctx.db
+          .select()
+          .from(mintRequest)
+          .where(and(eq(mintRequest.requestedByOrgId, actor.organizationId), inArray(mintRequest.idempotencyKey, keys)));
+  const earlierByKey = new Map(earlier.map((r) => [r.idempotencyKey, r]));
+  const fresh: typeof parsed = [];
+  for (const p of parsed) {
+    const existing = earlierByKey.get(p.params.idempotencyKey);
+    if (!existing) {
+      fresh.push(p);
+      continue;
+    }
+    try {
+      results[p.index] = sameOrReused(existing, p.params);
+    } catch (error) {
+      refuse(p.index, p.params.idempotencyKey, error);
+    }
+  }
+
+  // Each tranche and its recipients read once, its requirements evaluated once.
+  const byTranche = new Map<string, typeof fresh>();
+  for (const p of fresh) {
+    const group = byTranche.get(p.params.trancheId);
+    if (group) group.push(p);
+    else byTranche.set(p.params.trancheId, [p]);
+  }
+  const now = ctx.now();
+  const accepted: BulkItem[] = [];
+  let forbidden = false;
+  await Promise.all(
+    [...byTranche].map(async ([trancheId, group]) => {
+      const subject = await loadBulkMintSubject(
+        ctx.db,
+        trancheId,
+        group.map((p) => p.params.investorId),
+      );
+      const { tranche: t, offering } = subject;
+      let reports: Map<string, ComplianceReport> | undefined;
+      let trancheError: unknown;
+      // Another organization's offering refuses the whole call, as requestMint refuses it: it is the caller's access, not an item's fault.
+      if (offering && offering.issuerOrgId !== actor.organizationId) {
+        forbidden = true;
+        return;
+      }
+      try {
+        if (!t || !offering) throw new NotFoundError("Tranche", trancheId);
+        reports = await evaluateBulkMintSubject(ctx.db, subject, now);
+      } catch (error) {
+        trancheError = error;
+      }
+      for (const p of group) {
+        const key = p.params.idempotencyKey;
+        if (trancheError || !reports || !t || !offering) {
+          refuse(p.index, key, trancheError);
+          continue;
+        }
+        const inv = subject.investors.get(p.params.investorId);
+        const report = reports.get(p.params.investorId);
+        if (!inv || !report) refuse(p.index, key, new NotFoundError("Investor", p.params.investorId));
+        else if (!report.holds) refuse(p.index, key, new ComplianceNotSatisfiedError(report.unmet));
+        else if (!t.tokenAddress) refuse(p.index, key, new ConflictError(`tranche ${t.id} has no deployed token yet`));
+        else if (notOpen(offering, now)) refuse(p.index, key, notOpen(offering, now));
+        else {
+          accepted.push({
+            ...p,
+            id: randomUUID(),
+            recipient: inv.investor.walletAddress,
+            offeringId: offering.id,
+            tokenAddress: t.tokenAddress,
+            supplyCap: t.supplyCap,
+            report,
+          });
+        }
+      }
+    }),
+  );
+  if (forbidden) throw new ForbiddenError("an offering of the list belongs to another organization");
+  const refusedNow = () => new BulkMintRefusedError(refused.sort((x, y) => x.index - y.index));
+  if (refused.length > 0) throw refusedNow();
+
+  if (accepted.length > 0) {
+    accepted.sort((x, y) => x.index - y.index);
+    const created = await ctx.db
+      .transaction(async (tx) => {
+        // The tranche locks in one order (by id), so two bulk calls cannot deadlock; each
+        // tranche's items are counted against its cap in the list's order.
+        const requestedBefore = new Map<string, string>();
+        for (const trancheId of [...new Set(accepted.map((i) => i.params.trancheId))].sort()) {
+          let total = await lockTrancheSupply(tx, trancheId);
+          for (const item of accepted.filter((i) => i.params.trancheId === trancheId)) {
+            requestedBefore.set(item.id, total.toString());
+            const amount = BigInt(item.params.amount);
+            if (total + amount > BigInt(item.supplyCap)) {
+              refuse(
+                item.index,
+                item.params.idempotencyKey,
+                new SupplyCapExceededError(item.supplyCap, total.toString(), item.params.amount),
+              );
+            } else total += amount;
+          }
+        }
+        if (refused.length > 0) throw refusedNow();
+        const [rows] = await Promise.all([
+          tx
+            .insert(mintRequest)
+            .values(
+              accepted.map((i) => ({
+                id: i.id,
+                requestedByOrgId: actor.organizationId,
+                requestedBy: actor.subject,
+                idempotencyKey: i.params.idempotencyKey,
+                trancheId: i.params.trancheId,
+                investorId: i.params.investorId,
+                recipient: i.recipient,
+                amount: i.params.amount,
+              })),
+            )
+            .onConflictDoNothing({ target: [mintRequest.requestedByOrgId, mintRequest.idempotencyKey] })
+            .returning(),
+          enqueueMany(
+            tx,
+            MINT_QUEUE,
+            accepted.map((i) => ({ mintRequestId: i.id, trancheId: i.params.trancheId })),
+          ),
+        ]);
+        // A concurrent call took one of the keys: roll back everything and read the list again.
+        if (rows.length !== accepted.length) throw new KeyTakenError();
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        await appendAuditEvents(
+          tx,
+          accepted.map((i) => requestedEvent(ctx, byId.get(i.id)!, i, requestedBefore.get(i.id)!)),
+        );
+        return byId;
+      })
+      .catch((error) => {
+        if (error instanceof KeyTakenError) return undefined;
+        throw error;
+      });
+    // Lost a key to a concurrent call: once more, now finding its request among the earlier ones.
+    if (!created) {
+      if (retried) throw new ConflictError("the idempotency keys of this list are being used by concurrent calls; send it again");
+      return requestMints(ctx, input, true);
+    }
+    for (const item of accepted) results[item.index] = created.get(item.id)!;
+    ctx.wakeWorker("mint");
+  }
+  return results;
 }
 
 /**

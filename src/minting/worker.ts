@@ -34,10 +34,10 @@ import {
   type WriteOwner,
 } from "../chain/writes.js";
 import { DataAssetTokenAbi, decodeRevert } from "../chain/token.js";
-import { evaluateForMint, type ComplianceReport } from "../compliance/service.js";
+import { evaluateBulkMintSubject, loadBulkMintSubject } from "../compliance/service.js";
 import { offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
-import { BaseError, ConflictError } from "../errors.js";
+import { BaseError, ConflictError, NotFoundError } from "../errors.js";
 import { claimJob, claimJobs, completeJob, completeJobs, extendLeases, holdsLeases, retryJob, type Job } from "../queue/service.js";
 import { startLoop } from "../queue/loop.js";
 import { MINT_QUEUE } from "./service.js";
@@ -235,16 +235,22 @@ export async function resumeBatch(ctx: MintContext, batchId: string): Promise<vo
 
 /**
  * The requests that still pass compliance at send time; the others settle FAILED. Requests of
- * one batch share a tranche, so one evaluation per investor answers for all of theirs.
+ * one batch share a tranche, so its requirements are read once and each investor's
+ * eligibility comes from its row (one read for all of them).
  */
 async function stillCompliant(ctx: MintContext, requests: MintRequestRow[], now: Date): Promise<MintRequestRow[]> {
-  const { db } = ctx;
-  const reports = new Map<string, Promise<ComplianceReport>>();
+  const trancheId = requests[0]!.trancheId;
+  const subject = await loadBulkMintSubject(
+    ctx.db,
+    trancheId,
+    requests.map((r) => r.investorId),
+  );
+  if (!subject.tranche) throw new NotFoundError("Tranche", trancheId);
+  const reports = await evaluateBulkMintSubject(ctx.db, subject, now);
   const passing: MintRequestRow[] = [];
   for (const request of requests) {
-    const key = `${request.trancheId}:${request.investorId}`;
-    if (!reports.has(key)) reports.set(key, evaluateForMint(db, { trancheId: request.trancheId, investorId: request.investorId }, now));
-    const report = await reports.get(key)!;
+    const report = reports.get(request.investorId);
+    if (!report) throw new NotFoundError("Investor", request.investorId);
     if (report.holds) {
       passing.push(request);
       continue;

@@ -14,6 +14,12 @@ export async function enqueue(tx: Database | Transaction, queue: string, payload
   await tx.insert(job).values({ queue, payload });
 }
 
+/** Enqueues several jobs of one queue in one statement (a bulk request's outbox rows). */
+export async function enqueueMany(tx: Database | Transaction, queue: string, payloads: Record<string, unknown>[]): Promise<void> {
+  if (payloads.length === 0) return;
+  await tx.insert(job).values(payloads.map((payload) => ({ queue, payload })));
+}
+
 /** Claims the oldest ready job of `queue` for `leaseSeconds`, or returns undefined. */
 export async function claimJob(db: Database, queue: string, workerId: string, leaseSeconds: number): Promise<Job | undefined> {
   const [claimed] = await claimJobs(db, queue, workerId, leaseSeconds, { limit: 1 });
