@@ -23,12 +23,14 @@ import { devChainSignerKey } from "../src/chain/dev-chain.js";
 import { DataAssetTokenAbi, DataAssetTokenBytecode } from "../src/chain/generated/DataAssetToken.js";
 import {
   REQUEST_MINT,
+  REQUEST_MINTS,
   createActors,
   createOfferingWithTranche,
   deployAndWhitelist,
   registerApprovedAsset,
   registerVerifiedInvestor,
   satisfyRequirements,
+  whitelistInvestor,
 } from "../test/support/flow.js";
 import type { TestGateway } from "../test/support/harness.js";
 import { ROOT, peakRssMb, spawnTs, type Spawned } from "./lib/processes.js";
@@ -52,6 +54,8 @@ const PROFILE = QUICK
       connections: [1, 10, 50],
       seqMints: 20,
       batchMints: 200,
+      bulkMints: 1_000,
+      bulkInvestors: 20,
       seqDvp: 20,
       batchDvp: 200,
       holders: 200,
@@ -62,6 +66,8 @@ const PROFILE = QUICK
       connections: [1, 10, 50],
       seqMints: 200,
       batchMints: 1000,
+      bulkMints: 5_000,
+      bulkInvestors: 50,
       seqDvp: 100,
       batchDvp: 500,
       holders: 1_000,
@@ -353,6 +359,14 @@ async function main() {
         "",
         "",
       );
+      row(
+        `mint bulk mints/s (${mint.bulkMints} to ${mint.bulkInvestors} investors, ${mint.bulkTransactions} tx)`,
+        mint.oursBulkPerSecond,
+        `raw viem ${mint.rawPerSecond}`,
+        ratio(mint.oursBulkPerSecond, mint.rawPerSecond),
+        "",
+        "",
+      );
     }
     if (dvp) {
       row(
@@ -554,7 +568,36 @@ async function benchMint(sql: postgres.Sql, actors: Awaited<ReturnType<typeof be
   }
   await settled(ids);
   const oursBatchPerSecond = PROFILE.batchMints / ((performance.now() - started) / 1000);
-  const expected = BigInt(WARM_UP + PROFILE.seqMints + PROFILE.batchMints) * 1000n;
+
+  // Ours, in bulk: an issuer's close of many investors through requestMints (500 items a call),
+  // timed from the first call to the last request CONFIRMED.
+  const bulkInvestors = [investorId];
+  while (bulkInvestors.length < PROFILE.bulkInvestors) {
+    const inv = await registerVerifiedInvestor(client, a);
+    await whitelistInvestor(client, a, trancheId, inv.investorId);
+    bulkInvestors.push(inv.investorId);
+  }
+  const BULK_CALL = 500;
+  started = performance.now();
+  const bulkIds: string[] = [];
+  for (let i = 0; i < PROFILE.bulkMints; i += BULK_CALL) {
+    const items = Array.from({ length: Math.min(BULK_CALL, PROFILE.bulkMints - i) }, (_, k) => ({
+      idempotencyKey: `bulk-${i + k}`,
+      trancheId,
+      investorId: bulkInvestors[(i + k) % bulkInvestors.length],
+      amount: "1000",
+    }));
+    const r = await gql(REQUEST_MINTS, { items }, a.issuerToken);
+    if (r.data?.requestMints?.__typename !== "MutationRequestMintsSuccess") throw new Error(JSON.stringify(r).slice(0, 2000));
+    bulkIds.push(...r.data.requestMints.data.map((m: { id: string }) => m.id));
+  }
+  await settled(bulkIds);
+  const oursBulkPerSecond = PROFILE.bulkMints / ((performance.now() - started) / 1000);
+  const bulkTransactions = (
+    await sql`select count(distinct b.id)::int as n from mint_batch b join mint_request m on m.batch_id = b.id where m.id = any(${bulkIds})`
+  )[0]!.n as number;
+
+  const expected = BigInt(WARM_UP + PROFILE.seqMints + PROFILE.batchMints + PROFILE.bulkMints) * 1000n;
   if ((await totalSupply(token)) !== expected) throw new Error(`our token supply is ${await totalSupply(token)}, expected ${expected}`);
 
   // Raw viem on the same node, its own signer and token: writeContract + waitForTransactionReceipt.
@@ -594,6 +637,10 @@ async function benchMint(sql: postgres.Sql, actors: Awaited<ReturnType<typeof be
     batchMints: PROFILE.batchMints,
     oursSequentialPerSecond: round(oursSequentialPerSecond),
     oursBatchPerSecond: round(oursBatchPerSecond),
+    bulkMints: PROFILE.bulkMints,
+    bulkInvestors: PROFILE.bulkInvestors,
+    bulkTransactions,
+    oursBulkPerSecond: round(oursBulkPerSecond),
     rawPerSecond: round(rawPerSecond),
   };
 }

@@ -14,6 +14,7 @@ import {
   deployAndWhitelist,
   registerApprovedAsset,
   registerVerifiedInvestor,
+  REQUEST_MINTS,
   satisfyRequirements,
   waitForMint,
   whitelistInvestor,
@@ -23,15 +24,6 @@ import { DataAssetTokenAbi } from "../src/chain/token.js";
 import { mintRequest } from "../src/minting/table.js";
 import { job } from "../src/queue/table.js";
 import { auditEvent } from "../src/audit/table.js";
-
-const REQUEST_MINTS = `mutation($items: [RequestMintInput!]!) {
-  requestMints(items: $items) {
-    __typename
-    ... on MutationRequestMintsSuccess { data { id idempotencyKey status amount recipient } }
-    ... on BulkMintRefusedError { code message retryable items { index idempotencyKey code message retryable unmetCodes existingRequestId issues { path message } } }
-    ... on Error { code message }
-  }
-}`;
 
 let t: TestGateway;
 let a: Actors;

@@ -293,6 +293,16 @@ export const REQUEST_MINT = `mutation($input: RequestMintInput!) {
   }
 }`;
 
+/** requestMints with every refusal detail a client can branch on. */
+export const REQUEST_MINTS = `mutation($items: [RequestMintInput!]!) {
+  requestMints(items: $items) {
+    __typename
+    ... on MutationRequestMintsSuccess { data { id idempotencyKey status amount recipient } }
+    ... on BulkMintRefusedError { code message retryable items { index idempotencyKey code message retryable unmetCodes existingRequestId issues { path message } } }
+    ... on Error { code message }
+  }
+}`;
+
 export const MINT_REQUEST = `query($id: ID!) { mintRequest(id: $id) { __typename ... on MintRequest { id status txHash blockNumber errorCode errorMessage } ${ERROR_FIELDS} } }`;
 
 /** Polls the mint request over GraphQL until it settles (or the deadline passes). */
