@@ -22,6 +22,8 @@ export const DEFAULTS = {
   mintConfirmations: 1,
   // 200 mints to fresh holders use 6.2M gas (31,103 each), a fifth of a 30M block (measured on anvil, 2026-12-03).
   mintBatchSize: 200,
+  /** Mint batches sent and not yet settled at once: the next is prepared and signed while one is mined and settled. */
+  mintPipelineDepth: 2,
   /** Most items one requestMints call takes (its one transaction holds the tranche locks while it writes them). */
   bulkMintMaxItems: 500,
   mintStuckAfterSeconds: 30,
@@ -57,6 +59,7 @@ const envSchema = z
     WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
     MINT_CONFIRMATIONS: z.coerce.number().int().min(1).max(100).default(DEFAULTS.mintConfirmations),
     MINT_BATCH_SIZE: z.coerce.number().int().min(1).max(200).default(DEFAULTS.mintBatchSize),
+    MINT_PIPELINE_DEPTH: z.coerce.number().int().min(1).max(8).default(DEFAULTS.mintPipelineDepth),
     MINT_STUCK_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(DEFAULTS.mintStuckAfterSeconds),
     WORKER_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(DEFAULTS.workerLeaseSeconds),
     WORKER_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(DEFAULTS.workerPollIntervalMs),
@@ -128,11 +131,18 @@ export type Config = {
   usingDevSecrets: boolean;
   mintConfirmations: number;
   /**
-   * Mint worker tuning: requests per mintBatch, when a sent tx counts as stuck, job lease, how
+   * Mint worker tuning: requests per mintBatch, batches in flight at once, when a sent tx counts as stuck, job lease, how
    * often it looks for work when not woken, how often it asks for the receipt of a sent batch
    * that was not mined at once (a dev chain with automine has it at once).
    */
-  mintWorker: { batchSize: number; stuckAfterMs: number; leaseSeconds: number; pollIntervalMs: number; receiptPollMs: number };
+  mintWorker: {
+    batchSize: number;
+    pipelineDepth: number;
+    stuckAfterMs: number;
+    leaseSeconds: number;
+    pollIntervalMs: number;
+    receiptPollMs: number;
+  };
   workerEnabled: boolean;
   /** Blocks on top of an event's block before it counts as final (holdings pending until then). */
   finalityDepth: number;
@@ -191,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mintConfirmations: e.MINT_CONFIRMATIONS,
     mintWorker: {
       batchSize: e.MINT_BATCH_SIZE,
+      pipelineDepth: e.MINT_PIPELINE_DEPTH,
       stuckAfterMs: e.MINT_STUCK_AFTER_SECONDS * 1000,
       leaseSeconds: e.WORKER_LEASE_SECONDS,
       pollIntervalMs: e.WORKER_POLL_INTERVAL_MS,

@@ -32,7 +32,10 @@ export type GatewayOptions = {
   production?: boolean;
   mintConfirmations?: number;
   workerEnabled?: boolean;
-  mintWorker?: Pick<MintWorkerOptions, "batchSize" | "stuckAfterMs" | "leaseSeconds" | "pollIntervalMs" | "receiptPollMs">;
+  mintWorker?: Pick<
+    MintWorkerOptions,
+    "batchSize" | "pipelineDepth" | "stuckAfterMs" | "leaseSeconds" | "pollIntervalMs" | "receiptPollMs"
+  >;
   /** HMAC secret of POST /webhooks/chain (config `WEBHOOK_SECRET`); without it the route answers 404. */
   webhookSecret?: string;
   /** Blocks before an event is final (config `FINALITY_DEPTH`, default 2). */

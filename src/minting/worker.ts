@@ -64,6 +64,8 @@ export type MintWorkerOptions = {
   leaseSeconds?: number;
   /** Most requests in one mintBatch transaction. */
   batchSize?: number;
+  /** Batches sent and not yet settled at once (1: each batch settles before the next is claimed). */
+  pipelineDepth?: number;
   /** A sent transaction not mined after this long is replaced with a higher fee. */
   stuckAfterMs?: number;
   /** How often to look for the receipt of a sent batch that was not mined at once. */
@@ -394,8 +396,11 @@ function isRetryable(error: unknown): boolean {
   return true;
 }
 
-/** Handles a claimed job (and the other waiting jobs of its tranche, which it claims too). */
-async function runJob(ctx: MintContext, jobs: Job[]): Promise<void> {
+/**
+ * Handles a claimed job (and the other waiting jobs of its tranche, which it claims too) up to
+ * the broadcast of its batch; returns what was sent, for `settleSent`.
+ */
+async function runJob(ctx: MintContext, jobs: Job[]): ReturnType<typeof submitBatch> {
   const { db } = ctx;
   const first = jobs[0]!;
   // Every mint job names its tranche (requestMint puts it in the payload), so the others can be claimed before any read.
@@ -412,11 +417,10 @@ async function runJob(ctx: MintContext, jobs: Job[]): Promise<void> {
   // Batches already out there hold the lower nonces: drive them to an outcome first, as before any new one.
   const inFlight = new Set(inOrder.filter((r) => r.status === "SUBMITTED" && r.batchId).map((r) => r.batchId!));
   for (const batchId of inFlight) await resumeBatch(ctx, batchId);
-  const sent = await submitBatch(
+  return submitBatch(
     ctx,
     inOrder.filter((r) => r.status === "REQUESTED" && !r.batchId),
   );
-  if (sent) await settleSent(ctx, sent);
 }
 
 /** Completes jobs whose requests are settled; the rest (e.g. re-queued after a drop) run again at once. */
@@ -448,21 +452,21 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   const workerId = `worker-${randomUUID().slice(0, 8)}`;
   const log = opts.logger.child({ component: "mint-worker", workerId });
   const leaseSeconds = opts.leaseSeconds ?? DEFAULTS.workerLeaseSeconds;
-  /** The jobs this worker is busy with right now. */
-  let held: Job[] = [];
-  const ctx: MintContext = { ...opts, logger: log, lease: { workerId, jobIds: () => held.map((j) => j.id) } };
+  /** The jobs of every run this worker is busy with right now (a run sending, others settling). */
+  const runs = new Set<Job[]>();
+  const heldIds = () => [...runs].flatMap((jobs) => jobs.map((j) => j.id));
+  /** A run's own context: its writes are fenced on its own jobs, which it may add to as it claims. */
+  const runContext = (jobs: Job[]): MintContext => ({ ...opts, logger: log, lease: { workerId, jobIds: () => jobs.map((j) => j.id) } });
+  const depth = Math.max(1, opts.pipelineDepth ?? DEFAULTS.mintPipelineDepth);
   let stopped = false;
   let lostLeases = 0;
 
   // Heartbeat: keeps the leases of the jobs this worker is busy with, so nobody else takes them.
   const heartbeat = setInterval(
     () => {
-      extendLeases(
-        opts.db,
-        held.map((j) => j.id),
-        workerId,
-        leaseSeconds,
-      ).catch((error) => log.warn({ err: (error as Error).message }, "lease heartbeat failed"));
+      extendLeases(opts.db, heldIds(), workerId, leaseSeconds).catch((error) =>
+        log.warn({ err: (error as Error).message }, "lease heartbeat failed"),
+      );
     },
     Math.max(200, (leaseSeconds * 1000) / 3),
   );
@@ -487,30 +491,60 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
     },
   });
 
+  /**
+   * Claims and sends batch after batch. A sent batch is settled in the background while the
+   * next is prepared and signed (its nonce follows), up to `depth` runs at once, so the chain
+   * is kept busy; returns when nothing is left and every run has settled.
+   */
   async function drain() {
-    while (!stopped) {
-      const job = await claimJob(opts.db, MINT_QUEUE, workerId, leaseSeconds);
-      if (!job) return;
-      const jobs: Job[] = [job];
-      held = jobs;
-      try {
-        await runJob(ctx, jobs);
-        await finishJobs(opts.db, log, workerId, jobs);
-      } catch (error) {
-        if (error instanceof LeaseLostError) {
-          // Another worker holds these jobs now (or has finished them): theirs to settle, not ours.
-          lostLeases++;
-          log.warn({ jobs: jobs.map((j) => j.id), err: error.message }, "lost the race for a mint job: paused past its lease");
+    const settling = new Set<Promise<void>>();
+    try {
+      while (!stopped) {
+        while (settling.size >= depth) await Promise.race(settling);
+        const job = await claimJob(opts.db, MINT_QUEUE, workerId, leaseSeconds);
+        if (!job) return;
+        const jobs: Job[] = [job];
+        runs.add(jobs);
+        const run = runContext(jobs);
+        let sentHere: Awaited<ReturnType<typeof runJob>>;
+        try {
+          sentHere = await runJob(run, jobs);
+        } catch (error) {
+          await settleFailed(run, jobs, error);
+          runs.delete(jobs);
           continue;
         }
-        await handleFailure(jobs, error).catch((e) => log.error({ err: (e as Error).message }, "could not record a mint failure"));
-      } finally {
-        held = [];
+        // Broadcast: the next batch may be claimed and signed (its nonce follows) while this one settles.
+        const settle = (async () => {
+          try {
+            if (sentHere) await settleSent(run, sentHere);
+            await finishJobs(opts.db, log, workerId, jobs);
+          } catch (error) {
+            await settleFailed(run, jobs, error);
+          } finally {
+            runs.delete(jobs);
+          }
+        })();
+        settling.add(settle);
+        void settle.then(() => settling.delete(settle));
+        if (depth === 1) await settle;
       }
+    } finally {
+      await Promise.all(settling);
     }
   }
 
-  async function handleFailure(jobs: Job[], error: unknown) {
+  async function settleFailed(run: MintContext, jobs: Job[], error: unknown) {
+    if (error instanceof LeaseLostError) {
+      // Another worker holds these jobs now (or has finished them): theirs to settle, not ours.
+      lostLeases++;
+      log.warn({ jobs: jobs.map((j) => j.id), err: error.message }, "lost the race for a mint job: paused past its lease");
+      return;
+    }
+    await handleFailure(run, jobs, error).catch((e) => log.error({ err: (e as Error).message }, "could not record a mint failure"));
+  }
+
+  async function handleFailure(run: MintContext, jobs: Job[], error: unknown) {
     const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
     const ids = jobs.map((j) => String(j.payload.mintRequestId));
     const rows = await opts.db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
@@ -526,7 +560,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
       } else {
         log.error({ requestId: request?.id, err: message }, "mint failed");
         if (request?.status === "REQUESTED") {
-          await settleRequests(ctx, [request.id], "FAILED", { errorCode: "MINT_FAILED", errorMessage: message.slice(0, 2000) });
+          await settleRequests(run, [request.id], "FAILED", { errorCode: "MINT_FAILED", errorMessage: message.slice(0, 2000) });
         }
         await completeJob(opts.db, j.id, workerId);
       }

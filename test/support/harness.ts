@@ -79,6 +79,7 @@ export type TestGatewayOptions = {
       | "metricsToken"
       | "siweDomain"
       | "kycSweepIntervalMs"
+      | "mintWorker"
     >
   >;
   /** Statement logger (drizzle), for tests that count SQL statements. */
