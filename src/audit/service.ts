@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import { asc, desc, eq, gt, sql } from "drizzle-orm";
+import { asc, eq, gt, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor } from "../context.js";
 import type { Database, Transaction } from "../db/index.js";
@@ -106,9 +106,11 @@ export async function appendAuditEvent(tx: Transaction, event: AuditEventInput, 
  */
 export async function appendAuditEvents(tx: Transaction, events: AuditEventInput[], occurredAt: Date = new Date()): Promise<AuditEvent[]> {
   if (events.length === 0) return [];
-  await tx.execute(sql`select pg_advisory_xact_lock(${sql.raw(String(AUDIT_LOCK_KEY))})`);
-  const [last] = await tx.select({ seq: auditEvent.seq, hash: auditEvent.hash }).from(auditEvent).orderBy(desc(auditEvent.seq)).limit(1);
-  let seq = last?.seq ?? 0;
+  // The lock, then the head read after it is granted, in one round trip (migrations/*_audit_lock_head).
+  const [last] = await tx
+    .select({ seq: sql<string>`seq::text`, hash: sql<string>`hash` })
+    .from(sql`audit_lock_head(${sql.raw(String(AUDIT_LOCK_KEY))})`);
+  let seq = last ? Number(last.seq) : 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
   const rows: AuditEvent[] = events.map((e) => {
     seq += 1;
