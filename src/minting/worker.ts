@@ -38,7 +38,7 @@ import { evaluateBulkMintSubject, loadBulkMintSubject } from "../compliance/serv
 import { offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
 import { BaseError, ConflictError, NotFoundError } from "../errors.js";
-import { claimJob, claimJobs, completeJob, completeJobs, extendLeases, holdsLeases, retryJob, type Job } from "../queue/service.js";
+import { claimJobs, completeJob, completeJobs, extendLeases, holdsLeases, retryJob, type Job } from "../queue/service.js";
 import { startLoop } from "../queue/loop.js";
 import { MINT_QUEUE } from "./service.js";
 import { mintBatch, mintRequest, type MintStatus } from "./table.js";
@@ -82,8 +82,8 @@ export type MintWorker = { id: string; wake(): void; stop(): Promise<void>; heal
 type MintRequestRow = typeof mintRequest.$inferSelect;
 
 /**
- * The jobs a worker is busy with; every write about their work is fenced on it. `jobIds` is
- * read at each write, because a run claims the other waiting jobs of its tranche as it goes.
+ * The jobs a run of the worker is busy with; every write about their work is fenced on them
+ * (`jobIds` is read at each write).
  */
 export type Lease = { workerId: string; jobIds(): number[] };
 
@@ -397,19 +397,11 @@ function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Handles a claimed job (and the other waiting jobs of its tranche, which it claims too) up to
- * the broadcast of its batch; returns what was sent, for `settleSent`.
+ * Handles the claimed jobs of one tranche up to the broadcast of their batch; returns what was
+ * sent, for `settleSent`.
  */
 async function runJob(ctx: MintContext, jobs: Job[]): ReturnType<typeof submitBatch> {
   const { db } = ctx;
-  const first = jobs[0]!;
-  // Every mint job names its tranche (requestMint puts it in the payload), so the others can be claimed before any read.
-  const more = await claimJobs(db, MINT_QUEUE, ctx.lease.workerId, ctx.leaseSeconds ?? DEFAULTS.workerLeaseSeconds, {
-    limit: (ctx.batchSize ?? DEFAULTS.mintBatchSize) - 1,
-    payloadKey: "trancheId",
-    payloadValue: String(first.payload.trancheId),
-  });
-  jobs.push(...more);
   const ids = jobs.map((j) => String(j.payload.mintRequestId));
   const rows = await db.select().from(mintRequest).where(inArray(mintRequest.id, ids));
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -501,9 +493,12 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
     try {
       while (!stopped) {
         while (settling.size >= depth) await Promise.race(settling);
-        const job = await claimJob(opts.db, MINT_QUEUE, workerId, leaseSeconds);
-        if (!job) return;
-        const jobs: Job[] = [job];
+        // The oldest waiting job and the other waiting jobs of its tranche (requestMint names it in the payload), in one claim.
+        const jobs = await claimJobs(opts.db, MINT_QUEUE, workerId, leaseSeconds, {
+          limit: opts.batchSize ?? DEFAULTS.mintBatchSize,
+          groupBy: "trancheId",
+        });
+        if (jobs.length === 0) return;
         runs.add(jobs);
         const run = runContext(jobs);
         let sentHere: Awaited<ReturnType<typeof runJob>>;

@@ -28,24 +28,42 @@ export async function claimJob(db: Database, queue: string, workerId: string, le
 
 /**
  * Claims up to `limit` ready jobs of `queue`, oldest first, optionally only those whose
- * payload has `payloadKey = payloadValue` (e.g. the mint jobs of one tranche, to batch them).
+ * payload has `payloadKey = payloadValue` (e.g. the mint jobs of one tranche, to batch them),
+ * or, with `groupBy`, the oldest ready job and the other ready jobs whose payload has the same
+ * `groupBy` value (one statement: the claim of a whole batch in one round trip).
  */
 export async function claimJobs(
   db: Database,
   queue: string,
   workerId: string,
   leaseSeconds: number,
-  options: { limit: number; payloadKey?: string; payloadValue?: string },
+  options: { limit: number; payloadKey?: string; payloadValue?: string; groupBy?: string },
 ): Promise<Job[]> {
-  const match = options.payloadKey ? sql`${job.payload}->>${options.payloadKey} = ${options.payloadValue}` : undefined;
+  const isReady = and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`)));
+  // The oldest ready job nobody else is claiming: locked here too, so the claim below cannot
+  // come back empty while another worker holds every job of the group it named.
+  const oldestGroup = options.groupBy
+    ? db
+        .select({ value: sql`${job.payload}->>${options.groupBy}` })
+        .from(job)
+        .where(isReady)
+        .orderBy(job.id)
+        .limit(1)
+        .for("update", { skipLocked: true })
+    : undefined;
+  const match = oldestGroup
+    ? sql`${job.payload}->>${options.groupBy} = (${oldestGroup})`
+    : options.payloadKey
+      ? sql`${job.payload}->>${options.payloadKey} = ${options.payloadValue}`
+      : undefined;
   const ready = db
     .select({ id: job.id })
     .from(job)
-    .where(and(eq(job.queue, queue), lte(job.runAt, sql`now()`), or(isNull(job.lockedUntil), lte(job.lockedUntil, sql`now()`)), match))
+    .where(and(isReady, match))
     .orderBy(job.id)
     .limit(options.limit)
     .for("update", { skipLocked: true });
-  return db
+  const claimed = await db
     .update(job)
     .set({
       lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
@@ -54,6 +72,8 @@ export async function claimJobs(
     })
     .where(inArray(job.id, ready))
     .returning();
+  // Oldest first (RETURNING keeps no order).
+  return claimed.sort((x, y) => x.id - y.id);
 }
 
 /** Extends the lease of jobs this worker still holds (a heartbeat while it waits on the chain). */
