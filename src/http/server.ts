@@ -28,6 +28,7 @@ import type { ErrorCode } from "../errors.js";
 import { createContextFactory } from "../edge/context.js";
 import { PayloadTooLargeError, readBody, sendError, sendJson } from "../edge/http.js";
 import { formatWsError, isUntypedFailure, maskError, operationRules, sourceLimitExceeded, type MaskOptions } from "../edge/graphql.js";
+import { compiledExecution } from "../edge/executor.js";
 import { DEFAULTS } from "../config.js";
 
 /** What a worker in this process reports for /readyz and /metrics (the mint worker's health). */
@@ -136,7 +137,8 @@ function requestError(error: GraphQLError | string, code: ErrorCode): GraphQLErr
 
 function createApollo(options: HttpServerOptions & { introspection: boolean }, metrics: GatewayMetrics, mask: MaskOptions) {
   return new ApolloServer<GraphQLContext>({
-    schema: options.schema,
+    // Executed by graphql-jit (edge/executor.ts); WebSocket operations below stay on graphql-js.
+    gateway: compiledExecution(options.schema),
     // The shared rules close introspection when configured (over WebSocket too); Apollo's own switch would refuse it twice.
     introspection: true,
     validationRules: operationRules(options),
