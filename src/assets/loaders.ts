@@ -195,14 +195,16 @@ function createLoaders(db: Database) {
       organizations.prime(org.id, org);
       known.organization.set(org.id, org);
     },
-    /** An asset's rights read with its page, so the field needs no statement. */
+    /**
+     * An asset's rights read with its page, so the field needs no statement. Only `known`
+     * holds them: both relation fields look there before the loader, and priming the loader
+     * too cost a key, a key string and a resolved promise per asset and relation.
+     */
     primeRights(assetId: string, rights: OwnershipRight[]) {
-      relations.prime({ kind: "rights", assetId }, rights);
       known.rights.set(assetId, rights);
     },
-    /** An asset's latest activity (or none) read with its page. */
+    /** An asset's latest activity (or none) read with its page (in `known` only, as rights). */
     primeLatestProvenance(assetId: string, activity: ProvenanceActivity | null) {
-      relations.prime({ kind: "latestProvenance", assetId }, activity);
       known.latestProvenance.set(assetId, activity);
     },
     organization: organizations,

@@ -406,6 +406,21 @@ const rightFromJson = rowFromJson(ownershipRight);
 const provenanceFromJson = rowFromJson(provenanceActivity);
 
 /**
+ * An edge whose cursor is encoded when it is read: a page usually shows none but its end
+ * cursor, and encoding one (JSON, then base64) for every row of every page was garbage.
+ */
+class PageEdge {
+  constructor(
+    readonly node: DataAsset,
+    private readonly order: AssetOrder,
+    private readonly sortKey: string,
+  ) {}
+  get cursor(): string {
+    return encodeCursor({ o: this.order, k: this.sortKey, id: this.node.id });
+  }
+}
+
+/**
  * Searches and lists the assets the caller may see. Full-text search runs on the generated
  * `search_vector` (GIN index), ranked by `ts_rank`; filters combine with AND. Pagination is
  * keyset on (sort key, id), so a page stays correct when rows are inserted between pages;
@@ -446,7 +461,7 @@ export async function searchDataAssets(
   });
   const shown = rows.slice(0, params.first);
   return {
-    edges: shown.map(({ asset, sortKey }) => ({ node: asset, cursor: encodeCursor({ o: order, k: sortKey, id: asset.id }) })),
+    edges: shown.map(({ asset, sortKey }) => new PageEdge(asset, order, sortKey)),
     hasNextPage: rows.length > params.first,
     owners: shown.map((r) => r.owner),
     rights: related.rights ? shown.map((r) => (JSON.parse(r.rights!) as Record<string, unknown>[]).map(rightFromJson)) : undefined,
