@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --million] [-- --only reads|mint|dvp|distribution|import]
+ * npm run bench [-- --quick] [-- --million] [-- --only reads|mint|dvp|distribution|import|pglite]
  *
  * Measures what users feel, each figure next to a peer or the physical limit in the same run
  * on the same machine: catalogue reads (ours vs PostGraphile vs one raw SQL query), minting
@@ -33,17 +33,27 @@ import {
   whitelistInvestor,
 } from "../test/support/flow.js";
 import type { TestGateway } from "../test/support/harness.js";
-import { ROOT, peakRssMb, spawnTs, type Spawned } from "./lib/processes.js";
+import {
+  MEMORY_PROBE_FLAGS,
+  ROOT,
+  peakRssMb,
+  probeMemory,
+  spawnTs,
+  startScriptNodeFlags,
+  type MemoryProbe,
+  type Spawned,
+} from "./lib/processes.js";
 import { load, postJson, type LoadResult } from "./lib/load.js";
 import { benchDvp } from "./lib/dvp.js";
 import { benchDistribution } from "./lib/distribution.js";
+import { benchPglite } from "./lib/pglite.js";
 import { CATEGORIES, SEARCH_TERM, assetLine, seedOrganizations, seedRightsProvenanceAndPublish, writeJsonl } from "./lib/seed.js";
 
 const { values: flags } = parseArgs({
   options: { quick: { type: "boolean", default: false }, million: { type: "boolean", default: false }, only: { type: "string" } },
 });
-// `--only reads|mint|dvp|distribution|import` runs one workload (for working on it); it prints but writes no results file.
-const SECTIONS = ["reads", "mint", "dvp", "distribution", "import"] as const;
+// `--only reads|mint|dvp|distribution|import|pglite` runs one workload (for working on it); it prints but writes no results file.
+const SECTIONS = ["reads", "mint", "dvp", "distribution", "import", "pglite"] as const;
 if (flags.only && !SECTIONS.includes(flags.only as never)) throw new Error(`--only takes one of ${SECTIONS.join(", ")}`);
 const want = (section: (typeof SECTIONS)[number]) => !flags.only || flags.only === section;
 const QUICK = flags.quick;
@@ -77,7 +87,13 @@ const READS_AT = PROFILE.sizes.includes(100_000) ? 100_000 : PROFILE.sizes.at(-1
 const JWT_SECRET = "bench-secret-0123456789abcdef0123456789";
 // BENCH_PORT_OFFSET lets two runs share a machine without their servers colliding.
 const PORT_OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
-const PORTS = { ours: 14100 + PORT_OFFSET, postgraphile: 14200 + PORT_OFFSET, raw: 14300 + PORT_OFFSET, chain: 18545 + PORT_OFFSET };
+const PORTS = {
+  ours: 14100 + PORT_OFFSET,
+  postgraphile: 14200 + PORT_OFFSET,
+  raw: 14300 + PORT_OFFSET,
+  pglite: 14400 + PORT_OFFSET,
+  chain: 18545 + PORT_OFFSET,
+};
 
 const adminUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const dbName = `dag_bench_${Date.now()}`;
@@ -165,13 +181,18 @@ async function main() {
         LOG_LEVEL: "warn",
       },
       /listening on (http:\/\/[0-9.:]+)/,
+      // The V8 flags of `npm start`, and the bench's memory probe (forced collections on SIGUSR2, for the figures only).
+      [...startScriptNodeFlags(), ...MEMORY_PROBE_FLAGS],
     );
     servers.push(ours);
     const oursGraphql = `${ours.url}/graphql`;
+    const memoryIdle = await probeMemory(ours);
+    log(`server idle: ${JSON.stringify(memoryIdle)}`);
 
     // ---------- catalogue reads: ours vs PostGraphile vs raw SQL, at 100k assets (or the largest quick size) ----------
     let reads: Record<string, Record<string, Record<number, LoadResult>>> | undefined;
     let oursRssAfterReads: number | undefined;
+    let memoryAfterReads: MemoryProbe | undefined;
     const compareReads = async () => {
       const pg = await spawnTs("bench/postgraphile-server.mjs", [dbUrl, String(PORTS.postgraphile)], {}, /READY (http:\/\/\S+)/);
       servers.push(pg);
@@ -241,7 +262,13 @@ async function main() {
           reads[workload]![server.name] = {};
           for (const connections of PROFILE.connections) {
             const req = workload === "list" ? server.listReq : server.searchReq;
+            // Investigation only (BENCH_HEAP_SNAPSHOT_DIR): a heap snapshot of ours halfway through the c=50 list load.
+            const underLoad =
+              process.env.BENCH_HEAP_SNAPSHOT_DIR && server.name === "ours" && workload === "list" && connections === 50
+                ? new Promise((r) => setTimeout(r, PROFILE.loadSeconds * 500)).then(() => probeMemory(ours))
+                : undefined;
             const r = await load({ ...req, connections, seconds: PROFILE.loadSeconds });
+            if (underLoad) log(`server under list c=50 load: ${JSON.stringify(await underLoad)}`);
             if (r.errors || r.non2xx) throw new Error(`${server.name} ${workload} c=${connections}: ${JSON.stringify(r)}`);
             reads[workload]![server.name]![connections] = r;
             log(`${workload} ${server.name} c=${connections}: ${r.rps} req/s p50 ${r.p50} p99 ${r.p99}`);
@@ -250,6 +277,8 @@ async function main() {
       }
       results.catalogue = { assets: seeded, reads };
       oursRssAfterReads = peakRssMb(ours.child.pid!);
+      memoryAfterReads = await probeMemory(ours);
+      log(`server after reads: ${JSON.stringify(memoryAfterReads)}`);
       await pg.stop();
       await raw.stop();
     };
@@ -312,7 +341,12 @@ async function main() {
     results.distribution = distribution;
     if (distribution) log("distribution", JSON.stringify(distribution));
 
+    const memoryEnd = await probeMemory(ours);
     results.memory = {
+      nodeFlags: startScriptNodeFlags(),
+      serverIdle: memoryIdle,
+      serverAfterReads: memoryAfterReads,
+      serverEnd: memoryEnd,
       serverPeakRssMb: peakRssMb(ours.child.pid!),
       serverPeakRssAfterReadsMb: oursRssAfterReads,
       devChainPeakRssMb: peakRssMb(chain.child.pid!),
@@ -323,6 +357,25 @@ async function main() {
       importRowsPerSecond: Math.round(importFigures.rows / importFigures.importSeconds),
       copyRowsPerSecond: Math.round(importFigures.rows / importFigures.copySeconds),
     };
+
+    // ---------- the embedded default: the same reads and mints on PGlite (what `npm start` runs without DATABASE_URL) ----------
+    const pglite = want("pglite")
+      ? await benchPglite({
+          work,
+          assets: READS_AT,
+          port: PORTS.pglite,
+          chainUrl: chain.url,
+          jwtSecret: JWT_SECRET,
+          loadSeconds: PROFILE.loadSeconds,
+          connections: PROFILE.connections,
+          seqMints: PROFILE.seqMints,
+          batchMints: PROFILE.batchMints,
+          listQuery: LIST_QUERY,
+          searchQuery: SEARCH_QUERY,
+          log,
+        })
+      : undefined;
+    results.pglite = pglite;
 
     // ---------- the table ----------
     row("workload", "ours", "peer", "ratio ours/peer", "raw limit", "ratio ours/raw");
@@ -423,9 +476,61 @@ async function main() {
         "",
       );
     }
+    if (pglite) {
+      // PGlite's rows next to PostgreSQL's of this run (when it ran the same workload).
+      for (const workload of ["list", "search"] as const) {
+        for (const c of PROFILE.connections) {
+          const l = pglite.reads[workload][c]!;
+          const p = reads?.[workload]?.ours?.[c];
+          row(`PGlite ${workload} c=${c} req/s`, l.rps, p ? `PostgreSQL ${p.rps}` : "PostgreSQL n/a", p ? ratio(l.rps, p.rps) : "", "", "");
+          row(`PGlite ${workload} c=${c} p50/p99 ms`, `${l.p50}/${l.p99}`, p ? `${p.p50}/${p.p99}` : "n/a", "", "", "");
+        }
+      }
+      const m = pglite.minting;
+      row(
+        "PGlite mint sequential mints/s",
+        m.oursSequentialPerSecond,
+        mint ? `PostgreSQL ${mint.oursSequentialPerSecond}` : "PostgreSQL n/a",
+        mint ? ratio(m.oursSequentialPerSecond, mint.oursSequentialPerSecond) : "",
+        "",
+        "",
+      );
+      row(
+        "PGlite mint batched mints/s",
+        m.oursBatchPerSecond,
+        mint ? `PostgreSQL ${mint.oursBatchPerSecond}` : "PostgreSQL n/a",
+        mint ? ratio(m.oursBatchPerSecond, mint.oursBatchPerSecond) : "",
+        "",
+        "",
+      );
+      row(`PGlite import ${pglite.assets} rows/s`, pglite.importRowsPerSecond, `then rights/publish ${pglite.seedSeconds} s`, "", "", "");
+      const pm = pglite.memory;
+      row("PGlite server RSS MB idle / peak", `${pm.idle.rssBeforeGcMb}/${pm.peakRssMb}`, "target 250", "", "", "");
+      row(
+        "PGlite server RSS MB after reads, before/after GC",
+        `${pm.afterReads.rssBeforeGcMb}/${pm.afterReads.rssAfterGcMb}`,
+        `heap used ${pm.afterReads.heapUsedAfterGcMb} after GC`,
+        "",
+        `heap total max ${pm.afterReads.max.heapTotal}`,
+        `external (PGlite WASM) max ${pm.afterReads.max.external}`,
+      );
+      row("PGlite data directory MB", pm.dataDirMb, "", "", "", "");
+    }
     const mem = results.memory as any;
-    if (mem.serverPeakRssAfterReadsMb) row("server peak RSS MB after reads", mem.serverPeakRssAfterReadsMb, "target 300", "", "", "");
-    row("server peak RSS MB (whole run)", mem.serverPeakRssMb, "target 300", "", "", "");
+    row("server RSS MB idle (at start)", memoryIdle.rssBeforeGcMb, `after GC ${memoryIdle.rssAfterGcMb}`, "", "", "");
+    if (memoryAfterReads) {
+      row("server peak RSS MB after reads", mem.serverPeakRssAfterReadsMb, "target 250", "", "", "");
+      row(
+        "server RSS MB after reads, before/after GC",
+        `${memoryAfterReads.rssBeforeGcMb}/${memoryAfterReads.rssAfterGcMb}`,
+        `heap used ${memoryAfterReads.heapUsedAfterGcMb} after GC`,
+        "",
+        `heap total max ${memoryAfterReads.max.heapTotal}`,
+        `external max ${memoryAfterReads.max.external}`,
+      );
+    }
+    row("server peak RSS MB (whole run)", mem.serverPeakRssMb, "target 250", "", "", "");
+    row("server RSS MB at end, before/after GC", `${memoryEnd.rssBeforeGcMb}/${memoryEnd.rssAfterGcMb}`, "", "", "", "");
     row("dev chain peak RSS MB (own process)", mem.devChainPeakRssMb, "", "", "", "");
     row("import CLI peak RSS MB", mem.importCliPeakRssMb ?? "n/a", "", "", "", "");
     for (const g of growth) row(`list @${g.assets} assets p50/p99 ms`, `${g.p50}/${g.p99}`, "", "", "", "");

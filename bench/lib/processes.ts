@@ -7,10 +7,19 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 
 export type Spawned = { child: ChildProcess; url: string; output: () => string; stop(): Promise<void> };
 
-/** Starts `node [--import tsx] <script> ...args` (tsx for .ts files) and waits for a line matching `ready` (its group 1 is the URL). */
-export async function spawnTs(script: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<Spawned> {
+/**
+ * Starts `node [...nodeFlags] [--import tsx] <script> ...args` (tsx for .ts files) and waits for a line matching `ready`
+ * (its group 1 is the URL).
+ */
+export async function spawnTs(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  nodeFlags: string[] = [],
+): Promise<Spawned> {
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const child = spawn(process.execPath, [...loader, script, ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, ...loader, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,4 +55,46 @@ export function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
+}
+
+/**
+ * The node flags `npm start` runs the gateway with (package.json's `start` script: `node <flags> dist/main.js`), so the
+ * bench's gateway runs with the same V8 settings.
+ */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const words = pkg.scripts.start!.trim().split(/\s+/);
+  if (words[0] !== "node" || words.at(-1) !== "dist/main.js") throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return words.slice(1, -1);
+}
+
+/** The gateway's memory as `bench/lib/memory-probe.mjs` reports it on SIGUSR2 (before and after a forced collection). */
+export type MemoryProbe = {
+  rssBeforeGcMb: number;
+  hwmMb: number;
+  rssAfterGcMb: number;
+  heapTotalBeforeGcMb: number;
+  heapUsedBeforeGcMb: number;
+  heapTotalAfterGcMb: number;
+  heapUsedAfterGcMb: number;
+  externalAfterGcMb: number;
+  arrayBuffersAfterGcMb: number;
+  max: Record<string, number>;
+  spacesAfterGcMb: Record<string, number>;
+};
+
+/** The node flags that preload the memory probe (bench only). */
+export const MEMORY_PROBE_FLAGS = ["--import", path.join(ROOT, "bench/lib/memory-probe.mjs")];
+
+/** Asks a server started with MEMORY_PROBE_FLAGS for its memory figures. */
+export async function probeMemory(server: Spawned): Promise<MemoryProbe> {
+  const seen = server.output().split("MEMORY_PROBE ").length;
+  server.child.kill("SIGUSR2");
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const parts = server.output().split("MEMORY_PROBE ");
+    if (parts.length > seen) return JSON.parse(parts[seen]!.split("\n")[0]!) as MemoryProbe;
+    if (Date.now() > deadline) throw new Error("the memory probe did not answer");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

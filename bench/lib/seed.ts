@@ -68,28 +68,36 @@ export async function writeJsonl(file: string, from: number, to: number): Promis
 }
 
 export async function seedOrganizations(sql: Sql, count: number): Promise<string[]> {
-  const rows = await sql`
-    insert into organization (name, kind, jurisdiction)
-    select 'Provider ' || g, 'DATA_PROVIDER', 'CN' from generate_series(1, ${count}) g
-    returning id`;
+  const rows = await sql.unsafe(SEED_ORGANIZATIONS_SQL(count));
   return rows.map((r) => r.id as string);
 }
 
-/** Rights (3 per asset) and provenance (2 per asset) for assets that have none yet; then publish them. */
-export async function seedRightsProvenanceAndPublish(sql: Sql): Promise<void> {
-  await sql`
-    insert into ownership_right (asset_id, holder_org_id, right_type, share_bps, certificate_number)
+/**
+ * Rights (3 per asset) and provenance (2 per asset) for assets that have none yet; then publish them. Plain SQL text (no
+ * parameters), so PostgreSQL (postgres.js) and PGlite run the same statements.
+ */
+export const RIGHTS_PROVENANCE_PUBLISH_SQL = [
+  `insert into ownership_right (asset_id, holder_org_id, right_type, share_bps, certificate_number)
     select a.id, a.owner_org_id, t.right_type, 10000, 'CERT-' || left(a.id::text, 8)
     from data_asset a cross join (values ('RESOURCE_HOLDING'), ('PROCESSING_USE'), ('PRODUCT_OPERATION')) t(right_type)
-    where not exists (select 1 from ownership_right r where r.asset_id = a.id)`;
-  await sql`
-    insert into provenance_activity (asset_id, kind, actor_org_id, started_at, ended_at, output_digest)
+    where not exists (select 1 from ownership_right r where r.asset_id = a.id)`,
+  `insert into provenance_activity (asset_id, kind, actor_org_id, started_at, ended_at, output_digest)
     select a.id, k.kind, a.owner_org_id, a.created_at - k.ago, a.created_at - k.ago + interval '1 hour',
            case when k.kind = 'SANDBOX_VALIDATION' then a.content_digest else a.content_digest || '00' end
     from data_asset a cross join (values ('COLLECTION', interval '2 days'), ('SANDBOX_VALIDATION', interval '1 day')) k(kind, ago)
-    where not exists (select 1 from provenance_activity p where p.asset_id = a.id)`;
-  await sql`update data_asset set status = 'APPROVED' where status = 'DRAFT'`;
+    where not exists (select 1 from provenance_activity p where p.asset_id = a.id)`,
+  `update data_asset set status = 'APPROVED' where status = 'DRAFT'`,
   // vacuum, not only analyze: it also flushes the GIN index's pending list left by the bulk
   // insert, which every server's search would otherwise scan on each query.
-  await sql`vacuum analyze`;
+  `vacuum analyze`,
+];
+
+/** The organizations that own the generated assets. */
+export const SEED_ORGANIZATIONS_SQL = (count: number) => `
+    insert into organization (name, kind, jurisdiction)
+    select 'Provider ' || g, 'DATA_PROVIDER', 'CN' from generate_series(1, ${Number(count)}) g
+    returning id`;
+
+export async function seedRightsProvenanceAndPublish(sql: Sql): Promise<void> {
+  for (const statement of RIGHTS_PROVENANCE_PUBLISH_SQL) await sql.unsafe(statement);
 }
