@@ -36,7 +36,9 @@ import type { TestGateway } from "../test/support/harness.js";
 import {
   MEMORY_PROBE_FLAGS,
   ROOT,
+  cpuMs,
   peakRssMb,
+  postgresCpuMs,
   probeMemory,
   spawnTs,
   startScriptNodeFlags,
@@ -190,7 +192,9 @@ async function main() {
     log(`server idle: ${JSON.stringify(memoryIdle)}`);
 
     // ---------- catalogue reads: ours vs PostGraphile vs raw SQL, at 100k assets (or the largest quick size) ----------
-    let reads: Record<string, Record<string, Record<number, LoadResult>>> | undefined;
+    let reads:
+      | Record<string, Record<string, Record<number, LoadResult & { cpuMsPerRequest?: number; dbCpuMsPerRequest?: number }>>>
+      | undefined;
     let oursRssAfterReads: number | undefined;
     let memoryAfterReads: MemoryProbe | undefined;
     const compareReads = async () => {
@@ -267,11 +271,17 @@ async function main() {
               process.env.BENCH_HEAP_SNAPSHOT_DIR && server.name === "ours" && workload === "list" && connections === 50
                 ? new Promise((r) => setTimeout(r, PROFILE.loadSeconds * 500)).then(() => probeMemory(ours))
                 : undefined;
+            const [cpuBefore, dbCpuBefore] = [cpuMs(server.proc.child.pid!), postgresCpuMs()];
             const r = await load({ ...req, connections, seconds: PROFILE.loadSeconds });
+            const perRequest = (ms: number) => (r.requests ? Number((ms / r.requests).toFixed(2)) : 0);
+            const cpuMsPerRequest = perRequest(cpuMs(server.proc.child.pid!) - cpuBefore);
+            const dbCpuMsPerRequest = perRequest(postgresCpuMs() - dbCpuBefore);
             if (underLoad) log(`server under list c=50 load: ${JSON.stringify(await underLoad)}`);
             if (r.errors || r.non2xx) throw new Error(`${server.name} ${workload} c=${connections}: ${JSON.stringify(r)}`);
-            reads[workload]![server.name]![connections] = r;
-            log(`${workload} ${server.name} c=${connections}: ${r.rps} req/s p50 ${r.p50} p99 ${r.p99}`);
+            reads[workload]![server.name]![connections] = { ...r, cpuMsPerRequest, dbCpuMsPerRequest };
+            log(
+              `${workload} ${server.name} c=${connections}: ${r.rps} req/s p50 ${r.p50} p99 ${r.p99}, CPU ms/request server ${cpuMsPerRequest} PostgreSQL ${dbCpuMsPerRequest}`,
+            );
           }
         }
       }
@@ -393,6 +403,24 @@ async function main() {
           ratio(o.rps, r.rps),
         );
         row(`${workload} c=${c} p50/p99 ms`, `${o.p50}/${o.p99}`, p ? `${p.p50}/${p.p99}` : "n/a", "", `${r.p50}/${r.p99}`, "");
+      }
+      // The servers' own CPU per request at c=50 (from /proc; lower is better, the ratio is ours over the peer's):
+      // what each spends, whatever else the machine runs.
+      const [o, p, r] = [reads![workload]!.ours![50], reads![workload]!.postgraphile?.[50], reads![workload]!["raw SQL"]![50]];
+      if (o && r) {
+        for (const [what, key] of [
+          ["server", "cpuMsPerRequest"],
+          ["PostgreSQL", "dbCpuMsPerRequest"],
+        ] as const) {
+          row(
+            `${workload} c=50 ${what} CPU ms/request`,
+            o[key] ?? "n/a",
+            p ? `PostGraphile ${p[key]}` : "n/a",
+            p?.[key] ? ratio(o[key] ?? 0, p[key]!) : "n/a",
+            r[key] ?? "n/a",
+            r[key] ? ratio(o[key] ?? 0, r[key]!) : "",
+          );
+        }
       }
     }
     if (mint) {

@@ -434,5 +434,49 @@ describe("no N+1: nested list fields take a bounded number of statements", () =>
       expect(one.errors).toBeUndefined();
       expect({ ownershipRights: node.ownershipRights, latestProvenance: node.latestProvenance }).toEqual(one.data.dataAsset);
     }
+
+    // A page reads only the columns its query shows, and what it read that way answers its own
+    // nodes only: the same assets asked for in full elsewhere in the same request (another
+    // field, aliases with other fields) come back whole, equal to each asset read on its own.
+    await db.execute(sql`update data_asset set record_count = 9007199254740993 where id = any(${sql.param(ids)}::uuid[])`);
+    const ALL_ASSET = `id title description category tags format recordCount byteSize contentDigest securityLevel containsPersonalInfo
+      personalInfoTreatment status version createdAt updatedAt owner { id name }`;
+    statements = [];
+    const mixed = await t.gql(
+      `query($org: ID!) {
+        narrow: dataAssets(first: 5, filter: { ownerOrgId: $org }) { edges { node { id title ownershipRights { shareBps } latestProvenance { kind } } } }
+        whole: dataAssets(first: 5, filter: { ownerOrgId: $org }) { edges { node { ...All
+          a: ownershipRights { shareBps } b: ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } }
+      }
+      fragment All on DataAsset { ${ALL_ASSET} }`,
+      { org: a.issuerOrgId },
+      orgToken,
+    );
+    expect(mixed.errors).toBeUndefined();
+    const [narrowPage, wholePage] = statements;
+    statements = undefined;
+    expect(narrowPage).not.toMatch(/certificate_number|"description"|"parameters"/);
+    expect(wholePage).toMatch(/certificate_number/);
+    expect(wholePage).toMatch(/"description"/);
+    expect(mixed.data.narrow.edges.map((e: any) => e.node.id)).toEqual(mixed.data.whole.edges.map((e: any) => e.node.id));
+    for (const [i, { node }] of mixed.data.whole.edges.entries()) {
+      const one = await t.gql(
+        `query($id: ID!) { dataAsset(id: $id) { ... on DataAsset { ${ALL_ASSET} b: ownershipRights { ${FULL} } latestProvenance { ${PROV} } } } }`,
+        { id: node.id },
+        orgToken,
+      );
+      expect(one.errors).toBeUndefined();
+      const { a: shares, ...whole } = node;
+      expect(whole).toEqual(one.data.dataAsset);
+      expect(whole.recordCount).toBe("9007199254740993");
+      expect(shares).toEqual(one.data.dataAsset.b.map((r: any) => ({ shareBps: r.shareBps })));
+      const narrow = mixed.data.narrow.edges[i].node;
+      expect(narrow).toEqual({
+        id: node.id,
+        title: node.title,
+        ownershipRights: shares,
+        latestProvenance: { kind: node.latestProvenance.kind },
+      });
+    }
   });
 });

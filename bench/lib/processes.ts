@@ -1,6 +1,6 @@
 /** Spawning the servers under test and reading their memory. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -50,6 +50,38 @@ export async function spawnTs(
   };
 }
 
+/**
+ * CPU time a live process has used so far (user + system), in milliseconds, from /proc. Over a
+ * load, divided by the requests served, it is steadier than req/s on a shared machine.
+ */
+export function cpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces, so split after its closing paren).
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+/**
+ * CPU time all PostgreSQL server processes on this machine have used so far, in milliseconds
+ * (0 when PostgreSQL runs elsewhere): what the database spends on each server's statements.
+ */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.split(") ")[1]!.split(" ");
+      total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return (total * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+/** USER_HZ, which Linux fixes at 100 for /proc on every architecture we run on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Peak resident set size of a live process, in MB (VmHWM from /proc). */
 export function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -65,7 +97,8 @@ export function startScriptNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const words = pkg.scripts.start!.trim().split(/\s+/);
   if (words[0] !== "node" || words.at(-1) !== "dist/main.js") throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return words.slice(1, -1);
+  // BENCH_NODE_FLAGS adds flags to try against the start script's (a memory sweep, a profile).
+  return [...words.slice(1, -1), ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
 }
 
 /** The gateway's memory as `bench/lib/memory-probe.mjs` reports it on SIGUSR2 (before and after a forced collection). */

@@ -1,4 +1,4 @@
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
+import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import { builder } from "../graphql/builder.js";
 import { ErrorInterface, defined, toConnection } from "../graphql/common.js";
 import { OrganizationRef } from "../organizations/graphql.js";
@@ -204,27 +204,47 @@ const DataAssetFilter = builder.inputType("DataAssetFilter", {
 });
 
 /**
- * Names of the fields asked for under `edges { node { … } }` of a connection field (through
- * fragments too). Directives are not evaluated: a skipped field only means a read that was
- * not needed.
+ * The fields asked for directly in these selection sets (through fragments too), by field name
+ * (aliases of one field together). Directives are not evaluated: a skipped field only means a
+ * read that was not needed.
  */
-function nodeFieldsAsked(info: GraphQLResolveInfo): Set<string> {
-  const names = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined, path: readonly string[]) => {
+function fieldsAsked(info: GraphQLResolveInfo, sets: readonly (SelectionSetNode | undefined)[]): Map<string, FieldNode[]> {
+  const fields = new Map<string, FieldNode[]>();
+  const visit = (set: SelectionSetNode | undefined) => {
     for (const selection of set?.selections ?? []) {
       if (selection.kind === Kind.FIELD) {
-        if (path.length === 0) names.add(selection.name.value);
-        else if (selection.name.value === path[0]) visit(selection.selectionSet, path.slice(1));
+        const same = fields.get(selection.name.value);
+        if (same) same.push(selection);
+        else fields.set(selection.name.value, [selection]);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        visit(selection.selectionSet, path);
+        visit(selection.selectionSet);
       } else {
-        visit(info.fragments[selection.name.value]?.selectionSet, path);
+        visit(info.fragments[selection.name.value]?.selectionSet);
       }
     }
   };
-  for (const node of info.fieldNodes) visit(node.selectionSet, ["edges", "node"]);
-  return names;
+  for (const set of sets) visit(set);
+  return fields;
 }
+const under = (fields: Map<string, FieldNode[]>, name: string) => (fields.get(name) ?? []).map((field) => field.selectionSet);
+
+/**
+ * DataAsset fields that read no column of their own (relations, answered from the asset's id)
+ * or another one (owner: ownerOrgId). Every other field of DataAsset, OwnershipRight and
+ * ProvenanceActivity exposes the column of its name; a field that does not (one added later
+ * elsewhere) is not a column name, and the page then reads every column (see PageColumns).
+ */
+const ASSET_FIELD_COLUMNS: Record<string, string[]> = {
+  __typename: [],
+  owner: ["ownerOrgId"],
+  ownershipRights: [],
+  latestProvenance: [],
+  provenance: [],
+  versions: [],
+  latestVersion: [],
+};
+const columnsOf = (fields: Map<string, FieldNode[]>, special: Record<string, string[]> = { __typename: [] }) =>
+  [...fields.keys()].flatMap((name) => (Object.hasOwn(special, name) ? special[name]! : [name]));
 
 builder.queryField("dataAssets", (t) =>
   t.connection({
@@ -238,9 +258,13 @@ builder.queryField("dataAssets", (t) =>
     },
     resolve: async (_root, args, ctx, info) => {
       // Owners, and rights and latest provenance when asked for, are read with the page, in
-      // its one statement; primed into the loaders, every node then resolves without a
-      // statement or a promise of its own.
-      const wanted = nodeFieldsAsked(info);
+      // its one statement, only the columns the query shows; every node then resolves
+      // without a statement or a promise of its own.
+      const connection = fieldsAsked(
+        info,
+        info.fieldNodes.map((field) => field.selectionSet),
+      );
+      const node = fieldsAsked(info, under(fieldsAsked(info, under(connection, "edges")), "node"));
       const page = await searchDataAssets(
         ctx,
         {
@@ -250,13 +274,23 @@ builder.queryField("dataAssets", (t) =>
           first: args.first ?? undefined,
           after: args.after,
         },
-        { rights: wanted.has("ownershipRights"), latestProvenance: wanted.has("latestProvenance") },
+        {
+          rights: node.has("ownershipRights"),
+          latestProvenance: node.has("latestProvenance"),
+          columns: {
+            asset: columnsOf(node, ASSET_FIELD_COLUMNS),
+            rights: columnsOf(fieldsAsked(info, under(node, "ownershipRights"))),
+            latestProvenance: columnsOf(fieldsAsked(info, under(node, "latestProvenance"))),
+          },
+        },
       );
       const loaders = loadersFor(ctx);
       for (const owner of page.owners) loaders.primeOrganization(owner);
+      // The rights and activities carry only the columns asked here: they answer these nodes
+      // only (keyed by the node object), never another field that reads the same asset's.
       page.edges.forEach(({ node }, i) => {
-        if (page.rights) loaders.primeRights(node.id, page.rights[i]!);
-        if (page.latestProvenance) loaders.primeLatestProvenance(node.id, page.latestProvenance[i]!);
+        if (page.rights) loaders.pageRelations.rights.set(node, page.rights[i]!);
+        if (page.latestProvenance) loaders.pageRelations.latestProvenance.set(node, page.latestProvenance[i]!);
       });
       return toConnection(page, args.after);
     },

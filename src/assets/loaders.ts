@@ -190,22 +190,18 @@ function createLoaders(db: Database) {
   });
   return {
     known,
+    /**
+     * Relations a catalogue page read with its nodes, keyed by the node object: they may carry
+     * only the columns that query shows (PageColumns), so they answer those nodes and nothing else.
+     */
+    pageRelations: {
+      rights: new WeakMap<object, OwnershipRight[]>(),
+      latestProvenance: new WeakMap<object, ProvenanceActivity | null>(),
+    },
     /** An organization read elsewhere (with a page of assets), so the owner field needs no statement. */
     primeOrganization(org: Organization) {
       organizations.prime(org.id, org);
       known.organization.set(org.id, org);
-    },
-    /**
-     * An asset's rights read with its page, so the field needs no statement. Only `known`
-     * holds them: both relation fields look there before the loader, and priming the loader
-     * too cost a key, a key string and a resolved promise per asset and relation.
-     */
-    primeRights(assetId: string, rights: OwnershipRight[]) {
-      known.rights.set(assetId, rights);
-    },
-    /** An asset's latest activity (or none) read with its page (in `known` only, as rights). */
-    primeLatestProvenance(assetId: string, activity: ProvenanceActivity | null) {
-      known.latestProvenance.set(assetId, activity);
     },
     organization: organizations,
     ownershipRights: { load: (assetId: string) => relations.load({ kind: "rights", assetId }) as Promise<OwnershipRight[]> },

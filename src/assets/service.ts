@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, inArray, lte, or, sql, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { ServiceContext } from "../context.js";
 import { hasRole, requireActor, requireSameOrganization } from "../context.js";
@@ -295,7 +296,16 @@ const FILTERS = ["category", "securityLevel", "status", "ownerOrgId", "tags", "u
 type FilterName = (typeof FILTERS)[number];
 
 /** What a page statement's SQL depends on; every value goes in as a placeholder. */
-type PageShape = { viewer: Viewer; order: AssetOrder; search: boolean; after: boolean; filters: FilterName[] } & PageRelations;
+type PageShape = {
+  viewer: Viewer;
+  order: AssetOrder;
+  search: boolean;
+  after: boolean;
+  filters: FilterName[];
+  rights: boolean;
+  latestProvenance: boolean;
+  columns: PageColumns;
+};
 
 const placeholder = sql.placeholder;
 const searchQuery = sql`websearch_to_tsquery('english', ${placeholder("search")})`;
@@ -345,24 +355,41 @@ function buildPage(db: Database, shape: PageShape) {
   // The owner organization comes in the same statement (owner_org_id is a required foreign
   // key, so the inner join drops no asset): a catalogue page nearly always shows its owner,
   // and a join on the primary key costs far less than one more statement per page. Rights and
-  // latest provenance, when the caller shows them, come in it too, as one JSON text per asset
-  // (see db/json-rows.ts).
-  return db
-    .select({
-      // Nested, so drizzle makes the asset object itself (no copy to take the other fields off).
-      asset: assetColumns,
-      sortKey: sql<string>`(${key})::text`,
-      owner: getTableColumns(organization),
-      rights: shape.rights ? rightsJson : sql<null>`null`,
-      latestProvenance: shape.latestProvenance ? latestProvenanceJson : sql<null>`null`,
-    })
+  // latest provenance, when the caller shows them, come in it too. Each row is one JSON text
+  // built by PostgreSQL (see db/json-rows.ts): the driver then decodes one value per asset,
+  // not some thirty columns, and drizzle maps nothing.
+  // Only the columns the caller reads, when it said which (see PageColumns): a catalogue page
+  // that shows three fields of each right then costs PostgreSQL a fraction of building every one.
+  const { asset, rights, latestProvenance } = shapeColumns(shape.columns);
+  const rightsJson = sql`(select coalesce(json_agg(${jsonRow(rights)} order by ${ownershipRight.createdAt}, ${ownershipRight.id}), '[]')
+    from ${ownershipRight} where ${ownershipRight.assetId} = ${dataAsset.id})`;
+  const latestProvenanceJson = sql`(select ${jsonRow(latestProvenance)}
+    from ${provenanceActivity} where ${provenanceActivity.assetId} = ${dataAsset.id}
+    order by ${provenanceActivity.startedAt} desc, ${provenanceActivity.id} desc limit 1)`;
+  const row = sql<string>`json_build_object('asset', ${jsonRow(asset)}, 'sortKey', (${key})::text, 'owner', ${jsonRow(organization)},
+    'rights', ${shape.rights ? rightsJson : sql`null`}, 'latestProvenance', ${shape.latestProvenance ? latestProvenanceJson : sql`null`})::text`;
+  const statement = db
+    .select({ row })
     .from(dataAsset)
     .innerJoin(organization, eq(organization.id, dataAsset.ownerOrgId))
     .where(where)
     .orderBy(descending ? sql`${key} desc` : sql`${key} asc`, descending ? desc(dataAsset.id) : asc(dataAsset.id))
     .limit(placeholder("limit"))
     .prepare("catalogue_page");
+  return {
+    statement,
+    assetFromJson: rowFromJson<DataAsset>(asset),
+    rightFromJson: rowFromJson<OwnershipRight>(rights),
+    provenanceFromJson: rowFromJson<ProvenanceActivity>(latestProvenance),
+  };
 }
+
+/**
+ * The page statements made with a column list (PageColumns). Each field set a client sends is
+ * one statement, prepared on every pooled connection; past this many, a new field set reads
+ * every column (the statement every such caller shares), so no client can make them without bound.
+ */
+const MAX_NARROW_PAGE_SHAPES = 64;
 
 const pageStatements = new WeakMap<Database, Map<string, ReturnType<typeof buildPage>>>();
 function pageStatement(db: Database, shape: PageShape) {
@@ -374,6 +401,8 @@ function pageStatement(db: Database, shape: PageShape) {
   const name = JSON.stringify(shape);
   let statement = statements.get(name);
   if (!statement) {
+    const narrow = shape.columns.asset || shape.columns.rights || shape.columns.latestProvenance;
+    if (narrow && statements.size >= MAX_NARROW_PAGE_SHAPES) return pageStatement(db, { ...shape, columns: {} });
     statement = buildPage(db, shape);
     statements.set(name, statement);
   }
@@ -384,7 +413,29 @@ type OwnershipRight = typeof ownershipRight.$inferSelect;
 type ProvenanceActivity = typeof provenanceActivity.$inferSelect;
 
 /** Which relations of each asset a page reads with it. */
-export type PageRelations = { rights?: boolean; latestProvenance?: boolean };
+export type PageRelations = { rights?: boolean; latestProvenance?: boolean; columns?: PageColumns };
+
+/**
+ * The columns (drizzle property names) of each asset, right and latest activity a caller
+ * reads; a kind left out, or naming anything that is not one of its columns, reads every
+ * column. The objects of such a page carry only these (and an asset always its id and owner),
+ * so they must not be shared with a reader that may want others (a loader's cache): the
+ * GraphQL layer keeps them to the page's own nodes.
+ */
+export type PageColumns = { asset?: readonly string[]; rights?: readonly string[]; latestProvenance?: readonly string[] };
+
+/** The column maps a page statement selects: the named ones (id always; an asset's owner too), or all. */
+function shapeColumns(columns: PageColumns) {
+  const pick = <C extends Record<string, PgColumn>>(all: C, names: readonly string[] | undefined, always: (keyof C & string)[]) => {
+    if (!names || names.some((name) => !Object.hasOwn(all, name))) return all;
+    return Object.fromEntries([...always, ...names].map((name) => [name, all[name]!]));
+  };
+  return {
+    asset: pick(assetColumns, columns.asset, ["id", "ownerOrgId"]),
+    rights: pick(getTableColumns(ownershipRight), columns.rights, ["id"]),
+    latestProvenance: pick(getTableColumns(provenanceActivity), columns.latestProvenance, ["id"]),
+  };
+}
 
 /** A page of assets, with each asset's owner and, when asked for, its rights and latest provenance (by position). */
 export type CataloguePage = {
@@ -395,15 +446,16 @@ export type CataloguePage = {
   latestProvenance?: (ProvenanceActivity | null)[];
 };
 
-// An asset's rights in their order (creation, then id), and its latest activity (by start
-// time, then id): the same orders as the loaders in loaders.ts.
-const rightsJson = sql<string>`(select coalesce(json_agg(${jsonRow(ownershipRight)} order by ${ownershipRight.createdAt}, ${ownershipRight.id}), '[]')::text
-  from ${ownershipRight} where ${ownershipRight.assetId} = ${dataAsset.id})`;
-const latestProvenanceJson = sql<string | null>`(select ${jsonRow(provenanceActivity)}::text
-  from ${provenanceActivity} where ${provenanceActivity.assetId} = ${dataAsset.id}
-  order by ${provenanceActivity.startedAt} desc, ${provenanceActivity.id} desc limit 1)`;
-const rightFromJson = rowFromJson(ownershipRight);
-const provenanceFromJson = rowFromJson(provenanceActivity);
+const ownerFromJson = rowFromJson(organization);
+
+/** One row of a page statement, as PostgreSQL built it. */
+type PageRowJson = {
+  asset: Record<string, unknown>;
+  sortKey: string;
+  owner: Record<string, unknown>;
+  rights: Record<string, unknown>[] | null;
+  latestProvenance: Record<string, unknown> | null;
+};
 
 /**
  * An edge whose cursor is encoded when it is read: a page usually shows none but its end
@@ -448,8 +500,17 @@ export async function searchDataAssets(
     filters: FILTERS.filter(given),
     rights: Boolean(related.rights),
     latestProvenance: Boolean(related.latestProvenance),
+    // Sorted, so that the same fields asked in another order are the same statement.
+    columns: {
+      asset: related.columns?.asset && [...new Set(related.columns.asset)].sort(),
+      rights: related.rights ? related.columns?.rights && [...new Set(related.columns.rights)].sort() : undefined,
+      latestProvenance: related.latestProvenance
+        ? related.columns?.latestProvenance && [...new Set(related.columns.latestProvenance)].sort()
+        : undefined,
+    },
   };
-  const rows = await pageStatement(ctx.db, shape).execute({
+  const { statement, assetFromJson, rightFromJson, provenanceFromJson } = pageStatement(ctx.db, shape);
+  const rows = await statement.execute({
     viewerOrgId: ctx.auth.kind === "actor" ? ctx.auth.actor.organizationId : undefined,
     search: params.search,
     ...f,
@@ -459,14 +520,14 @@ export async function searchDataAssets(
     afterId: after?.id,
     limit: params.first + 1,
   });
-  const shown = rows.slice(0, params.first);
+  const shown = rows.slice(0, params.first).map((r) => JSON.parse(r.row) as PageRowJson);
   return {
-    edges: shown.map(({ asset, sortKey }) => new PageEdge(asset, order, sortKey)),
+    edges: shown.map((r) => new PageEdge(assetFromJson(r.asset), order, r.sortKey)),
     hasNextPage: rows.length > params.first,
-    owners: shown.map((r) => r.owner),
-    rights: related.rights ? shown.map((r) => (JSON.parse(r.rights!) as Record<string, unknown>[]).map(rightFromJson)) : undefined,
+    owners: shown.map((r) => ownerFromJson(r.owner)),
+    rights: related.rights ? shown.map((r) => r.rights!.map(rightFromJson)) : undefined,
     latestProvenance: related.latestProvenance
-      ? shown.map((r) => (r.latestProvenance ? provenanceFromJson(JSON.parse(r.latestProvenance)) : null))
+      ? shown.map((r) => (r.latestProvenance ? provenanceFromJson(r.latestProvenance) : null))
       : undefined,
   };
 }

@@ -42,7 +42,7 @@ builder.objectFields(DataAssetRef, (t) => ({
     type: [OwnershipRightRef],
     resolve: (a, _args, ctx) => {
       const loaders = loadersFor(ctx);
-      return loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
+      return loaders.pageRelations.rights.get(a) ?? loaders.known.rights.get(a.id) ?? loaders.ownershipRights.load(a.id);
     },
   }),
 }));

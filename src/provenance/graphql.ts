@@ -45,6 +45,8 @@ builder.objectFields(DataAssetRef, (t) => ({
     description: "The most recent lineage activity (by start time)",
     resolve: (a, _args, ctx) => {
       const loaders = loadersFor(ctx);
+      const onPage = loaders.pageRelations.latestProvenance;
+      if (onPage.has(a)) return onPage.get(a) ?? null;
       const known = loaders.known.latestProvenance;
       return known.has(a.id) ? (known.get(a.id) ?? null) : loaders.latestProvenance.load(a.id);
     },
