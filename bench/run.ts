@@ -296,20 +296,41 @@ async function main() {
     // ---------- growth: seed in steps, measure the list read at each size ----------
     let seeded = 0;
     const growth: { assets: number; p50: number; p99: number; rps: number }[] = [];
-    let importFigures: { rows: number; importSeconds: number; copySeconds: number; importRssMb: number } | undefined;
+    let importFigures:
+      | {
+          rows: number;
+          importSeconds: number;
+          copySeconds: number;
+          importRssMb: number;
+          importCliCpuSeconds: number;
+          importDbCpuSeconds: number;
+          copyDbCpuSeconds: number;
+        }
+      | undefined;
     for (const [step, size] of (want("reads") || want("import") ? PROFILE.sizes : []).entries()) {
       const file = path.join(work, `assets-${size}.jsonl`);
       await writeJsonl(file, seeded, size);
       const rows = size - seeded;
       log(`importing ${rows} assets (npm run import)`);
-      const started = performance.now();
+      const [started, dbCpuBefore] = [performance.now(), postgresCpuMs()];
       const importer = await runImport(file, orgs[step % orgs.length]!);
       const importSeconds = (performance.now() - started) / 1000;
+      const importDbCpuSeconds = (postgresCpuMs() - dbCpuBefore) / 1000;
       const [{ n }] = (await sql`select count(*)::int as n from data_asset`) as unknown as [{ n: number }];
       if (n !== size) throw new Error(`import stored ${n} assets, expected ${size}: ${importer.output}`);
       if (want("import") && (step === PROFILE.sizes.length - 1 || size === 100_000)) {
+        const copyDbCpuBefore = postgresCpuMs();
         const copySeconds = await copySameRows(sql, seeded, size, orgs[0]!);
-        importFigures = { rows, importSeconds, copySeconds, importRssMb: importer.peakRssMb };
+        // Where an import's time goes: the CLI's own CPU, and PostgreSQL's, against COPY's.
+        importFigures = {
+          rows,
+          importSeconds,
+          copySeconds,
+          importRssMb: importer.peakRssMb,
+          importCliCpuSeconds: importer.cpuMs / 1000,
+          importDbCpuSeconds,
+          copyDbCpuSeconds: (postgresCpuMs() - copyDbCpuBefore) / 1000,
+        };
       }
       seeded = size;
       if (!want("reads")) continue;
@@ -503,6 +524,14 @@ async function main() {
         "",
         "",
       );
+      row(
+        "import CPU s: CLI / PostgreSQL",
+        `${im.importCliCpuSeconds.toFixed(1)} / ${im.importDbCpuSeconds.toFixed(1)}`,
+        `COPY PostgreSQL ${im.copyDbCpuSeconds.toFixed(1)}`,
+        ratio(im.importDbCpuSeconds, im.copyDbCpuSeconds),
+        `wall ${im.importSeconds.toFixed(1)} / ${im.copySeconds.toFixed(1)} s`,
+        "",
+      );
     }
     if (pglite) {
       // PGlite's rows next to PostgreSQL's of this run (when it ran the same workload).
@@ -584,7 +613,7 @@ async function main() {
 }
 
 /** `npm run import` (its script, in its own process) into the bench database; returns its peak RSS. */
-async function runImport(file: string, orgId: string): Promise<{ output: string; peakRssMb: number }> {
+async function runImport(file: string, orgId: string): Promise<{ output: string; peakRssMb: number; cpuMs: number }> {
   const { spawn } = await import("node:child_process");
   const child = spawn(
     process.execPath,
@@ -601,7 +630,7 @@ async function runImport(file: string, orgId: string): Promise<{ output: string;
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   if (code !== 0) throw new Error(`import exited ${code}:\n${output.slice(-2000)}`);
   const kb = Number(/MAXRSS_KB (\d+)/.exec(output)?.[1] ?? 0);
-  return { output, peakRssMb: Math.round(kb / 1024) };
+  return { output, peakRssMb: Math.round(kb / 1024), cpuMs: Number(/CPU_MS (\d+)/.exec(output)?.[1] ?? 0) };
 }
 
 /** COPY of the same generated rows into a scratch table shaped like data_asset (generated search column and indexes included). */

@@ -1,2 +1,5 @@
-// Preloaded into the import CLI by the benchmark: reports the process's peak RSS at exit.
-process.on("exit", () => process.stderr.write(`MAXRSS_KB ${process.resourceUsage().maxRSS}\n`));
+// Preloaded into the import CLI by the benchmark: reports the process's peak RSS and its CPU time at exit.
+process.on("exit", () => {
+  const usage = process.resourceUsage();
+  process.stderr.write(`MAXRSS_KB ${usage.maxRSS}\nCPU_MS ${Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000)}\n`);
+});
