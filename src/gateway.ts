@@ -75,7 +75,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           writeOwners: WRITE_OWNERS,
           ...options.mintWorker,
         });
-  // Subscriptions and redemptions settled by DvP: the same switch and settings as the mint worker.
+  // Subscriptions and redemptions settled by DvP: the same switch and settings as the mint worker,
+  // and no LISTEN either (the services in this process wake it through wakeWorker).
   const settlementWorker: SettlementWorker | undefined =
     options.workerEnabled === false
       ? undefined
@@ -90,7 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           receiptPollMs: options.mintWorker?.receiptPollMs,
           pollIntervalMs: options.mintWorker?.pollIntervalMs,
         });
-  // Revenue distributions paid from the treasury: the same switch and settings again.
+  // Revenue distributions paid from the treasury: the same switch and settings again (no LISTEN).
   const distributionWorker: DistributionWorker | undefined =
     options.workerEnabled === false
       ? undefined

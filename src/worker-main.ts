@@ -1,5 +1,5 @@
 /**
- * `npm run worker`: the mint and settlement workers alone, with the same configuration as `npm start`, so
+ * `npm run worker`: the mint, settlement and distribution workers alone, with the same configuration as `npm start`, so
  * an operator scales API and workers separately (run the API with WORKER_ENABLED=false).
  * Workers on any number of machines share one PostgreSQL database safely, so this needs
  * DATABASE_URL (PGlite is one process) and CHAIN_RPC_URL + SIGNER_PRIVATE_KEY.
@@ -51,6 +51,7 @@ async function main() {
     stuckAfterMs: config.mintWorker.stuckAfterMs,
     receiptPollMs: config.mintWorker.receiptPollMs,
     pollIntervalMs: config.mintWorker.pollIntervalMs,
+    listen: database.listen,
   });
   const distributionWorker = startDistributionWorker({
     db: database.db,
@@ -60,6 +61,7 @@ async function main() {
     stuckAfterMs: config.mintWorker.stuckAfterMs,
     receiptPollMs: config.mintWorker.receiptPollMs,
     pollIntervalMs: config.mintWorker.pollIntervalMs,
+    listen: database.listen,
   });
   logger.info({ workerId: worker.id, chainId: chain.chainId, signer: chain.account.address }, "mint worker started");
 

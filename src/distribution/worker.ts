@@ -14,7 +14,8 @@
 import { and, asc, eq, inArray, isNull, lt, notExists, or, sql } from "drizzle-orm";
 import type { Address } from "viem";
 import type { Logger } from "pino";
-import type { Database, Transaction } from "../db/index.js";
+import type { Database, Listen, Transaction } from "../db/index.js";
+import { CHANNELS } from "../notifications/change-feed.js";
 import type { ChainClients } from "../chain/client.js";
 import {
   resumeOpenWrites,
@@ -34,7 +35,7 @@ import {
   settlementId,
   type PayoutItem,
 } from "../chain/settlement.js";
-import { startLoop } from "../queue/loop.js";
+import { startListeningLoop } from "../queue/loop.js";
 import { tranche } from "../offerings/table.js";
 import { frozenAddress } from "../minting/table.js";
 import { appendAuditEvents, type AuditEventInput } from "../audit/service.js";
@@ -49,7 +50,14 @@ export type DistributionWorkerOptions = {
   chain: ChainClients;
   logger: Logger;
   confirmations: number;
+  /** How often to look for work when not woken. */
   pollIntervalMs?: number;
+  /**
+   * LISTEN on the database, to wake on every declared distribution (and announcement, payout or
+   * held payout back in line) whichever process wrote it (a worker of its own, `npm run worker`).
+   * Without it the worker relies on `wake()` (the API in the same process calls it) and on the poll.
+   */
+  listen?: Listen;
   /** Most payouts in one transaction. */
   batchSize?: number;
   stuckAfterMs?: number;
@@ -363,12 +371,15 @@ export async function distributionRound(o: DistributionWorkerOptions): Promise<v
 /** Starts the distribution worker on the shared loop (at start, every poll interval, on wake). */
 export function startDistributionWorker(options: DistributionWorkerOptions): DistributionWorker {
   const o = { ...options, logger: options.logger.child({ component: "distribution-worker" }) };
-  const loop = startLoop({
+  // The triggers on distribution, distribution_payout and frozen_address announce new work on work_ready, naming this worker.
+  const loop = startListeningLoop({
     name: "distribution worker",
     logger: o.logger,
     intervalMs: o.pollIntervalMs ?? DEFAULTS.workerPollIntervalMs,
     maxBackoffMs: 10_000,
     run: () => distributionRound(o),
+    listen: o.listen,
+    wakeOn: { channel: CHANNELS.workReady, matches: (worker) => worker === "distribution" },
   });
   return { wake: () => void loop.wake(), stop: () => loop.stop() };
 }

@@ -39,7 +39,7 @@ import { offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
 import { BaseError, ConflictError, NotFoundError } from "../errors.js";
 import { claimJobs, completeJob, completeJobs, extendLeases, holdsLeases, retryJob, type Job } from "../queue/service.js";
-import { startLoop } from "../queue/loop.js";
+import { startLoop, wakeOnNotify } from "../queue/loop.js";
 import { MINT_QUEUE } from "./service.js";
 import { mintBatch, mintRequest, type MintStatus } from "./table.js";
 import { DEFAULTS } from "../config.js";
@@ -431,6 +431,16 @@ async function finishJobs(db: Database, logger: Logger, workerId: string, jobs: 
   for (const j of jobs) if (open.has(String(j.payload.mintRequestId))) await retryJob(db, j.id, workerId, "not settled yet", 0);
 }
 
+/** A status change of a request to REQUESTED (a new request, or one back in line). */
+function announcesRequested(payload: string): boolean {
+  try {
+    return (JSON.parse(payload) as { status?: string }).status === "REQUESTED";
+  } catch {
+    // Not a status change of ours; the poll still runs.
+    return false;
+  }
+}
+
 /** The longest pause between loop attempts while the database or chain keeps failing. */
 const MAX_LOOP_BACKOFF_MS = 10_000;
 
@@ -574,16 +584,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
   const kick = () => void loop.wake();
 
   // requestMint's insert (and a re-queue after a drop) announce REQUESTED on this channel (a trigger).
-  const unlisten = opts.listen?.(CHANNELS.mintStatus, (payload) => {
-    let change: { status?: string } = {};
-    try {
-      change = JSON.parse(payload);
-    } catch {
-      // Not a status change of ours; the poll still runs.
-    }
-    if (change.status === "REQUESTED") kick();
-  });
-  unlisten?.catch((error) => log.warn({ err: (error as Error).message }, "LISTEN failed; finding work by polling only"));
+  const unlisten = wakeOnNotify(opts.listen, CHANNELS.mintStatus, announcesRequested, kick, log);
 
   return {
     id: workerId,
@@ -592,7 +593,7 @@ export function startMintWorker(opts: MintWorkerOptions): MintWorker {
     async stop() {
       stopped = true;
       clearInterval(heartbeat);
-      await unlisten?.then((stop) => stop()).catch(() => {});
+      await unlisten();
       await Promise.all([loop.stop(), sweep.stop()]);
     },
   };

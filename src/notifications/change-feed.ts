@@ -8,7 +8,11 @@
 import type { Listen } from "../db/index.js";
 
 export type StatusChange = { id: string; status: string };
-export const CHANNELS = { mintStatus: "mint_status_changed", assetStatus: "asset_status_changed" } as const;
+/**
+ * `workReady` is not a status feed: its payload is the name of the worker that has new work
+ * ("settlement" | "distribution"), announced by the triggers of migrations/*_worker_wake_notify.
+ */
+export const CHANNELS = { mintStatus: "mint_status_changed", assetStatus: "asset_status_changed", workReady: "work_ready" } as const;
 
 type Subscriber = (change: StatusChange) => void;
 

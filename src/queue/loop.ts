@@ -8,6 +8,7 @@
  * for the run in progress.
  */
 import type { Logger } from "pino";
+import type { Listen } from "../db/index.js";
 
 export type LoopHealth = { ok: boolean; lastError?: string; failingSince?: Date };
 
@@ -90,5 +91,47 @@ export function startLoop(options: LoopOptions): Loop {
       if (timer) clearInterval(timer);
       await running;
     },
+  };
+}
+
+/**
+ * A loop that also wakes on the notifications of `wakeOn.channel` whose payload matches (see
+ * `wakeOnNotify`); `stop()` stops listening, then the loop.
+ * @example const loop = startListeningLoop({ name: "settlement worker", logger, intervalMs: 500, run, listen, wakeOn: { channel: CHANNELS.workReady, matches: (p) => p === "settlement" } });
+ */
+export function startListeningLoop(
+  options: LoopOptions & { listen?: Listen; wakeOn: { channel: string; matches: (payload: string) => boolean } },
+): Loop {
+  const loop = startLoop(options);
+  const unlisten = wakeOnNotify(options.listen, options.wakeOn.channel, options.wakeOn.matches, () => void loop.wake(), options.logger);
+  return {
+    wake: loop.wake,
+    health: loop.health,
+    async stop() {
+      await unlisten();
+      await loop.stop();
+    },
+  };
+}
+
+/**
+ * Wakes a worker on the notifications of `channel` whose payload `matches`, whichever process
+ * wrote the work (the triggers announce it). Without `listen`, or if LISTEN fails (logged as a
+ * warning), the worker finds its work by polling only. Returns what stops listening.
+ * @example const unlisten = wakeOnNotify(listen, CHANNELS.workReady, (p) => p === "settlement", () => void loop.wake(), log);
+ */
+export function wakeOnNotify(
+  listen: Listen | undefined,
+  channel: string,
+  matches: (payload: string) => boolean,
+  wake: () => void,
+  logger: Logger,
+): () => Promise<void> {
+  const listening = listen?.(channel, (payload) => {
+    if (matches(payload)) wake();
+  });
+  listening?.catch((error) => logger.warn({ err: (error as Error).message, channel }, "LISTEN failed; finding work by polling only"));
+  return async () => {
+    await listening?.then((stop) => stop()).catch(() => {});
   };
 }

@@ -19,7 +19,8 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Address, Hex } from "viem";
 import type { Logger } from "pino";
-import type { Database, Transaction } from "../db/index.js";
+import type { Database, Listen, Transaction } from "../db/index.js";
+import { CHANNELS } from "../notifications/change-feed.js";
 import type { ChainClients } from "../chain/client.js";
 import {
   resumeOpenWrites,
@@ -31,7 +32,7 @@ import {
   type WriteOwner,
 } from "../chain/writes.js";
 import { ensureSettlementContract, redeemBatchData, subscribeBatchData } from "../chain/settlement.js";
-import { startLoop } from "../queue/loop.js";
+import { startListeningLoop } from "../queue/loop.js";
 import { offering, offeringAsset, tranche } from "../offerings/table.js";
 import { systemTransition } from "../assets/service.js";
 import { evaluateForMint } from "../compliance/service.js";
@@ -50,7 +51,14 @@ export type SettlementWorkerOptions = {
   /** Blocks a receipt must have on top of it (1 = mined) before a settlement is CONFIRMED. */
   confirmations: number;
   now?: () => Date;
+  /** How often to look for work when not woken. */
   pollIntervalMs?: number;
+  /**
+   * LISTEN on the database, to wake on every new (or re-queued) subscription and redemption
+   * whichever process wrote it (a worker of its own, `npm run worker`). Without it the worker
+   * relies on `wake()` (the API in the same process calls it) and on the poll.
+   */
+  listen?: Listen;
   /** Most subscriptions (or redemptions) in one transaction. */
   batchSize?: number;
   stuckAfterMs?: number;
@@ -484,12 +492,15 @@ export async function settlementRound(o: SettlementWorkerOptions): Promise<void>
  */
 export function startSettlementWorker(options: SettlementWorkerOptions): SettlementWorker {
   const o = { ...options, logger: options.logger.child({ component: "settlement-worker" }) };
-  const loop = startLoop({
+  // The triggers on subscription and redemption announce new work on work_ready, naming this worker.
+  const loop = startListeningLoop({
     name: "settlement worker",
     logger: o.logger,
     intervalMs: o.pollIntervalMs ?? DEFAULTS.workerPollIntervalMs,
     maxBackoffMs: 10_000,
     run: () => settlementRound(o),
+    listen: o.listen,
+    wakeOn: { channel: CHANNELS.workReady, matches: (worker) => worker === "settlement" },
   });
   return { wake: () => void loop.wake(), stop: () => loop.stop() };
 }
