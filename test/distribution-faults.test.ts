@@ -8,23 +8,23 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import pino from "pino";
-import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import type { PrivateKeyAccount } from "viem/accounts";
 import { parseEventLogs, type Address } from "viem";
 import { eq } from "drizzle-orm";
 import { startTestGateway, type TestGateway } from "./support/harness.js";
+import { createActors, type registerVerifiedInvestor, type Actors } from "./support/flow.js";
 import {
-  createActors,
-  digest,
-  ERROR_FIELDS,
-  ok,
-  OPEN_OFFERING,
-  registerVerifiedInvestor,
-  whitelistInvestor,
-  type Actors,
-} from "./support/flow.js";
-import { waitFor } from "./support/indexer.js";
-import { approve, devStablecoin, faucet, REQUEST_SUBSCRIPTION, settlementId, stablecoinBalance, tokenSupply } from "./support/dvp.js";
-import { createDvpOffering } from "./support/dvp.js";
+  approve,
+  closeOffering,
+  declareDistribution,
+  previewWithHolders,
+  recordRevenue,
+  REQUEST_SUBSCRIPTION,
+  settlementId,
+  stablecoinBalance,
+  tokenSupply,
+} from "./support/dvp.js";
+import { openResidualOffering } from "./support/dvp.js";
 import { startRpcProxy, type RpcProxy } from "./support/rpc-proxy.js";
 import { attachNonceStore, connectChain, type ChainClients } from "../src/chain/client.js";
 import { settlementRound } from "../src/settlement/worker.js";
@@ -38,7 +38,7 @@ import { ChainUnavailableError } from "../src/errors.js";
 
 const DAY = 86_400_000;
 const E18 = 10n ** 18n;
-const E6 = 10n ** 6n;
+const _E6 = 10n ** 6n;
 const silent = pino({ level: "silent" });
 const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 let clock = T0;
@@ -71,30 +71,9 @@ beforeAll(async () => {
   proxy = await startRpcProxy(inject("rpcUrl"));
   proxied = await connectChain({ rpcUrl: proxy.url, signerPrivateKey: t.signerKey });
   attachNonceStore(proxied, t.database.db);
-  dusd = await devStablecoin(t);
-  treasury = privateKeyToAccount(generatePrivateKey());
-  ({ offeringId, trancheId, token, assetId } = await createDvpOffering(t, a, {
-    name: "Faults Revenue Note",
-    currency: dusd,
-    treasury: treasury.address,
-    tranche: {
-      name: "Residual",
-      seniority: "JUNIOR",
-      couponKind: "RESIDUAL",
-      supplyCap: (1000n * E18).toString(),
-      tokenName: "Faults Residual",
-      tokenSymbol: "FLTR",
-    },
-  }));
-  const settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract as Address;
-  for (let i = 0; i < 4; i++) {
-    const inv = await registerVerifiedInvestor(t, a);
-    await whitelistInvestor(t, a, trancheId, inv.investorId);
-    await faucet(t, dusd, inv.account, 100n * E6);
-    await approve(t, dusd, inv.account, settlement);
-    investors.push(inv);
-  }
-  expect((await t.gql(OPEN_OFFERING, { id: offeringId }, a.issuerToken)).data.openOffering.status).toBe("OPEN");
+  const opened = await openResidualOffering(t, a, { name: "Faults Revenue Note", tokenSymbol: "FLTR", investors: 4 });
+  ({ dusd, treasury, offeringId, trancheId, token, assetId } = opened);
+  investors.push(...opened.investors);
   // 10, 20, 30, 40 tokens: revenue of 1,000,000 base units splits 100,000 / 200,000 / 300,000 / 400,000.
   for (const [i, inv] of investors.entries()) {
     const r = await t.gql(
@@ -105,15 +84,7 @@ beforeAll(async () => {
     expect(r.data.requestSubscription.__typename, JSON.stringify(r.data)).toBe("InvestorSubscription");
   }
   await settlementRound({ db: t.database.db, chain: t.chain, logger: silent, confirmations: 1, receiptPollMs: 50, now: () => clock });
-  expect(
-    (
-      await t.gql(
-        `mutation($id: ID!) { closeOffering(offeringId: $id) { __typename ... on Offering { status } } }`,
-        { id: offeringId },
-        a.issuerToken,
-      )
-    ).data.closeOffering.status,
-  ).toBe("CLOSED");
+  await closeOffering(t, a, offeringId);
   for (const inv of investors) base.set(inv.wallet, await stablecoinBalance(t, dusd, inv.wallet));
   fromBlock = await t.chain.publicClient.getBlockNumber();
 }, 240_000);
@@ -126,47 +97,12 @@ afterAll(async () => {
 describe("distribution payouts under faults", () => {
   it("a worker dead after the announcement, one dead after the first batch, one on a lagging node: every holder paid exactly once", async () => {
     clock = new Date(T0.getTime() + 91 * DAY);
-    ok(
-      await t.gql(
-        `mutation($input: RecordAssetRevenueInput!) { recordAssetRevenue(input: $input) { __typename ... on AssetRevenue { id } ${ERROR_FIELDS} } }`,
-        {
-          input: {
-            assetId,
-            periodStart: T0.toISOString(),
-            periodEnd: new Date(T0.getTime() + 90 * DAY).toISOString(),
-            amount: "1000000",
-            currency: dusd,
-            evidenceDigest: digest("faults revenue"),
-          },
-        },
-        a.officerToken,
-      ),
-      "recordAssetRevenue",
-      "AssetRevenue",
-    );
-    // The cap table is final once the indexer has scanned the subscriptions and they are deep enough.
-    await t.chain.publicClient.request({ method: "anvil_mine" as any, params: ["0x3"] as any });
-    const periodEnd = new Date(T0.getTime() + 90 * DAY).toISOString();
-    const preview = await waitFor("a preview with every holder", async () => {
-      const r = await t.gql(
-        `query($o: ID!, $e: DateTime!) { previewDistribution(offeringId: $o, periodEnd: $e) { __typename ... on DistributionPreview { distributor payouts { holder amount } } ${ERROR_FIELDS} } }`,
-        { o: offeringId, e: periodEnd },
-        a.issuerToken,
-      );
-      const p = r.data?.previewDistribution;
-      return p?.__typename === "DistributionPreview" && p.payouts.length === 4 ? p : undefined;
-    });
-    const distributor = preview.distributor as Address;
+    const periodEnd = new Date(T0.getTime() + 90 * DAY);
+    await recordRevenue(t, a, { assetId, periodStart: T0, periodEnd, amount: 1_000_000n, currency: dusd });
+    const preview = await previewWithHolders(t, a, offeringId, periodEnd, 4);
+    const distributor = preview.distributor;
     await approve(t, dusd, treasury, distributor);
-    const declared = ok<any>(
-      await t.gql(
-        `mutation($input: DeclareDistributionInput!) { declareDistribution(input: $input) { __typename ... on Distribution { id total } ${ERROR_FIELDS} } }`,
-        { input: { idempotencyKey: "faults", offeringId, periodEnd } },
-        a.issuerToken,
-      ),
-      "declareDistribution",
-      "Distribution",
-    );
+    const declared = await declareDistribution(t, a, offeringId, "faults", periodEnd);
     expect(declared.total).toBe("1000000");
 
     // 1. The announcement is broadcast (the real node mines it) but its worker's node is stuck: no receipt, the worker gives up.

@@ -3,10 +3,22 @@
  * funds a wallet from the dUSD faucet, signs an EIP-2612 permit or approves; the issuer's
  * treasury approves the settlement contract. Plus reads of balances and settlement events.
  */
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createWalletClient, erc20Abi, http, maxUint256, parseEventLogs, type Address, type Hex, type PrivateKeyAccount } from "viem";
 import { DevStablecoinAbi, DvpSettlementAbi, ensureDevStablecoin, settlementId } from "../../src/chain/settlement.js";
 import type { TestGateway } from "./harness.js";
-import { ERROR_FIELDS, ok, registerApprovedAsset, satisfyRequirements, type Actors } from "./flow.js";
+import { waitFor } from "./indexer.js";
+import {
+  digest,
+  ERROR_FIELDS,
+  ok,
+  OPEN_OFFERING,
+  registerApprovedAsset,
+  registerVerifiedInvestor,
+  satisfyRequirements,
+  whitelistInvestor,
+  type Actors,
+} from "./flow.js";
 
 /** Gives an outside wallet gas money (anvil's own RPC: no transaction of the gateway's signer). */
 export async function fundGas(t: TestGateway, address: Address) {
@@ -163,4 +175,124 @@ export async function createDvpOffering(
     "Tranche",
   ).tokenAddress as Address;
   return { offeringId: created.id, trancheId, token, assetId: asset.assetId, contentDigest: asset.contentDigest };
+}
+
+/**
+ * A residual tranche offering (createDvpOffering, JUNIOR with a RESIDUAL coupon, 1,000 tokens
+ * by default) paid in dUSD into a new treasury, `investors` verified and whitelisted investors
+ * who each hold `funds` dUSD (100 by default) and have approved the settlement contract, and
+ * the offering OPEN: the setup of the distribution tests.
+ */
+export async function openResidualOffering(
+  t: TestGateway,
+  a: Actors,
+  o: { name: string; tokenSymbol: string; investors: number; supplyCap?: bigint; funds?: bigint },
+) {
+  const dusd = await devStablecoin(t);
+  const treasury = privateKeyToAccount(generatePrivateKey());
+  const offering = await createDvpOffering(t, a, {
+    name: o.name,
+    currency: dusd,
+    treasury: treasury.address,
+    tranche: {
+      name: "Residual",
+      seniority: "JUNIOR",
+      couponKind: "RESIDUAL",
+      supplyCap: (o.supplyCap ?? 1000n * 10n ** 18n).toString(),
+      tokenName: `${o.name} Residual`,
+      tokenSymbol: o.tokenSymbol,
+    },
+  });
+  const settlement = (await t.gql(`{ settlementContract }`)).data.settlementContract as Address;
+  const investors: Awaited<ReturnType<typeof registerVerifiedInvestor>>[] = [];
+  for (let i = 0; i < o.investors; i++) {
+    const inv = await registerVerifiedInvestor(t, a);
+    await whitelistInvestor(t, a, offering.trancheId, inv.investorId);
+    await faucet(t, dusd, inv.account, o.funds ?? 100n * 10n ** 6n);
+    await approve(t, dusd, inv.account, settlement);
+    investors.push(inv);
+  }
+  ok(await t.gql(OPEN_OFFERING, { id: offering.offeringId }, a.issuerToken), "openOffering", "Offering");
+  return { ...offering, dusd, treasury, settlement, investors };
+}
+
+/** The issuer closes the offering (no more subscriptions; its distributions' periods start here). */
+export async function closeOffering(t: TestGateway, a: Actors, offeringId: string): Promise<void> {
+  ok(
+    await t.gql(
+      `mutation($id: ID!) { closeOffering(offeringId: $id) { __typename ... on Offering { status } ${ERROR_FIELDS} } }`,
+      { id: offeringId },
+      a.issuerToken,
+    ),
+    "closeOffering",
+    "Offering",
+  );
+}
+
+/** The data exchange records `amount` of revenue of an asset for one period. */
+export async function recordRevenue(
+  t: TestGateway,
+  a: Actors,
+  r: { assetId: string; periodStart: Date; periodEnd: Date; amount: bigint; currency: Address },
+): Promise<void> {
+  ok(
+    await t.gql(
+      `mutation($input: RecordAssetRevenueInput!) { recordAssetRevenue(input: $input) { __typename ... on AssetRevenue { id } ${ERROR_FIELDS} } }`,
+      {
+        input: {
+          assetId: r.assetId,
+          periodStart: r.periodStart.toISOString(),
+          periodEnd: r.periodEnd.toISOString(),
+          amount: r.amount.toString(),
+          currency: r.currency,
+          evidenceDigest: digest(`revenue ${r.assetId} ${r.periodEnd.toISOString()} ${r.amount}`),
+        },
+      },
+      a.officerToken,
+    ),
+    "recordAssetRevenue",
+    "AssetRevenue",
+  );
+}
+
+/**
+ * The preview of a distribution up to `periodEnd` once it pays `holders` holders: blocks are
+ * mined past FINALITY_DEPTH, then it waits until the indexer's cap table is final.
+ */
+export async function previewWithHolders(
+  t: TestGateway,
+  a: Actors,
+  offeringId: string,
+  periodEnd: Date,
+  holders: number,
+): Promise<{ distributor: Address; payouts: { holder: string; amount: string }[] }> {
+  await t.chain.publicClient.request({ method: "anvil_mine" as any, params: ["0x3"] as any });
+  return waitFor(`a preview with ${holders} holders`, async () => {
+    const r = await t.gql(
+      `query($o: ID!, $e: DateTime!) { previewDistribution(offeringId: $o, periodEnd: $e) { __typename ... on DistributionPreview { distributor payouts { holder amount } } ${ERROR_FIELDS} } }`,
+      { o: offeringId, e: periodEnd.toISOString() },
+      a.issuerToken,
+    );
+    const p = r.data?.previewDistribution;
+    return p?.__typename === "DistributionPreview" && p.payouts.length === holders ? p : undefined;
+  });
+}
+
+/** The issuer declares the offering's distribution up to `periodEnd`. */
+export async function declareDistribution(
+  t: TestGateway,
+  a: Actors,
+  offeringId: string,
+  idempotencyKey: string,
+  periodEnd: Date,
+): Promise<{ id: string; total: string }> {
+  return ok<any>(
+    await t.gql(
+      `mutation($input: DeclareDistributionInput!) { declareDistribution(input: $input) { __typename ... on Distribution { id total } ${ERROR_FIELDS} } }`,
+      { input: { idempotencyKey, offeringId, periodEnd: periodEnd.toISOString() } },
+      a.issuerToken,
+    ),
+    "declareDistribution",
+    "Distribution",
+  );
 }
