@@ -60,25 +60,55 @@ export function cpuMs(pid: number): number {
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
-/**
- * CPU time all PostgreSQL server processes on this machine have used so far, in milliseconds
- * (0 when PostgreSQL runs elsewhere): what the database spends on each server's statements.
- */
-export function postgresCpuMs(): number {
-  let total = 0;
+/** CPU ticks (user + system) of each PostgreSQL server process on this machine, by pid. */
+function postgresTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       if (!stat.includes("(postgres)")) continue;
       const fields = stat.split(") ")[1]!.split(" ");
-      total += Number(fields[11]) + Number(fields[12]);
+      ticks.set(entry, Number(fields[11]) + Number(fields[12]));
     } catch {
       // The process ended while the list was read.
     }
   }
-  return (total * 1000) / CLOCK_TICKS_PER_SECOND;
+  return ticks;
 }
+
+/**
+ * Starts counting the CPU time PostgreSQL's server processes on this machine spend (0 when it
+ * runs elsewhere); the function returned gives the milliseconds since. Counted per process: a
+ * backend that ends meanwhile (another server's pool closing) takes its time with it, which
+ * a plain sum over the live processes would subtract.
+ */
+export function postgresCpu(): () => number {
+  const before = postgresTicks();
+  return () => {
+    let ticks = 0;
+    for (const [pid, now] of postgresTicks()) ticks += now - (before.get(pid) ?? 0);
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  };
+}
+/**
+ * Starts counting the CPU time the whole machine spends (every core, from /proc/stat); the
+ * function returned gives the milliseconds since. For a process whose database sessions end
+ * with it (the import CLI), where the per-process count loses them.
+ */
+export function machineCpu(): () => number {
+  const busy = () => {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]!
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return user! + nice! + system! + irq! + softirq! + steal!;
+  };
+  const before = busy();
+  return () => ((busy() - before) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** USER_HZ, which Linux fixes at 100 for /proc on every architecture we run on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
