@@ -38,7 +38,6 @@ import { ChainUnavailableError } from "../src/errors.js";
 
 const DAY = 86_400_000;
 const E18 = 10n ** 18n;
-const _E6 = 10n ** 6n;
 const silent = pino({ level: "silent" });
 const T0 = new Date(Math.floor(Date.now() / 1000) * 1000);
 let clock = T0;

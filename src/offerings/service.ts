@@ -396,7 +396,7 @@ export async function closeOffering(ctx: ServiceContext, input: { offeringId: st
  */
 export async function cancelOffering(ctx: ServiceContext, input: { offeringId: string }): Promise<Offering> {
   const o = await ownOffering(ctx, input.offeringId);
-  return transition(ctx, o, "CANCELLED", {}, undefined, {
+  const cancelled = await transition(ctx, o, "CANCELLED", {}, undefined, {
     alsoInTransaction: async (tx) => {
       await failUnsentSubscriptions(
         tx,
@@ -407,6 +407,10 @@ export async function cancelOffering(ctx: ServiceContext, input: { offeringId: s
       await recordRefunds(tx, o.id);
     },
   });
+  // The refunds are the settlement worker's to send: wake it now rather than at its next poll
+  // (a worker in another process wakes on the redemption insert's notification).
+  ctx.wakeWorker("settlement");
+  return cancelled;
 }
 
 /** CLOSED → MATURED, once the latest tranche maturity date has passed (an explicit move, so the state never changes on a read). */
