@@ -55,11 +55,16 @@ export async function spawnTs(
  * load, divided by the requests served, it is steadier than req/s on a shared machine.
  */
 export function cpuMs(pid: number): number {
-  // Fields after the command name (which may hold spaces, so split after its closing paren).
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  return (statTicks(readFileSync(`/proc/${pid}/stat`, "utf8")) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** User + system CPU ticks from a /proc/<pid>/stat line. */
+function statTicks(stat: string): number {
+  // Fields after the command name (which may hold spaces, so split after its closing paren).
+  const fields = stat.split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat(5))
+}
+
 /** CPU ticks (user + system) of each PostgreSQL server process on this machine, by pid. */
 function postgresTicks(): Map<string, number> {
   const ticks = new Map<string, number>();
@@ -67,9 +72,7 @@ function postgresTicks(): Map<string, number> {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (!stat.includes("(postgres)")) continue;
-      const fields = stat.split(") ")[1]!.split(" ");
-      ticks.set(entry, Number(fields[11]) + Number(fields[12]));
+      if (stat.includes("(postgres)")) ticks.set(entry, statTicks(stat));
     } catch {
       // The process ended while the list was read.
     }

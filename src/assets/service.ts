@@ -357,9 +357,9 @@ function buildPage(db: Database, shape: PageShape) {
   // and a join on the primary key costs far less than one more statement per page. Rights and
   // latest provenance, when the caller shows them, come in it too. Each row is one JSON text
   // built by PostgreSQL (see db/json-rows.ts): the driver then decodes one value per asset,
-  // not some thirty columns, and drizzle maps nothing.
-  // Only the columns the caller reads, when it said which (see PageColumns): a catalogue page
-  // that shows three fields of each right then costs PostgreSQL a fraction of building every one.
+  // not some thirty columns, and drizzle maps nothing. It holds only the columns the caller
+  // reads, when it said which (PageColumns): a page that shows three fields of each right
+  // then costs PostgreSQL a fraction of building every one.
   const { asset, rights, latestProvenance } = shapeColumns(shape.columns);
   const rightsJson = sql`(select coalesce(json_agg(${jsonRow(rights)} order by ${ownershipRight.createdAt}, ${ownershipRight.id}), '[]')
     from ${ownershipRight} where ${ownershipRight.assetId} = ${dataAsset.id})`;
@@ -423,6 +423,9 @@ export type PageRelations = { rights?: boolean; latestProvenance?: boolean; colu
  * GraphQL layer keeps them to the page's own nodes.
  */
 export type PageColumns = { asset?: readonly string[]; rights?: readonly string[]; latestProvenance?: readonly string[] };
+
+/** Column names once each and sorted, so that the same fields asked in another order are the same statement. */
+const sortedNames = (names: readonly string[] | undefined) => names && [...new Set(names)].sort();
 
 /** The column maps a page statement selects: the named ones (id always; an asset's owner too), or all. */
 function shapeColumns(columns: PageColumns) {
@@ -500,13 +503,10 @@ export async function searchDataAssets(
     filters: FILTERS.filter(given),
     rights: Boolean(related.rights),
     latestProvenance: Boolean(related.latestProvenance),
-    // Sorted, so that the same fields asked in another order are the same statement.
     columns: {
-      asset: related.columns?.asset && [...new Set(related.columns.asset)].sort(),
-      rights: related.rights ? related.columns?.rights && [...new Set(related.columns.rights)].sort() : undefined,
-      latestProvenance: related.latestProvenance
-        ? related.columns?.latestProvenance && [...new Set(related.columns.latestProvenance)].sort()
-        : undefined,
+      asset: sortedNames(related.columns?.asset),
+      rights: related.rights ? sortedNames(related.columns?.rights) : undefined,
+      latestProvenance: related.latestProvenance ? sortedNames(related.columns?.latestProvenance) : undefined,
     },
   };
   const { statement, assetFromJson, rightFromJson, provenanceFromJson } = pageStatement(ctx.db, shape);
